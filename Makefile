@@ -1,0 +1,44 @@
+# The two commands: `make run` (the whole system) and `make test` (everything CI checks).
+# Both set up the virtual environment themselves on a machine with only Python 3.11+.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: run test lint typecheck pytest bench register-search-attributes clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python launcher.py
+
+test: $(STAMP) lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy .
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	@for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# For an external cluster (TEMPORAL_ADDRESS set): the embedded server registers them itself.
+register-search-attributes: $(STAMP)
+	$(BIN)/python -m core.search_attributes_cli
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,44 @@
+"""The HTTP API: `uvicorn api.app:app`. OpenAPI docs at /docs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.routes import applications, health
+from core.config import Settings, get_settings
+from core.db import get_engine, init_db
+from core.logging import configure_logging
+from core.temporal import connect
+
+log = logging.getLogger("api")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        s = settings or get_settings()
+        configure_logging(s.log_level)
+        app.state.settings = s
+        app.state.engine = get_engine(s)
+        init_db(app.state.engine)
+        # Lazy: the API comes up even while Temporal is down and answers 503 until it is back.
+        app.state.temporal = await connect(s, lazy=True)
+        log.info("API ready; Temporal at %s", s.effective_temporal_address)
+        yield
+
+    app = FastAPI(
+        title="Grid-connection applications",
+        description="用电报装 / 业扩报装: applications, deadlines and warnings on Temporal",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.include_router(health.router)
+    app.include_router(applications.router)
+    return app
+
+
+app = create_app()

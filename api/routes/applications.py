@@ -1,0 +1,167 @@
+"""Staff endpoints for applications."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+from sqlmodel import col, func, select
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.errors import is_unavailable, temporal_unavailable, update_rejected
+from api.schemas import ApplicationCreate
+from core.models import Application, ApplicationPublic
+from workflows.connection_application import (
+    ConnectionApplication,
+    initial_search_attributes,
+    summary,
+)
+from workflows.models import ApplicationStatus, CancelRequest, workflow_id
+
+router = APIRouter(prefix="/api/applications", tags=["applications"])
+
+
+class ApplicationPage(BaseModel):
+    items: list[ApplicationPublic]
+    total: int
+    offset: int
+    limit: int
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ApplicationStatus)
+async def create_application(
+    body: ApplicationCreate, temporal: TemporalDep, settings: SettingsDep
+) -> ApplicationStatus:
+    try:
+        inp = body.to_input(datetime.now(UTC))
+    except ValueError as exc:
+        field, _, reason = str(exc).partition(": ")
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("body", field), "msg": reason, "input": None}]
+        ) from exc
+    # The workflow is the record: starting it is the one atomic act of creation. The database
+    # row is its projection, written by the workflow itself, so nothing can be half-created.
+    try:
+        handle = await temporal.start_workflow(
+            ConnectionApplication.run,
+            inp,
+            id=workflow_id(inp.application_no),
+            task_queue=settings.temporal_task_queue,
+            # Application numbers are never reused, not even after an application closed.
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            search_attributes=initial_search_attributes(inp),
+            static_summary=summary(inp),
+        )
+    except WorkflowAlreadyStartedError as exc:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail={
+                "field": "application_no",
+                "reason": f"application {inp.application_no} already exists",
+            },
+        ) from exc
+    except Exception as exc:
+        if is_unavailable(exc):
+            raise temporal_unavailable(exc) from exc
+        raise
+    del handle
+    # Answer from what was started; querying now would wait for the first workflow task.
+    return ApplicationStatus(
+        application_no=inp.application_no,
+        state="running",
+        stage="accept",
+        profile=inp.profile,
+        customer_manager=inp.customer_manager,
+    )
+
+
+@router.get("", response_model=ApplicationPage)
+def list_applications(
+    session: SessionDep,
+    unit: str | None = None,
+    business_type: str | None = None,
+    stage: str | None = None,
+    state: str | None = None,
+    customer_manager: str | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> ApplicationPage:
+    filters = []
+    for column, value in (
+        (Application.unit, unit),
+        (Application.business_type, business_type),
+        (Application.stage, stage),
+        (Application.state, state),
+        (Application.customer_manager, customer_manager),
+    ):
+        if value is not None:
+            filters.append(col(column) == value)
+    total = session.exec(select(func.count()).select_from(Application).where(*filters)).one()
+    rows = session.exec(
+        select(Application)
+        .where(*filters)
+        .order_by(col(Application.accepted_at).desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return ApplicationPage(
+        items=[ApplicationPublic.model_validate(r, from_attributes=True) for r in rows],
+        total=total,
+        offset=offset,
+        limit=limit,
+    )
+
+
+@router.get("/{application_no}", response_model=ApplicationStatus)
+async def get_application(application_no: str, temporal: TemporalDep) -> ApplicationStatus:
+    handle = _handle(temporal, application_no)
+    try:
+        return await handle.query(ConnectionApplication.status)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise _not_found(application_no) from exc
+        if is_unavailable(exc):
+            raise temporal_unavailable(exc) from exc
+        raise
+    except Exception as exc:
+        if is_unavailable(exc):
+            raise temporal_unavailable(exc) from exc
+        raise
+
+
+@router.post("/{application_no}/cancel", response_model=ApplicationStatus)
+async def cancel_application(
+    application_no: str, body: CancelRequest, temporal: TemporalDep
+) -> ApplicationStatus:
+    handle = _handle(temporal, application_no)
+    try:
+        return await handle.execute_update(ConnectionApplication.cancel, body)
+    except WorkflowUpdateFailedError as exc:
+        raise update_rejected(exc) from exc
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise _not_found(application_no) from exc
+        if is_unavailable(exc):
+            raise temporal_unavailable(exc) from exc
+        raise
+
+
+def _handle(
+    temporal: Client, application_no: str
+) -> WorkflowHandle[ConnectionApplication, ApplicationStatus]:
+    return temporal.get_workflow_handle_for(ConnectionApplication.run, workflow_id(application_no))
+
+
+def _not_found(application_no: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_404_NOT_FOUND,
+        detail={"field": "application_no", "reason": f"no application {application_no}"},
+    )

@@ -1,0 +1,1 @@
+"""Process-level plumbing shared by the worker, the API and the launcher."""

@@ -1,0 +1,76 @@
+"""One `Settings` for every process, read from the environment (and an optional `.env`).
+
+Secrets (the Temporal API key, database passwords inside `DATABASE_URL`) only ever come from
+the environment; nothing here has a secret default.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # Where the embedded dev server keeps its SQLite file and the app database lives by default.
+    data_dir: Path = PROJECT_ROOT / "data"
+
+    # Temporal. When `temporal_address` is unset, `make run` starts the embedded dev server and
+    # everything connects to it on `embedded_temporal_port`.
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "grid-connection"
+    temporal_api_key: SecretStr | None = None
+    temporal_tls: bool = False
+    temporal_tls_client_cert: Path | None = None
+    temporal_tls_client_key: Path | None = None
+    temporal_tls_server_ca: Path | None = None
+    temporal_tls_server_name: str | None = None
+    embedded_temporal_port: int = 7233
+    embedded_temporal_ui_port: int = 8233
+
+    # Application database: SQLite under data_dir unless DATABASE_URL says otherwise.
+    database_url: str | None = None
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    log_level: str = Field(default="INFO")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, v: str) -> str:
+        level = v.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {v!r}")
+        return level
+
+    @property
+    def effective_temporal_address(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.embedded_temporal_port}"
+
+    @property
+    def uses_embedded_temporal(self) -> bool:
+        return self.temporal_address is None
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            # SQLAlchemy needs an explicit driver for psycopg 3; accept the common spellings.
+            url = self.database_url
+            for prefix in ("postgres://", "postgresql://"):
+                if url.startswith(prefix):
+                    return "postgresql+psycopg://" + url[len(prefix) :]
+            return url
+        return f"sqlite:///{self.data_dir / 'app.db'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,58 @@
+"""Database tables, in the FastAPI template's Base / table / Public pattern.
+
+The `application` table is a projection of the workflow written by an idempotent activity;
+the API lists and reports from it so it never has to query thousands of workflows.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores instants as UTC and returns them timezone-aware.
+
+    SQLite keeps no offset: without this, 10:00+08:00 would come back as a naive 10:00.
+    Naive input is refused rather than guessed at.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class ApplicationBase(SQLModel):
+    application_no: str = Field(primary_key=True, max_length=64)
+    unit: str = Field(index=True, max_length=128)
+    business_type: str = Field(index=True, max_length=64)
+    voltage: str | None = Field(default=None, max_length=16)
+    capacity_kva: float | None = None
+    state: str = Field(index=True, max_length=16)
+    stage: str = Field(index=True, max_length=64)
+    customer_manager: str | None = Field(default=None, index=True, max_length=64)
+    accepted_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Application(ApplicationBase, table=True):
+    # Personal data lives here and in the workflow input only.
+    customer_name: str = Field(max_length=200)
+    customer_phone: str | None = Field(default=None, max_length=20)
+
+
+class ApplicationPublic(ApplicationBase):
+    pass

@@ -1,0 +1,69 @@
+"""The Temporal worker: hosts the workflows and activities on the project's task queue.
+
+`python worker.py` runs it against TEMPORAL_ADDRESS (or the embedded dev server's address).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.projection import ProjectionActivities
+from core.config import Settings, get_settings
+from core.db import get_engine, init_db
+from core.logging import configure_logging
+from core.temporal import connect
+from workflows.connection_application import ConnectionApplication
+
+log = logging.getLogger("worker")
+
+WORKFLOWS = [ConnectionApplication]
+
+
+def activities_for(engine: Engine) -> list[Callable[..., Any]]:
+    projection = ProjectionActivities(engine)
+    return [projection.project_application]
+
+
+def build_worker(
+    client: Client,
+    engine: Engine,
+    task_queue: str,
+    executor: concurrent.futures.Executor,
+) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=activities_for(engine),
+        activity_executor=executor,
+    )
+
+
+async def main(settings: Settings | None = None) -> None:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    engine = get_engine(settings)
+    init_db(engine)
+    client = await connect(settings)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as executor:
+        worker = build_worker(client, engine, settings.temporal_task_queue, executor)
+        log.info(
+            "worker polling task queue %s on %s",
+            settings.temporal_task_queue,
+            settings.effective_temporal_address,
+        )
+        await worker.run()
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())

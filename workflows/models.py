@@ -1,0 +1,161 @@
+"""Payloads of the ConnectionApplication workflow: its start input, update inputs and status.
+
+These travel through Temporal histories (pydantic data converter), so changing a field is a
+change to recorded data: add fields with defaults, never rename or remove one.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+BusinessType = Literal[
+    "lv_residential",
+    "lv_non_residential",
+    "lv_small_micro",
+    "hv",
+    "temporary",
+    "dg_lv",
+    "dg_hv",
+    "charging_residential",
+    "charging_non_residential",
+    "base_station_5g",
+    "irrigation_well",
+    "capacity_reduction",
+    "capacity_reduction_restore",
+    "suspension",
+    "suspension_restore",
+    "meter_relocation",
+    "temporary_removal",
+    "reinstallation",
+    "rename_residential",
+    "rename_non_residential",
+    "transfer_residential",
+    "transfer_non_residential",
+    "tariff_basis_change",
+    "demand_adjustment",
+    "tou_change_residential",
+]
+Voltage = Literal["220V", "380V", "10kV", "20kV", "35kV", "66kV", "110kV", "220kV"]
+Area = Literal["urban", "rural"]
+Channel = Literal["counter", "online", "wechat", "app", "95598", "e_bao", "government_portal"]
+
+# Application numbers become workflow IDs and URL segments: keep them to a safe alphabet.
+APPLICATION_NO_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$"
+_UNIT_RE = re.compile(r"^[a-z][a-z0-9-]*(/[a-z][a-z0-9-]*)*$")
+
+
+class GridWorks(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal[
+        "lv",
+        "lv_small_micro",
+        "t_connection",
+        "overhead_line",
+        "ring_main_unit",
+        "switching_station_or_cable",
+        "substation_bay",
+        "cable_line",
+    ]
+    voltage: Voltage | None = None
+
+
+class ApplicationProfile(BaseModel):
+    """What an application is: the attributes the policy engine decides on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unit: str = Field(description="Unit code, e.g. henan/sanmenxia (GLOSSARY.md)")
+    business_type: BusinessType
+    voltage: Voltage | None = None
+    capacity_kva: float | None = Field(default=None, ge=0)
+    dual_power: bool = False
+    important: bool = False
+    small_micro: bool = False
+    area: Area = "urban"
+    grid_works: GridWorks | None = None
+    channel: Channel = "counter"
+    accepted_at: datetime
+
+    @field_validator("unit")
+    @classmethod
+    def _unit_code(cls, v: str) -> str:
+        if not _UNIT_RE.match(v):
+            raise ValueError("must be a unit code like 'henan/sanmenxia' (lowercase, '/' between)")
+        return v
+
+    @field_validator("accepted_at")
+    @classmethod
+    def _aware(cls, v: datetime) -> datetime:
+        if v.tzinfo is None or v.utcoffset() is None:
+            raise ValueError("must carry a timezone offset, e.g. 2026-09-21T10:00:00+08:00")
+        return v
+
+
+class Customer(BaseModel):
+    """Personal data: kept in the workflow input and the database only, never in search
+    attributes or INFO logs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9-]{5,20}$")
+    address: str | None = Field(default=None, max_length=500)
+
+
+class ApplicationInput(BaseModel):
+    """Start input of ConnectionApplication."""
+
+    application_no: str = Field(pattern=APPLICATION_NO_PATTERN)
+    profile: ApplicationProfile
+    customer: Customer
+    customer_manager: str | None = Field(default=None, max_length=64)
+
+
+class CancelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500)
+    by: str | None = Field(default=None, max_length=64)
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    event: str
+    by: str | None = None
+    note: str | None = None
+
+
+ApplicationState = Literal["running", "completed", "cancelled"]
+
+
+class ApplicationStatus(BaseModel):
+    """Answer of the `status` query."""
+
+    application_no: str
+    state: ApplicationState
+    stage: str
+    profile: ApplicationProfile
+    customer_manager: str | None = None
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    cancel_reason: str | None = None
+
+
+class ProjectionInput(BaseModel):
+    """What the projection activity writes to the read model."""
+
+    application_no: str
+    profile: ApplicationProfile
+    customer: Customer
+    customer_manager: str | None
+    state: ApplicationState
+    stage: str
+    updated_at: datetime
+
+
+def workflow_id(application_no: str) -> str:
+    return f"app-{application_no}"
