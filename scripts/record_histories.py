@@ -12,7 +12,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -20,9 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.db import init_db, make_engine  # noqa: E402
+from core.temporal import register_search_attributes  # noqa: E402
 from tests.scenarios import SCENARIOS  # noqa: E402
 from worker import build_worker  # noqa: E402
-from workflows import search_attributes  # noqa: E402
 
 OUT = ROOT / "tests" / "histories"
 
@@ -32,12 +31,7 @@ async def main() -> None:
         test_server_existing_path=str(Path(sys.executable).parent / "temporal-test-server"),
         data_converter=pydantic_data_converter,
     )
-    await env.client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=env.client.namespace,
-            search_attributes={k.name: k.indexed_value_type for k in search_attributes.ALL},
-        )
-    )
+    await register_search_attributes(env.client)
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{tmp}/app.db")
         init_db(engine)

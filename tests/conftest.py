@@ -18,7 +18,6 @@ import httpx
 import pytest
 import pytest_asyncio
 from sqlalchemy import Engine
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -26,6 +25,7 @@ from temporalio.worker import Worker
 from api.app import attach, create_app
 from core.config import Settings
 from core.db import init_db, make_engine
+from core.temporal import register_search_attributes
 from worker import build_worker
 from workflows import search_attributes
 
@@ -45,13 +45,7 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
         test_server_existing_path=binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
     )
-    # The test server implements adding attributes, not listing them: add them blind.
-    await env.client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=env.client.namespace,
-            search_attributes={k.name: k.indexed_value_type for k in search_attributes.ALL},
-        )
-    )
+    await register_search_attributes(env.client)
     async with env:
         yield env
 
