@@ -1,0 +1,139 @@
+"""The project's codes (GLOSSARY.md), as the policy schema accepts them.
+
+Pure data: imported by the schema and the engine inside the Temporal workflow sandbox.
+"""
+
+from __future__ import annotations
+
+BUSINESS_TYPES: frozenset[str] = frozenset(
+    {
+        "lv_residential",
+        "lv_non_residential",
+        "lv_small_micro",
+        "hv",
+        "temporary",
+        "dg_lv",
+        "dg_hv",
+        "charging_residential",
+        "charging_non_residential",
+        "base_station_5g",
+        "irrigation_well",
+        "capacity_reduction",
+        "capacity_reduction_restore",
+        "suspension",
+        "suspension_restore",
+        "meter_relocation",
+        "temporary_removal",
+        "reinstallation",
+        "rename_residential",
+        "rename_non_residential",
+        "transfer_residential",
+        "transfer_non_residential",
+        "tariff_basis_change",
+        "demand_adjustment",
+        "tou_change_residential",
+    }
+)
+
+VOLTAGES: frozenset[str] = frozenset(
+    {"220V", "380V", "10kV", "20kV", "35kV", "66kV", "110kV", "220kV"}
+)
+
+STAGE_CODES: frozenset[str] = frozenset(
+    {
+        "appointment_confirm",
+        "accept",
+        "site_survey",
+        "plan_reply",
+        "design_review",
+        "mid_inspection",
+        "completion_inspection",
+        "customer_works",
+        "grid_works",
+        "admin_approval",
+        "fee_payment",
+        "contract",
+        "dispatch_agreement",
+        "protection_setting",
+        "meter_install",
+        "outage_plan",
+        "energize",
+        "terminal_commissioning",
+        "archive",
+        # Project addition (docs/policies.md, "New codes"): 设备封停 of the Henan change-service
+        # table, timed from site survey to archive for suspensions.
+        "equipment_sealing",
+    }
+)
+
+NOTICE_CODES: frozenset[str] = frozenset(
+    {"joint_survey", "joint_drawing_review", "joint_mid_inspection", "joint_acceptance"}
+)
+
+#: Monitor code for whole-process limits (全流程).
+FULL_PROCESS = "full_process"
+
+LEVELS: tuple[str, ...] = ("blue", "yellow", "orange", "red")
+
+RESULTS: frozenset[str] = frozenset({"assess", "notify", "onsite_check"})
+
+ROLES: frozenset[str] = frozenset(
+    {
+        "customer_manager",
+        "project_manager",
+        "coordinator",
+        "connection_specialist",
+        "marketing_deputy_director",
+        "marketing_director",
+        "executive",
+        "dept_deputy_director",
+        "dept_director",
+        "dept_executive",
+        "provincial_dept_head",
+        "operator",
+        "integration",
+    }
+)
+
+DEPARTMENTS: frozenset[str] = frozenset(
+    {
+        "development",
+        "operations",
+        "dispatch",
+        "distribution",
+        "construction",
+        "materials",
+        "finance",
+        "service_command",
+        "marketing",
+    }
+)
+
+OUTAGE_TIERS: frozenset[str] = frozenset({"monthly", "biweekly", "daily", "live_line"})
+
+SUPPORTING_WORKS_TYPES: frozenset[str] = frozenset(
+    {
+        "lv",
+        "lv_small_micro",
+        "t_connection",
+        "overhead_line",
+        "ring_main_unit",
+        "switching_station_or_cable",
+        "substation_bay",
+        "cable_line",
+    }
+)
+
+DG_VARIANTS: frozenset[str] = frozenset({"pv_single_point", "pv_multi_point", "other"})
+
+#: Channels an application arrives by. `online` covers 网上国网 APP, WeChat, 95598 website,
+#: 电e宝 and the government portal; `proactive` is 主动办电 from a business-registration push;
+#: `reserve` is a reserve project (储备项目) converted into a formal application.
+CHANNELS: frozenset[str] = frozenset({"counter", "online", "phone", "proactive", "reserve"})
+
+AREAS: frozenset[str] = frozenset({"urban", "rural"})
+
+#: Event suffixes; `pause` and `resume` are bare events.
+EVENT_SUFFIXES: tuple[str, ...] = ("started", "completed")
+PAUSE_EVENT = "pause"
+RESUME_EVENT = "resume"
