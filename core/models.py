@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import JSON, DateTime, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -46,6 +46,12 @@ class ApplicationBase(SQLModel):
     customer_manager: str | None = Field(default=None, index=True, max_length=64)
     accepted_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    # Highest open warning level, empty when none: the overdue list is `warning_level IN
+    # ('yellow', 'red')` (a limit has passed), without asking any workflow.
+    warning_level: str | None = Field(default=None, index=True, max_length=16)
+    next_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    too_short: bool = False
+    provisional: bool = False
 
 
 class Application(ApplicationBase, table=True):
@@ -55,4 +61,41 @@ class Application(ApplicationBase, table=True):
 
 
 class ApplicationPublic(ApplicationBase):
+    pass
+
+
+class TimelineRow(SQLModel, table=True):
+    __tablename__ = "timeline"
+    __table_args__ = (UniqueConstraint("application_no", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_no: str = Field(index=True, max_length=64)
+    seq: int
+    event: str = Field(max_length=64)
+    at: datetime = Field(sa_type=UTCDateTime)
+    by: str | None = Field(default=None, max_length=64)
+    note: str | None = Field(default=None, max_length=500)
+
+
+class WarningBase(SQLModel):
+    application_no: str = Field(index=True, max_length=64)
+    monitor: str = Field(max_length=64)
+    level: str = Field(index=True, max_length=16)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    raised_at: datetime = Field(sa_type=UTCDateTime)
+    roles: list[str] = Field(default_factory=list, sa_type=JSON)
+    result: str | None = Field(default=None, max_length=32)
+    source: str | None = Field(default=None, max_length=500)
+    open: bool = Field(default=True, index=True)
+
+
+class WarningRow(WarningBase, table=True):
+    __tablename__ = "warning"
+    # One warning per application, monitor and level, whatever retries or replays do.
+    __table_args__ = (UniqueConstraint("application_no", "monitor", "level"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class WarningPublic(WarningBase):
     pass

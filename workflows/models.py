@@ -116,6 +116,45 @@ class ApplicationInput(BaseModel):
     customer_manager: str | None = Field(default=None, max_length=64)
 
 
+EVENT_PATTERN = r"^[a-z][a-z0-9_]*\.(started|completed)$"
+
+
+class RecordEventRequest(BaseModel):
+    """A stage event reported by staff: `<stage>.started` or `<stage>.completed`
+    (stage or coordination-notice code from GLOSSARY.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event: str = Field(pattern=EVENT_PATTERN, examples=["site_survey.completed"])
+    at: datetime | None = Field(default=None, description="When it happened; defaults to now")
+    by: str | None = Field(default=None, max_length=64, description="Staff code, not a name")
+    note: str | None = Field(default=None, max_length=500)
+
+    @field_validator("at")
+    @classmethod
+    def _aware_at(cls, v: datetime | None) -> datetime | None:
+        if v is not None and (v.tzinfo is None or v.utcoffset() is None):
+            raise ValueError("must carry a timezone offset, e.g. 2026-09-21T10:00:00+08:00")
+        return v
+
+
+class HoldRequest(BaseModel):
+    """Pause or resume the clock for a customer-caused hold."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500)
+    at: datetime | None = None
+    by: str | None = Field(default=None, max_length=64)
+
+    @field_validator("at")
+    @classmethod
+    def _aware_at(cls, v: datetime | None) -> datetime | None:
+        if v is not None and (v.tzinfo is None or v.utcoffset() is None):
+            raise ValueError("must carry a timezone offset, e.g. 2026-09-21T10:00:00+08:00")
+        return v
+
+
 class CancelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -131,6 +170,32 @@ class TimelineEntry(BaseModel):
 
 
 ApplicationState = Literal["running", "completed", "cancelled"]
+WarningLevel = Literal["blue", "yellow", "orange", "red"]
+LEVEL_ORDER: dict[str, int] = {"blue": 1, "yellow": 2, "orange": 3, "red": 4}
+
+
+class RaisedWarning(BaseModel):
+    """A threshold that passed: recorded by the workflow the instant its timer fired."""
+
+    monitor: str
+    level: WarningLevel
+    due_at: datetime
+    raised_at: datetime
+    roles: list[str] = Field(default_factory=list)
+    result: str | None = None
+    source: str | None = None
+    #: False once the monitor it belongs to is met (the stage finished late but finished).
+    open: bool = True
+
+
+class TooShortFlag(BaseModel):
+    """A stage finished faster than the policy's too-short bound (超短时限): check on site."""
+
+    monitor: str
+    completed_at: datetime
+    elapsed_seconds: float
+    bound_seconds: float
+    source: str | None = None
 
 
 class ApplicationStatus(BaseModel):
@@ -157,7 +222,12 @@ class ApplicationStatus(BaseModel):
 
 
 class ProjectionInput(BaseModel):
-    """What the projection activity writes to the read model."""
+    """What the projection activity writes to the read model in one transaction.
+
+    `timeline` holds the entries from position `timeline_offset` on, and `warnings` the warnings
+    whose state may have changed; the activity inserts what it lacks and updates the rest, so a
+    retry or a replay writes nothing twice.
+    """
 
     application_no: str
     profile: ApplicationProfile
@@ -166,6 +236,13 @@ class ProjectionInput(BaseModel):
     state: ApplicationState
     stage: str
     updated_at: datetime
+    warning_level: WarningLevel | None = None
+    next_due_at: datetime | None = None
+    too_short: bool = False
+    provisional: bool = False
+    timeline_offset: int = 0
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    warnings: list[RaisedWarning] = Field(default_factory=list)
 
 
 def workflow_id(application_no: str) -> str:
