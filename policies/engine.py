@@ -224,6 +224,39 @@ class _WorkClock:
 
 
 _WALL = _WallClock()
+# Output order: the order stages happen in, whole-process limits last.
+_ORDER: dict[str, int] = {
+    code: i
+    for i, code in enumerate(
+        [
+            "appointment_confirm",
+            "accept",
+            "site_survey",
+            "joint_survey",
+            "plan_reply",
+            "admin_approval",
+            "grid_works",
+            "design_review",
+            "joint_drawing_review",
+            "customer_works",
+            "mid_inspection",
+            "joint_mid_inspection",
+            "completion_inspection",
+            "joint_acceptance",
+            "fee_payment",
+            "contract",
+            "meter_install",
+            "dispatch_agreement",
+            "protection_setting",
+            "outage_plan",
+            "energize",
+            "equipment_sealing",
+            "terminal_commissioning",
+            "archive",
+            "full_process",
+        ]
+    )
+}
 _ZERO = timedelta(0)
 Interval = tuple[datetime, datetime | None]
 
@@ -969,6 +1002,7 @@ def evaluate(
             )
         )
 
+    monitors.sort(key=lambda m: (_ORDER.get(m.code, len(_ORDER)), m.id))
     next_dues = [m.next_due_at for m in monitors if m.next_due_at is not None]
     return Evaluation(
         unit=policy.unit,
@@ -993,4 +1027,71 @@ def known_event(name: str, policy: ResolvedPolicy) -> bool:
     code = policy.event_aliases.get(code, code)
     return suffix in ("started", "completed") and (
         code in STAGE_CODES or code in NOTICE_CODES or code in policy.codes
+    )
+
+
+class EffectiveRule(BaseModel):
+    """A monitor rule as it applies to one application (for `python -m policies show`)."""
+
+    id: str
+    code: str
+    label: str | None
+    start: EventSpec
+    stop: EventSpec
+    pauses: list[str]
+    provincial: Duration | None
+    national: Duration | None
+    blue_lead: Duration | None
+    orange_lead: Duration | None
+    levels: list[str]
+    result: str | None
+    recipients: str | None
+    check_times: list[str]
+    sources: list[str]
+    flags: list[str]
+    notes: list[str]
+
+
+class EffectiveRules(BaseModel):
+    monitors: list[EffectiveRule]
+    too_short: list[TooShortRule]
+    skipped_stages: list[str]
+    business_types: list[str]
+
+
+def effective_rules(policy: ResolvedPolicy, application: Application) -> EffectiveRules:
+    """The monitor and too-short rules in force for `application`, variants applied."""
+    tz = ZoneInfo(policy.settings.timezone)
+    facts = _Facts(policy, application, tz)
+    sel = _select(policy, facts)
+    out: list[EffectiveRule] = []
+    for plan in sel.plans:
+        r = plan.rule
+        assert r.code is not None and r.start is not None and r.stop is not None
+        out.append(
+            EffectiveRule(
+                id=r.id,
+                code=r.code,
+                label=r.label,
+                start=r.start,
+                stop=r.stop,
+                pauses=[f"{p.from_event} → {p.to_event} ({p.reason})" for p in r.pauses or []],
+                provincial=r.provincial,
+                national=r.national,
+                blue_lead=plan.blue_lead if "blue" in plan.levels else None,
+                orange_lead=plan.orange_lead if "orange" in plan.levels else None,
+                levels=plan.levels,
+                result=r.result,
+                recipients=r.recipients,
+                check_times=list(r.check_times or []),
+                sources=[_cite(s) for s in plan.sources],
+                flags=plan.flags,
+                notes=plan.notes,
+            )
+        )
+    return EffectiveRules(
+        monitors=out,
+        too_short=list(sel.too_short),
+        skipped_stages=sorted(sel.skipped),
+        business_types=sorted(facts.business_types),
     )
