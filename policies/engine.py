@@ -907,7 +907,8 @@ def evaluate(
         latest_instant = end
         for lv, amt in targets:
             at = due(amt)
-            reached = at is not None and at <= end
+            # A stage finished exactly on an instant did not pass it; a running clock has.
+            reached = at is not None and (at < stop if stop is not None else at <= as_of)
             if reached:
                 level = lv
             elif stop is None and at is not None and (next_due is None or at < next_due):
@@ -921,7 +922,10 @@ def evaluate(
             )
         prov_due = due(prov) if prov is not None else None
         nat_due = due(nat) if nat is not None else None
-        breached = any(d is not None and end > d for d in (prov_due, nat_due))
+        breached = any(
+            d is not None and (end > d if stop is not None else end >= d)
+            for d in (prov_due, nat_due)
+        )
         if stop is not None:
             state: State = "breached" if breached else "met"
         elif breached:
