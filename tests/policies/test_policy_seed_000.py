@@ -214,7 +214,7 @@ def test_outage_plan_feedback_as_written() -> None:
 
 
 def test_energize_starts_at_latest_of_its_events() -> None:
-    events = (
+    events: tuple[tuple[str, datetime], ...] = (
         ("completion_inspection.completed", at(2026, 11, 16, 10)),
         ("contract.completed", at(2026, 11, 17, 10)),
     )
