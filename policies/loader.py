@@ -10,7 +10,6 @@ import fnmatch
 import hashlib
 import tomllib
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -526,21 +525,39 @@ def validate_policy(
                 )
 
 
-@lru_cache(maxsize=64)
-def _load_cached(unit: str, root: str) -> ResolvedPolicy:
-    return _resolve(unit, Path(root))
+_CACHE: dict[tuple[str, str], tuple[ResolvedPolicy, tuple[tuple[str, int, int], ...]]] = {}
+
+
+def _stamp(policy: ResolvedPolicy, root: Path) -> tuple[tuple[str, int, int], ...]:
+    out = []
+    for unit in policy.chain:
+        st = unit_file(unit, root).stat()
+        out.append((unit, st.st_mtime_ns, st.st_size))
+    return tuple(out)
 
 
 def load_policy(unit: str, root: Path | None = None) -> ResolvedPolicy:
     """The resolved policy of `unit` (its chain merged root-first), validated.
 
+    Cached, but a pack file changed on disk is read again (its version changes with it).
     Raises `PolicyError` naming the file, field path and reason if any pack in the chain is bad.
     """
-    return _load_cached(unit, str(root or PACKS_DIR))
+    base = root or PACKS_DIR
+    key = (unit, str(base))
+    hit = _CACHE.get(key)
+    if hit is not None:
+        try:
+            if _stamp(hit[0], base) == hit[1]:
+                return hit[0]
+        except OSError:
+            pass
+    policy = _resolve(unit, base)
+    _CACHE[key] = (policy, _stamp(policy, base))
+    return policy
 
 
 def clear_cache() -> None:
-    _load_cached.cache_clear()
+    _CACHE.clear()
 
 
 def check_all(root: Path | None = None) -> dict[str, ResolvedPolicy]:
