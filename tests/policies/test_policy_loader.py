@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -314,7 +315,7 @@ def test_preview_refuses_bad_input_with_the_field() -> None:
         "voltage": "10kV",
         "accepted_at": "2026-11-16T09:00:00+08:00",
     }
-    for patch, text in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"unit": "atlantis"}, "unknown unit 'atlantis'"),
         ({"business_type": "hv_new"}, "unknown business type 'hv_new'"),
         ({"voltage": "11kV"}, "unknown voltage '11kV'"),
@@ -328,7 +329,8 @@ def test_preview_refuses_bad_input_with_the_field() -> None:
             {"events": [{"event": "plan_reply.completed", "at": "2026-11-15T09:00:00+08:00"}]},
             "events[0].at",
         ),
-    ]:
-        with pytest.raises(ValueError, match=None) as info:
+    ]
+    for patch, text in cases:
+        with pytest.raises(ValueError) as info:
             PreviewRequest.model_validate({**base, **patch})
         assert text in str(info.value), (patch, str(info.value))
