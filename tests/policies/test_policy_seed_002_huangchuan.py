@@ -1,5 +1,5 @@
-"""Seed 002 (潢川县, Xinyang, Henan; 潢电〔2021〕38号, 2021-11-26): its numbers, read back out of the
-engine through the deadline preview.
+"""Seed 002 (潢川县, Xinyang, Henan; 潢电〔2021〕38号, 2021-11-26): its numbers, read back out
+of the engine through the deadline preview.
 
 Expected instants are worked out by hand (weekday counting in holiday-free weeks: 2021-11-15 to
 2021-12-31 and 2026-11-16 to 2026-12-31 have no public holiday), never read from the pack file.
@@ -330,7 +330,10 @@ def test_penalty_table_rows() -> None:
     )
     assert rows["二.3"]["too_short_business_types"] == ["hv", "dg_lv"]
     assert (rows["二.4"]["amount"], rows["二.4"]["stage"]) == (5000, "appointment_confirm")
-    assert (rows["二.7"]["amount"], rows["二.7"]["monitor"]) == (20000, "new_service.overlong_pending")
+    assert (rows["二.7"]["amount"], rows["二.7"]["monitor"]) == (
+        20000,
+        "new_service.overlong_pending",
+    )
     assert rows["一.1"]["amount"] == 50000
     assert rows["二.1"]["multiplier"] == 1.5
     # Encoded as written: the 万元 cells stay visible, the amounts are in 元.
