@@ -13,8 +13,10 @@ provincial, orange = national − orange lead, red = national.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
@@ -353,12 +355,13 @@ class _Facts:
             app.area,
             app.grid_works,
             app.channel,
-            self.accepted_on,
             app.dg_variant,
             app.meter_change,
             app.outside_line_m,
             self.flags,
         )
+        # The acceptance date matters only through effective-date ranges: the key holds which
+        # range it falls in (added by `_select`, which knows the policy's boundaries).
 
     def matches(self, c: Condition) -> bool:
         app = self.app
@@ -407,12 +410,30 @@ class _Facts:
 
 
 class _Plan:
-    """A monitor rule with its variants applied and leads/levels settled for one application."""
+    """A monitor rule with its variants applied, leads/levels settled and everything that does not
+    depend on events precomputed (selections are cached, so this runs once per application kind).
+    """
 
-    __slots__ = ("blue_lead", "flags", "levels", "notes", "orange_lead", "rule", "sources")
+    __slots__ = (
+        "blue_lead",
+        "flags",
+        "levels",
+        "limit_unit",
+        "nat_td",
+        "notes",
+        "orange_lead",
+        "pending_thresholds",
+        "prov_td",
+        "recipients",
+        "rule",
+        "source",
+        "sources",
+        "targets",
+    )
 
     def __init__(
         self,
+        policy: ResolvedPolicy,
         rule: MonitorRule,
         levels: Sequence[str],
         blue_lead: Duration | None,
@@ -421,13 +442,45 @@ class _Plan:
         flags: list[str],
         notes: list[str],
     ) -> None:
+        day_hours = policy.settings.day_hours
         self.rule = rule
         self.levels: list[str] = list(levels)
         self.blue_lead = blue_lead
         self.orange_lead = orange_lead
-        self.sources = sources
+        self.sources = [_cite(s) for s in sources]
+        main = rule.sources[-1] if rule.sources else rule.source
+        self.source = _cite(main) if main else ""
         self.flags = flags
         self.notes = notes
+        prov, nat = rule.provincial, rule.national
+        self.limit_unit = _unit_of(prov, nat)
+        self.prov_td = prov.to_timedelta(day_hours) if prov is not None else None
+        self.nat_td = nat.to_timedelta(day_hours) if nat is not None else None
+        coord = bool(rule.coordination)
+        self.recipients = {
+            lv: _recipients(policy, rule.recipients, lv, coord) for lv in self.levels
+        }
+        targets: list[tuple[str, Duration, timedelta]] = []
+        for lv in self.levels:
+            amount: Duration | None = None
+            if lv == "blue" and prov is not None and blue_lead is not None:
+                amount = _minus(prov, blue_lead, day_hours)
+            elif lv == "yellow":
+                amount = prov
+            elif lv == "orange" and nat is not None and orange_lead is not None:
+                amount = _minus(nat, orange_lead, day_hours)
+            elif lv == "red":
+                amount = nat
+            if amount is not None:
+                targets.append((lv, amount, amount.to_timedelta(day_hours)))
+        self.targets = targets
+        # Shared by every pending evaluation of this plan (outputs are read-only by contract).
+        self.pending_thresholds = [
+            Threshold(
+                level=lv, due_at=None, after=amt, reached=False, recipients=self.recipients[lv]
+            )
+            for lv, amt, _ in targets
+        ]
 
 
 class _Selection:
@@ -442,7 +495,7 @@ class _Selection:
 
 
 _SELECTION_CACHE: dict[tuple[Any, ...], _Selection] = {}
-_SELECTION_CACHE_MAX = 4096
+_SELECTION_CACHE_MAX = 16384
 
 
 def _skipped_stages(policy: ResolvedPolicy, facts: _Facts) -> frozenset[str]:
@@ -505,11 +558,39 @@ def _plan(policy: ResolvedPolicy, rule: MonitorRule, facts: _Facts) -> _Plan:
         "red": eff.national is not None,
     }
     levels = [lv for lv in LEVELS if lv in levels and usable[lv]]
-    return _Plan(eff, levels, blue_lead, orange_lead, sources, flags, notes)
+    return _Plan(policy, eff, levels, blue_lead, orange_lead, sources, flags, notes)
+
+
+_BOUNDARIES: dict[tuple[int, str], list[date]] = {}
+
+
+def _date_bucket(policy: ResolvedPolicy, on: date) -> int:
+    """Index of the interval between effective-date boundaries that `on` falls in."""
+    pkey = (id(policy), policy.version)
+    bounds = _BOUNDARIES.get(pkey)
+    if bounds is None:
+        found: set[date] = set()
+        rules: list[Any] = [
+            *policy.monitors,
+            *policy.too_short,
+            *policy.stages,
+            *policy.business_type_rules,
+        ]
+        for m in policy.monitors:
+            rules.extend(m.variants or [])
+        for r in rules:
+            for d in (r.effective_from, r.effective_until):
+                if d is not None:
+                    found.add(d)
+        bounds = sorted(found)
+        if len(_BOUNDARIES) > 256:
+            _BOUNDARIES.clear()
+        _BOUNDARIES[pkey] = bounds
+    return bisect_right(bounds, on)
 
 
 def _select(policy: ResolvedPolicy, facts: _Facts) -> _Selection:
-    key = (id(policy), policy.version, facts.key)
+    key = (id(policy), policy.version, _date_bucket(policy, facts.accepted_on), facts.key)
     hit = _SELECTION_CACHE.get(key)
     if hit is not None:
         return hit
@@ -659,6 +740,7 @@ def _snap(t: datetime, check_times: list[str], tz: tzinfo) -> datetime:
     return t
 
 
+@lru_cache(maxsize=4096)
 def _cite(src: Source) -> str:
     return src.cite()
 
@@ -809,10 +891,8 @@ def evaluate(
         assert rule.code is not None and rule.start is not None and rule.stop is not None
         start = _resolve_spec(rule.start, timeline, selection.skipped, "first", None, tz)
         prov, nat = rule.provincial, rule.national
-        limit_unit = _unit_of(prov, nat)
-        clock = clock_for(prov or nat)
         too_short_rule = None
-        for cand in short_by_code.get(rule.code, []):
+        for cand in short_by_code.get(rule.code, ()):
             if cand.id not in used_short:
                 too_short_rule = cand
                 used_short.add(cand.id)
@@ -824,21 +904,7 @@ def evaluate(
         )
         if too_short is not None and too_short.flagged:
             flagged_short.append(rule.id)
-        recipients = {
-            lv: _recipients(policy, rule.recipients, lv, bool(rule.coordination))
-            for lv in plan.levels
-        }
-        targets: list[tuple[str, Duration]] = []
-        for lv in plan.levels:
-            if lv == "blue" and prov is not None and plan.blue_lead is not None:
-                targets.append((lv, _minus(prov, plan.blue_lead, day_hours)))
-            elif lv == "yellow" and prov is not None:
-                targets.append((lv, prov))
-            elif lv == "orange" and nat is not None and plan.orange_lead is not None:
-                targets.append((lv, _minus(nat, plan.orange_lead, day_hours)))
-            elif lv == "red" and nat is not None:
-                targets.append((lv, nat))
-        main_src = rule.sources[-1] if rule.sources else rule.source
+        recipients = plan.recipients
         common: dict[str, Any] = {
             "id": rule.id,
             "code": rule.code,
@@ -850,8 +916,8 @@ def evaluate(
             "coordination": bool(rule.coordination),
             "too_short": too_short,
             "calendar_version": calendar_version,
-            "source": _cite(main_src) if main_src else "",
-            "sources": [_cite(s) for s in plan.sources],
+            "source": plan.source,
+            "sources": plan.sources,
             "flags": plan.flags,
             "notes": plan.notes,
         }
@@ -863,16 +929,7 @@ def evaluate(
                     stopped_at=None,
                     provincial_due_at=None,
                     national_due_at=None,
-                    thresholds=[
-                        Threshold(
-                            level=lv,
-                            due_at=None,
-                            after=amt,
-                            reached=False,
-                            recipients=recipients[lv],
-                        )
-                        for lv, amt in targets
-                    ],
+                    thresholds=list(plan.pending_thresholds),
                     level=None,
                     next_due_at=None,
                     elapsed=None,
@@ -884,29 +941,35 @@ def evaluate(
             continue
         stop = _resolve_spec(rule.stop, timeline, selection.skipped, "last", start, tz)
         pause_out = _pause_intervals(rule, timeline, selection.skipped, start)
-        intervals = _merge_intervals(
-            (max(p.start, start), p.end) for p in pause_out if stop is None or p.start < stop
+        intervals = (
+            _merge_intervals(
+                (max(p.start, start), p.end) for p in pause_out if stop is None or p.start < stop
+            )
+            if pause_out
+            else []
         )
         end = stop if stop is not None else as_of
-        open_pause = any(b is None for _, b in intervals)
+        clock = clock_for(prov or nat)
+        check_times = rule.check_times
 
         def due(
-            amount: Duration,
+            delta: timedelta,
+            c: _Clock,
             start: datetime = start,
-            rule: MonitorRule = rule,
+            check_times: list[str] | None = check_times,
             intervals: list[Interval] = intervals,
         ) -> datetime | None:
-            at = _advance(clock_for(amount), start, amount.to_timedelta(day_hours), intervals)
-            if at is not None and rule.check_times:
-                at = _snap(at, rule.check_times, tz)
+            at = _advance(c, start, delta, intervals)
+            if at is not None and check_times:
+                at = _snap(at, check_times, tz)
             return at
 
         thresholds: list[Threshold] = []
         level: str | None = None
         next_due: datetime | None = None
         latest_instant = end
-        for lv, amt in targets:
-            at = due(amt)
+        for lv, amt, delta in plan.targets:
+            at = due(delta, clock_for(amt))
             # A stage finished exactly on an instant did not pass it; a running clock has.
             reached = at is not None and (at < stop if stop is not None else at <= as_of)
             if reached:
@@ -920,8 +983,8 @@ def evaluate(
                     level=lv, due_at=at, after=amt, reached=reached, recipients=recipients[lv]
                 )
             )
-        prov_due = due(prov) if prov is not None else None
-        nat_due = due(nat) if nat is not None else None
+        prov_due = due(plan.prov_td, clock_for(prov)) if plan.prov_td is not None else None
+        nat_due = due(plan.nat_td, clock_for(nat)) if plan.nat_td is not None else None
         breached = any(
             d is not None and (end > d if stop is not None else end >= d)
             for d in (prov_due, nat_due)
@@ -930,7 +993,7 @@ def evaluate(
             state: State = "breached" if breached else "met"
         elif breached:
             state = "breached"
-        elif open_pause and any(b is None and a <= as_of for a, b in intervals):
+        elif any(b is None and a <= as_of for a, b in intervals):
             state = "paused"
         else:
             state = "running"
@@ -947,8 +1010,8 @@ def evaluate(
                 level=level,
                 next_due_at=next_due,
                 elapsed=Elapsed(
-                    amount=_as_amount(counted, limit_unit, day_hours),
-                    unit=limit_unit,
+                    amount=_as_amount(counted, plan.limit_unit, day_hours),
+                    unit=plan.limit_unit,
                     seconds=counted.total_seconds(),
                 ),
                 pauses=pause_out,
@@ -1088,7 +1151,7 @@ def effective_rules(policy: ResolvedPolicy, application: Application) -> Effecti
                 result=r.result,
                 recipients=r.recipients,
                 check_times=list(r.check_times or []),
-                sources=[_cite(s) for s in plan.sources],
+                sources=plan.sources,
                 flags=plan.flags,
                 notes=plan.notes,
             )
