@@ -347,9 +347,11 @@ def test_penalty_table_rows() -> None:
 
 def test_outage_planning_tiers_and_approval_parameters() -> None:
     params = load_policy(UNIT).params
-    assert params["outage_planning"]["tiers"] == ["annual", "monthly", "weekly", "daily"]
-    assert params["outside_line_approval"]["exemption_max_m"] == 150
-    assert params["outside_line_approval"]["exemption_applies_to"] == ["lv_small_micro", "hv"]
+    tiers = params["outage_plan_tiers"]
+    assert tiers["order"] == ["annual", "monthly", "weekly", "daily"]
+    assert [tiers[t]["label"] for t in tiers["order"]] == ["年统筹", "月计划", "周安排", "日管控"]
+    assert params["admin_approval"]["exempt_max_m"] == 150
+    assert params["admin_approval"]["exempt_business_types"] == ["lv_small_micro", "hv"]
     # Inherited untouched from Henan: the construction table.
     assert params["supporting_works_limits"]["10kV"]["t_connection"] == 7
 

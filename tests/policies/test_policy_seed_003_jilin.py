@@ -267,8 +267,9 @@ def test_zero_investment_thresholds_by_area_and_year() -> None:
     y2022 = [r for r in rows if r["effective_from"].year == 2022]
     assert [(r["urban_max_kw"], r["rural_max_kw"]) for r in y2021] == [(160, 100)]
     assert [(r["urban_max_kw"], r["rural_max_kw"]) for r in y2022] == [(160, 160)]
-    approval = load_policy(UNIT).params["outside_line_approval"]
-    assert (approval["lv_limit"], approval["hv_limit"]) == (5, 10)
+    approval = load_policy(UNIT).params["admin_approval"]
+    assert approval["lv_limit"] == {"amount": 5, "unit": "workday"}
+    assert approval["hv_limit"] == {"amount": 10, "unit": "workday"}
 
 
 # ---------------------------------------------------------------- every business type answers

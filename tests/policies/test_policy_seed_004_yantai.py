@@ -238,8 +238,9 @@ def test_lv_access_thresholds_and_investment_boundary() -> None:
     assert plan["capacity_unit"] == "kVA"
     assert plan["lv_access_max_kva"] == {"urban": 160, "rural": 100}
     assert plan["lv_investment_boundary"] == "meter"
-    approval = params["outside_line_approval"]
-    assert (approval["exemption_max_m"], approval["exception_flag"]) == (300, "main_road")
+    approval = params["admin_approval"]
+    assert (approval["exempt_max_m"], approval["exception_flag"]) == (300, "main_road")
+    assert approval["total_limit"] == {"amount": 2, "unit": "workday"}
     targets = {r["average_max"] for r in params["connection_time_targets"]["rows"]}
     assert targets == {3, 6}
 
