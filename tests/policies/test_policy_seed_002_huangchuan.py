@@ -310,6 +310,15 @@ def test_approval_exemption_150_m(
     assert ("admin_approval" in resp.skipped_stages) is exempt
 
 
+def test_approval_exemption_starts_with_the_document() -> None:
+    before = ask(accepted_at=at(2021, 11, 25).isoformat(), outside_line_m=120)
+    assert "admin_approval" not in before.skipped_stages
+    after = ask(accepted_at=at(2021, 11, 26).isoformat(), outside_line_m=120)
+    assert "admin_approval" in after.skipped_stages
+    no_line = ask(accepted_at=at(2021, 11, 25).isoformat())
+    assert "admin_approval" in no_line.skipped_stages
+
+
 def test_sanmenxia_200_m_is_not_inherited() -> None:
     hc = ask(outside_line_m=180)
     assert "admin_approval" not in hc.skipped_stages

@@ -224,6 +224,8 @@ def test_rules_start_in_2020() -> None:
     before = ask(accepted_at=at(2019, 12, 30).isoformat(), outside_line_m=100)
     assert not YANTAI_HV10 & ids(before)
     assert "admin_approval" not in before.skipped_stages
+    no_line = ask(accepted_at=at(2019, 12, 30).isoformat())
+    assert "admin_approval" in no_line.skipped_stages
     after = ask(accepted_at=at(2020, 1, 6).isoformat(), outside_line_m=100)
     assert ids(after) >= YANTAI_HV10
     assert "admin_approval" in after.skipped_stages
