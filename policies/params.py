@@ -31,7 +31,7 @@ def _cite(table: dict[str, Any]) -> str:
 
 
 def supporting_works_limit(policy: ResolvedPolicy, works_type: str, voltage: str) -> Answer | None:
-    """配套工程建设时限: working days for a supporting-works type at a voltage, if the table has it."""
+    """配套工程建设时限: working days for a supporting-works type at a voltage, if tabled."""
     table = _table(policy, "supporting_works_limits")
     if table is None:
         return None

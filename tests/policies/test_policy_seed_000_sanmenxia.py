@@ -1,4 +1,4 @@
-"""Seed 000, body (三门峡): whole-process limits, approvals, outage tiers, stage counts, checklists."""
+"""Seed 000, body (三门峡): whole-process limits, approvals, outage tiers, stage counts."""
 
 from __future__ import annotations
 
