@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from calendars.clock import Clock, ClockConfig, make_clock
 from calendars.errors import UnpublishedYearError
 from calendars.snapshot import CalendarSnapshot, NoticeRef
+from calendars.zone import DataZone, Transition, data_zone
 
 DEFAULT_TZ = "Asia/Shanghai"
 
@@ -93,12 +93,17 @@ class Calendar:
         clock: ClockConfig | str | Clock | None = None,
         strict: bool = False,
         sources: Iterable[NoticeRef] = (),
+        tz_transitions: Iterable[Transition] | None = None,
     ) -> None:
+        """Prefer get_calendar() or from_snapshot(). Without tz_transitions the zone is read
+        from zoneinfo, which a workflow sandbox does not allow; snapshots carry them."""
         self.region = region
         self.version = version
         self.tz = tz
         self.strict = strict
-        self._zone = ZoneInfo(tz)
+        self._zone = (
+            data_zone(tz) if tz_transitions is None else DataZone(tz, tuple(tz_transitions))
+        )
         self._clock = make_clock(clock)
         self._clock_24h = self._clock.config.kind == "working_day"
         self._day_us = self._clock.day_us
@@ -168,6 +173,7 @@ class Calendar:
             clock=snap.clock,
             strict=snap.strict,
             sources=snap.sources,
+            tz_transitions=snap.tz_transitions,
         )
 
     def snapshot(self) -> CalendarSnapshot:
@@ -181,7 +187,13 @@ class Calendar:
             holidays=self._holidays,
             makeup_workdays=self._makeup,
             sources=self._sources,
+            tz_transitions=self._zone.transitions,
         )
+
+    @property
+    def zone(self) -> DataZone:
+        """The calendar's time zone; every datetime result carries it."""
+        return self._zone
 
     @property
     def published_years(self) -> tuple[int, ...]:
@@ -272,7 +284,12 @@ class Calendar:
         return date.fromordinal(res)
 
     def workdays_between(self, a: date, b: date) -> int:
-        """Working days in (a, b]; negative (minus the count in (b, a]) when b < a."""
+        """Working days in (a, b] when a <= b; when b < a, minus the working days in [b, a).
+
+        Counting backwards mirrors counting forwards (the start excluded, the end included),
+        which makes this the exact inverse of add_workdays in both directions:
+        workdays_between(d, add_workdays(d, n)) == n for every d and n.
+        """
         if a.__class__ is not date:
             _require_date(a, "a")
         if b.__class__ is not date:
@@ -281,7 +298,9 @@ class Calendar:
         ob = b.toordinal()
         if self.strict:
             self._check_published(oa, ob)
-        return self._rank(ob) - self._rank(oa)
+        if ob >= oa:
+            return self._rank(ob) - self._rank(oa)
+        return self._rank(ob - 1) - self._rank(oa - 1)
 
     def is_provisional(self, d: date) -> bool:
         """True when d's year has no published data, so d follows the weekday rule only."""

@@ -22,7 +22,8 @@ from calendars.core import DEFAULT_TZ, Calendar
 from calendars.errors import CalendarDataError
 from calendars.snapshot import AmendmentRef, NoticeRef
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+# No resolve(): the Temporal sandbox restricts it, and the package is imported there.
+DATA_DIR = Path(__file__).parent / "data"
 DATA_DIR_ENV = "CALENDARS_DATA_DIR"
 _REGION_RE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]+)*$")
 _TOML_LINE_RE = re.compile(r"at line (\d+)")

@@ -43,6 +43,9 @@ class CalendarSnapshot(BaseModel):
     region: str
     version: str
     tz: str = "Asia/Shanghai"
+    # (UTC epoch seconds, UTC offset seconds, abbreviation) from which each offset applies:
+    # the zone as data, so replay needs no tzdata and ignores later tzdata upgrades.
+    tz_transitions: tuple[tuple[int, int, str], ...]
     clock: ClockConfig = ClockConfig()
     strict: bool = False
     published_years: tuple[int, ...]
