@@ -64,6 +64,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         business_type=args.business_type,
         voltage=args.voltage,
         capacity_kva=args.capacity_kva,
+        capacity_kw=args.capacity_kw,
         dual_power=args.dual_power,
         important=args.important,
         small_micro=args.small_micro,
@@ -119,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     show.add_argument("business_type")
     show.add_argument("--voltage")
     show.add_argument("--capacity-kva", type=float)
+    show.add_argument("--capacity-kw", type=float)
     show.add_argument("--dual-power", action="store_true")
     show.add_argument("--important", action="store_true")
     show.add_argument("--small-micro", action="store_true")

@@ -68,6 +68,7 @@ class Application(BaseModel):
     business_type: str
     voltage: str | None = None
     capacity_kva: float | None = None
+    capacity_kw: float | None = None
     dual_power: bool = False
     important: bool = False
     small_micro: bool = False
@@ -349,6 +350,7 @@ class _Facts:
             tuple(sorted(self.business_types)),
             app.voltage,
             app.capacity_kva,
+            app.capacity_kw,
             app.dual_power,
             app.important,
             small_micro,
@@ -392,6 +394,11 @@ class _Facts:
         if c.capacity_kva_gt is not None and (cap is None or not cap > c.capacity_kva_gt):
             return False
         if c.capacity_kva_le is not None and (cap is None or not cap <= c.capacity_kva_le):
+            return False
+        kw = app.capacity_kw
+        if c.capacity_kw_gt is not None and (kw is None or not kw > c.capacity_kw_gt):
+            return False
+        if c.capacity_kw_le is not None and (kw is None or not kw <= c.capacity_kw_le):
             return False
         line = app.outside_line_m
         if c.outside_line_m_gt is not None and (line is None or not line > c.outside_line_m_gt):

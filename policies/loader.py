@@ -280,6 +280,7 @@ def _resolve(unit: str, root: Path) -> ResolvedPolicy:
     params: dict[str, dict[str, Any]] = {}
     inconsistencies: dict[str, Inconsistency] = {}
     codes: dict[str, str] = {}
+    app_flags: dict[str, str] = {}
     documents: list[Source] = []
     files: dict[str, str] = {}
     touched: dict[tuple[str, str], str] = {}
@@ -297,6 +298,7 @@ def _resolve(unit: str, root: Path) -> ResolvedPolicy:
         profiles.update(pack.recipient_profiles)
         aliases.update(pack.event_aliases)
         codes.update(pack.pack.extra_codes)
+        app_flags.update(pack.pack.application_flags)
         documents.extend(pack.pack.documents)
         bt_rules = _merge_keyed(
             bt_rules, pack.business_type_rules, drop, f"{rel}: business_type_rules", _merge_simple
@@ -341,6 +343,7 @@ def _resolve(unit: str, root: Path) -> ResolvedPolicy:
         inconsistencies=sorted(inconsistencies.values(), key=lambda i: i.id),
         codes=codes,
         documents=documents,
+        application_flags=app_flags,
     )
     validate_policy(policy, files, touched)
     return policy
@@ -398,14 +401,21 @@ def _check_spec(
         _check_event(name, codes, aliases, where)
 
 
-def _check_condition(cond: Condition | None, where: str) -> None:
+def _check_condition(cond: Condition | None, where: str, flags: dict[str, str]) -> None:
     if cond is None:
         return
     bad = [b for b in cond.business_types or [] if b not in BUSINESS_TYPES]
     if bad:
         raise PolicyError(f"{where}.when.business_types: unknown business type {bad!r}")
+    for name in ("flags", "not_flags"):
+        undeclared = [f for f in getattr(cond, name) or [] if f not in flags]
+        if undeclared:
+            raise PolicyError(
+                f"{where}.when.{name}: undeclared application flag {undeclared!r}; declare it in "
+                "[pack] application_flags of this pack or an ancestor"
+            )
     for sub in cond.any_of or []:
-        _check_condition(sub, f"{where}.when.any_of")
+        _check_condition(sub, f"{where}.when.any_of", flags)
 
 
 def _check_lead(
@@ -449,12 +459,12 @@ def validate_policy(
             value = getattr(rule, name)
             if value not in BUSINESS_TYPES:
                 raise PolicyError(f"{where}.{name}: unknown business type {value!r}")
-        _check_condition(rule.when, where)
+        _check_condition(rule.when, where, policy.application_flags)
     for srule in policy.stages:
         where = origin(srule.id, "stages")
         if srule.stage is None or srule.stage not in ecodes:
             raise PolicyError(f"{where}.stage: unknown stage code {srule.stage!r}")
-        _check_condition(srule.when, where)
+        _check_condition(srule.when, where, policy.application_flags)
     for m in policy.monitors:
         where = origin(m.id, "monitors")
         rule_ids.add(m.id)
@@ -474,7 +484,7 @@ def validate_policy(
         for i, p in enumerate(m.pauses or []):
             _check_event(p.from_event, ecodes, aliases, f"{where}.pauses[{i}].from_event")
             _check_event(p.to_event, ecodes, aliases, f"{where}.pauses[{i}].to_event")
-        _check_condition(m.when, where)
+        _check_condition(m.when, where, policy.application_flags)
         if m.recipients is not None and m.recipients not in policy.recipient_profiles:
             raise PolicyError(f"{where}.recipients: unknown recipient profile {m.recipients!r}")
         for flag in m.flags or []:
@@ -483,7 +493,7 @@ def validate_policy(
         cases: list[tuple[str, MonitorRule | VariantRule]] = [(where, m)]
         for v in m.variants or []:
             vwhere = f"{where}.variants (id {v.id!r})"
-            _check_condition(v.when, vwhere)
+            _check_condition(v.when, vwhere, policy.application_flags)
             for flag in v.flags or []:
                 if flag not in inc_ids:
                     raise PolicyError(f"{vwhere}.flags: no inconsistency with id {flag!r}")
@@ -515,7 +525,7 @@ def validate_policy(
             raise PolicyError(f"{where}.inclusive: say whether the bound is ≤ (true) or < (false)")
         if t.result is None:
             raise PolicyError(f"{where}.result: missing")
-        _check_condition(t.when, where)
+        _check_condition(t.when, where, policy.application_flags)
     for inc in policy.inconsistencies:
         for rid in inc.rules:
             if rid not in rule_ids:

@@ -82,6 +82,7 @@ class PreviewRequest(BaseModel):
     business_type: str
     voltage: str | None = None
     capacity_kva: float | None = Field(default=None, ge=0)
+    capacity_kw: float | None = Field(default=None, ge=0)
     dual_power: bool = False
     important: bool = False
     small_micro: bool = False
@@ -143,6 +144,10 @@ class PreviewRequest(BaseModel):
     @model_validator(mode="after")
     def _events_known(self) -> PreviewRequest:
         policy = load_policy(self.unit)
+        for flag in self.flags:
+            if flag not in policy.application_flags:
+                known = sorted(policy.application_flags)
+                raise ValueError(f"flags: unknown application flag {flag!r}; known: {known}")
         for i, ev in enumerate(self.events):
             if not known_event(ev.event, policy):
                 raise ValueError(
@@ -160,6 +165,7 @@ class PreviewRequest(BaseModel):
             business_type=self.business_type,
             voltage=self.voltage,
             capacity_kva=self.capacity_kva,
+            capacity_kw=self.capacity_kw,
             dual_power=self.dual_power,
             important=self.important,
             small_micro=self.small_micro,

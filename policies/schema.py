@@ -113,6 +113,10 @@ class Condition(_Strict):
     channels: list[str] | None = None
     capacity_kva_gt: float | None = None
     capacity_kva_le: float | None = None
+    #: For documents that state capacity in kW (用电设备容量): compared with the application's
+    #: `capacity_kw`, never converted from kVA.
+    capacity_kw_gt: float | None = None
+    capacity_kw_le: float | None = None
     outside_line_m_gt: float | None = None
     outside_line_m_le: float | None = None
     dg_variants: list[str] | None = None
@@ -378,6 +382,9 @@ class PackHeader(_Strict):
     drop_inherited: list[str] = Field(default_factory=list)
     #: New codes this pack introduces (code -> Chinese label); documented in the pack's notes.
     extra_codes: dict[str, str] = Field(default_factory=dict)
+    #: Application flags this pack's conditions may test (code -> meaning). A condition naming an
+    #: undeclared flag is refused, so a misspelt flag cannot silently never match.
+    application_flags: dict[str, str] = Field(default_factory=dict)
 
 
 class PackFile(_Strict):
@@ -424,6 +431,7 @@ class ResolvedPolicy(_Strict):
     inconsistencies: list[Inconsistency]
     codes: dict[str, str] = Field(default_factory=dict)
     documents: list[Source] = Field(default_factory=list)
+    application_flags: dict[str, str] = Field(default_factory=dict)
 
     def monitor(self, rule_id: str) -> MonitorRule:
         for rule in self.monitors:

@@ -334,3 +334,29 @@ def test_preview_refuses_bad_input_with_the_field() -> None:
         with pytest.raises(ValueError) as info:
             PreviewRequest.model_validate({**base, **patch})
         assert text in str(info.value), (patch, str(info.value))
+
+
+def test_undeclared_application_flag_is_refused(tmp_path: Path) -> None:
+    bad = ROOT.replace(
+        'when = { business_types = ["hv"] }',
+        'when = { business_types = ["hv"], flags = ["asset_transfr"] }',
+    )
+    msg = refused(write(tmp_path, {"national": bad}), "national")
+    assert "monitors (id 'hv.plan_reply').when.flags: undeclared application flag" in msg
+    ok = bad.replace(
+        'title = "root"', 'title = "root"\napplication_flags = { asset_transfr = "typo, declared" }'
+    )
+    assert load_policy("national", root=write(tmp_path / "ok", {"national": ok})).monitors
+
+
+def test_preview_refuses_unknown_application_flag() -> None:
+    with pytest.raises(ValueError, match="unknown application flag 'vip'"):
+        PreviewRequest.model_validate(
+            {
+                "unit": "henan",
+                "business_type": "hv",
+                "voltage": "10kV",
+                "flags": ["vip"],
+                "accepted_at": "2026-11-16T09:00:00+08:00",
+            }
+        )

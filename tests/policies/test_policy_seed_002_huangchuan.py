@@ -169,6 +169,27 @@ def test_small_micro_accepted_before_the_document_keeps_henan_15() -> None:
     assert "hv.protection_setting" not in ids(hv)
 
 
+def test_small_micro_with_works_keeps_the_inherited_13_days_as_written() -> None:
+    """Inconsistency small_micro_works_13_vs_whole_5: the Henan construction limit (13 working
+    days) is longer than the county's whole process (5); both are kept."""
+    survey_done = at(2026, 11, 17)
+    resp = ask(
+        business_type="lv_small_micro",
+        voltage="380V",
+        grid_works={"type": "lv_small_micro"},
+        events=(("site_survey.completed", survey_done),),
+    )
+    works = mon(resp, "lv.grid_works")
+    assert lim(works.provincial_limit) == (13, "workday")
+    assert dues(works)["yellow"] == plus_workdays(survey_done, 13)
+    assert lim(mon(resp, "lv_small_micro.full_process").provincial_limit) == (5, "workday")
+    incs = {i.id: i.rules for i in load_policy(UNIT).inconsistencies}
+    assert incs["small_micro_works_13_vs_whole_5"] == [
+        "lv.grid_works",
+        "lv_small_micro.full_process",
+    ]
+
+
 def test_small_micro_as_flag_on_non_residential_gets_the_county_limit() -> None:
     resp = ask(business_type="lv_non_residential", voltage="380V", small_micro=True)
     assert lim(mon(resp, "lv_small_micro.full_process").provincial_limit) == (5, "workday")
