@@ -360,3 +360,11 @@ def test_preview_refuses_unknown_application_flag() -> None:
                 "accepted_at": "2026-11-16T09:00:00+08:00",
             }
         )
+
+
+def test_every_inconsistency_is_listed_in_the_docs() -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    text = "\n".join(p.read_text(encoding="utf-8") for p in docs.glob("polic*.md"))
+    for unit, policy in check_all().items():
+        for inc in policy.inconsistencies:
+            assert f"`{inc.id}`" in text, f"{unit}: inconsistency {inc.id} is not in docs/"
