@@ -87,6 +87,9 @@ def test_ten_kv_construction_30_plain_days() -> None:
     assert dues(works)["yellow"] != plus_workdays(started, 30)
     assert works.source.startswith(SEED)
     assert "plain_days" in works.flags
+    # No recipients in the document: the national default roles; a coordination item.
+    assert works.recipients["yellow"][:2] == ["customer_manager", "connection_specialist"]
+    assert "coordinator" in works.recipients["yellow"]
     # The national supporting-works monitor (国网 60 working days from the plan reply) is kept.
     national = mon(resp, "hv.grid_works")
     assert lim(national.national_limit) == (60, "workday")

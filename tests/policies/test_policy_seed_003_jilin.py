@@ -181,6 +181,7 @@ def test_hv_total_single_22_dual_32(dual: bool, days: int) -> None:
     assert lim(hv.provincial_limit) == (days, "workday")
     assert dues(hv) == {"blue": plus_workdays(MON, days - 2), "yellow": plus_workdays(MON, days)}
     assert hv.source.startswith(SEED)
+    assert "marketing_director" in hv.recipients["yellow"]  # national default roles
 
 
 def test_hv_total_excludes_customer_works_but_not_grid_works() -> None:

@@ -87,6 +87,7 @@ def test_lv_enterprise_two_stages_six_working_days(business_type: str) -> None:
     assert lim(full.provincial_limit) == (6, "workday")
     assert dues(full) == {"blue": plus_workdays(MON, 4), "yellow": plus_workdays(MON, 6)}
     assert full.source.startswith(SEED)
+    assert full.recipients["blue"] == ["customer_manager", "connection_specialist"]
     apply = mon(resp, "lv_enterprise.accept")
     assert lim(apply.provincial_limit) == (1, "workday")
     assert apply.state == "met"
