@@ -60,6 +60,7 @@ class Calendar:
     __slots__ = (
         "_a_total",
         "_adj",
+        "_batch_cache",
         "_clock",
         "_clock_24h",
         "_contiguous",
@@ -129,6 +130,8 @@ class Calendar:
             # An empty window: every ordinal takes the closed-form branches.
             self._lo, self._hi = 1, 0
         self._contiguous = years == list(range(years[0], years[-1] + 1)) if years else True
+        # Filled lazily by calendars.batch with numpy arrays; unused on the workflow path.
+        self._batch_cache: object = None
         self._build_tables()
 
     def _build_tables(self) -> None:
@@ -384,3 +387,8 @@ class Calendar:
     def rank_table(self) -> tuple[int, int, int, list[int], list[int]]:
         """(lo, hi, a_total, adj, workdays): the internals the numpy batch form vectorises."""
         return self._lo, self._hi, self._a_total, self._adj, self._workdays
+
+    def check_published_span(self, o1: int, o2: int) -> None:
+        """Raise UnpublishedYearError if a strict calendar would refuse days o1..o2."""
+        if self.strict:
+            self._check_published(o1, o2)

@@ -1,0 +1,5 @@
+import sys
+
+from calendars.cli import main
+
+sys.exit(main())
