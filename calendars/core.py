@@ -24,6 +24,11 @@ from calendars.snapshot import CalendarSnapshot, NoticeRef
 from calendars.zone import DataZone, Transition, data_zone
 
 DEFAULT_TZ = "Asia/Shanghai"
+DAY_US = 86_400_000_000
+# Constructing a timedelta costs about as much as the rest of add_work_time; results mostly
+# move by whole days, so those deltas are built once.
+_DAY_DELTAS = tuple(timedelta(days=i) for i in range(4096))
+_MIDNIGHT = time()
 
 
 def weekdays_through(o: int) -> int:
@@ -71,7 +76,10 @@ class Calendar:
         "_k_lo",
         "_lo",
         "_makeup",
+        "_n_workdays",
         "_published",
+        "_ranks",
+        "_size",
         "_sources",
         "_work",
         "_workdays",
@@ -157,9 +165,14 @@ class Calendar:
         self._work = bytes(work)
         self._adj = adj
         self._workdays = workdays
+        self._n_workdays = len(workdays)
         self._a_total = a
         self._k_lo = weekdays_through(lo - 1)
         self._k_hi = weekdays_through(hi) + a
+        self._size = size
+        # _ranks[i] is R(lo - 1 + i) for i in 0..size: inside the window a rank (of a day or of
+        # the day before it) is one list lookup, which the hot paths below inline.
+        self._ranks = [self._k_lo] + [weekdays_through(lo + i) + adj[i] for i in range(size)]
 
     # -- construction from / to data ------------------------------------------------------------
 
@@ -274,14 +287,21 @@ class Calendar:
             _require_date(d, "d")
         o = d.toordinal()
         if n > 0:
-            k = self._rank(o) + n
+            i = o - self._lo + 1  # index of R(o)
         elif n < 0:
-            k = self._rank(o - 1) + n + 1
+            i = o - self._lo  # index of R(o - 1); the n-th before is rank R(o - 1) + n + 1
+            n += 1
         else:
             if self.strict:
                 self._check_published(o, o)
             return d
-        res = self._nth(k)
+        k = self._ranks[i] + n if 0 <= i <= self._size else self._rank(o - 1 + (n > 0)) + n
+        j = k - self._k_lo - 1
+        if 0 <= j < self._n_workdays:
+            res = self._workdays[j]
+        else:
+            q, rem = divmod((k - self._a_total if j >= 0 else k) - 1, 5)
+            res = 7 * q + rem + 1
         if self.strict:
             self._check_published(o, res)
         return date.fromordinal(res)
@@ -301,9 +321,16 @@ class Calendar:
         ob = b.toordinal()
         if self.strict:
             self._check_published(oa, ob)
-        if ob >= oa:
-            return self._rank(ob) - self._rank(oa)
-        return self._rank(ob - 1) - self._rank(oa - 1)
+        if ob < oa:
+            oa -= 1
+            ob -= 1
+        ia = oa - self._lo + 1
+        ib = ob - self._lo + 1
+        size = self._size
+        ranks = self._ranks
+        if 0 <= ia <= size and 0 <= ib <= size:
+            return ranks[ib] - ranks[ia]
+        return self._rank(ob) - self._rank(oa)
 
     def is_provisional(self, d: date) -> bool:
         """True when d's year has no published data, so d follows the weekday rule only."""
@@ -342,25 +369,70 @@ class Calendar:
             _require_aware(t, "t")
         if delta.__class__ is not timedelta:
             raise TypeError(f"delta must be a timedelta, got {type(delta).__name__}")
+        zone = self._zone
+        lt = t if t.tzinfo is zone else t.astimezone(zone)
+        o = lt.toordinal()
+        if (
+            self._clock_24h
+            and delta.days > 0
+            and not delta.seconds
+            and not delta.microseconds
+            and not self.strict
+        ):
+            # Fast path for the commonest limit, "N 个工作日" on the 24 h clock: the same wall
+            # time N working days on, or from a rest day (or 00:00) the end of the N-th working
+            # day. Same result as the general path below, without microsecond arithmetic.
+            i = o - self._lo
+            if 0 <= i < self._size:
+                before = self._ranks[i]
+                working = self._work[i] == 1
+            else:
+                before = self._rank(o - 1)
+                working = (o + 6) % 7 < 5
+            n = delta.days
+            midnight = lt.time() == _MIDNIGHT
+            j = before + n - self._k_lo - (0 if working and not midnight else 1)
+            res_o = (
+                self._workdays[j] if 0 <= j < self._n_workdays else self._nth(j + self._k_lo + 1)
+            )
+            if working and not midnight:
+                days = res_o - o
+                return lt + (_DAY_DELTAS[days] if days < 4096 else timedelta(days))
+            return datetime.combine(date.fromordinal(res_o + 1), _MIDNIGHT, zone)
         d_us = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-        pos, o = self._position(t)
+        tod = ((lt.hour * 60 + lt.minute) * 60 + lt.second) * 1_000_000 + lt.microsecond
+        i = o - self._lo
+        if 0 <= i < self._size:
+            before = self._ranks[i]
+            working = self._work[i] == 1
+        else:
+            before = self._rank(o - 1)
+            working = (o + 6) % 7 < 5
+        day_us = self._day_us
+        if self._clock_24h:
+            pos = before * day_us + (tod if working else 0)
+        else:
+            pos = before * day_us + (self._clock.worked(tod) if working else 0)
         if d_us == 0:
             if self.strict:
                 self._check_published(o, o)
-            return t.astimezone(self._zone)
-        day_us = self._day_us
+            return lt
         k, r = divmod(pos + d_us, day_us)
         earliest = d_us > 0
         if earliest and r == 0:
             k -= 1
             r = day_us
-        res_o = self._nth(k + 1)
+        j = k - self._k_lo
+        res_o = self._workdays[j] if 0 <= j < self._n_workdays else self._nth(k + 1)
         if self.strict:
             self._check_published(o, res_o)
-        tod = r if self._clock_24h else self._clock.time_at(r, earliest)
-        return datetime.combine(date.fromordinal(res_o), time(), self._zone) + timedelta(
-            microseconds=tod
-        )
+        new_tod = r if self._clock_24h else self._clock.time_at(r, earliest)
+        # Wall-clock arithmetic on the aware local time: the same day length as the clock.
+        days = res_o - o
+        step = _DAY_DELTAS[days] if 0 <= days < 4096 else timedelta(days)
+        if new_tod != tod:
+            step += timedelta(0, 0, new_tod - tod)
+        return lt + step
 
     def work_time_between(self, a: datetime, b: datetime) -> timedelta:
         """Business time from a to b on this calendar's clock; negative when b < a."""

@@ -41,9 +41,10 @@ class DataZone(tzinfo):
         last = len(starts) - 1
         previous = self._offsets[last - 1] if last else self._offsets[last]
         fold_window = max(previous - self._offsets[last], timedelta(0))
-        # Beyond this UTC instant no fold is possible: one offset, no bisect.
-        self._steady_from = starts[last] + fold_window
-        self._steady_local = self._local_starts[last] + fold_window
+        # After these days (UTC / local) one offset holds and no fold is possible: the hot
+        # paths compare ordinals, far cheaper than building a naive copy of the datetime.
+        self._steady_utc_ord = (starts[last] + fold_window).toordinal()
+        self._steady_local_ord = (self._local_starts[last] + fold_window).toordinal()
         self._steady_offset = self._offsets[last]
 
     def _index_utc(self, naive_utc: datetime) -> int:
@@ -63,7 +64,7 @@ class DataZone(tzinfo):
     def utcoffset(self, dt: datetime | None) -> timedelta | None:
         if dt is None:
             return None
-        if dt.replace(tzinfo=None, fold=0) >= self._steady_local:
+        if dt.toordinal() > self._steady_local_ord:
             return self._steady_offset
         return self._offsets[self._index_local(dt)]
 
@@ -76,9 +77,9 @@ class DataZone(tzinfo):
         return self._names[self._index_local(dt)]
 
     def fromutc(self, dt: datetime) -> datetime:
-        naive = dt.replace(tzinfo=None)
-        if naive >= self._steady_from:
+        if dt.toordinal() > self._steady_utc_ord:
             return dt + self._steady_offset
+        naive = dt.replace(tzinfo=None)
         i = self._index_utc(naive)
         local = dt + self._offsets[i]
         if i > 0 and naive < self._utc_starts[i] + (self._offsets[i - 1] - self._offsets[i]):

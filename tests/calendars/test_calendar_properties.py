@@ -163,3 +163,24 @@ def test_whole_working_days_agree_with_add_workdays(t: datetime, n: int) -> None
 def test_results_come_back_in_the_calendar_zone(t: datetime) -> None:
     u = CN.add_work_time(t.astimezone(UTC), timedelta(hours=30))
     assert u.tzinfo is CN.zone
+
+
+STRICT = get_calendar("CN", strict=True)
+published_instants = st.builds(
+    lambda d, h, m: datetime(d.year, d.month, d.day, h, m, tzinfo=SHANGHAI),
+    st.dates(min_value=date(2020, 1, 1), max_value=date(2025, 6, 30)),
+    st.sampled_from([0, 0, 9, 15, 23]),
+    st.sampled_from([0, 0, 30]),
+)
+
+
+@settings(max_examples=300)
+@given(published_instants, st.integers(min_value=1, max_value=300))
+def test_whole_day_fast_path_matches_general_path(t: datetime, n: int) -> None:
+    # The strict calendar never takes the whole-day fast path; inside published years the two
+    # must agree, and the result must be the earliest instant with n working days elapsed.
+    delta = timedelta(days=n)
+    u = CN.add_work_time(t, delta)
+    assert u == STRICT.add_work_time(t, delta)
+    assert CN.work_time_between(t, u) == delta
+    assert CN.work_time_between(t, u - timedelta(microseconds=1)) < delta
