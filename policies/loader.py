@@ -320,6 +320,7 @@ def _resolve(unit: str, root: Path) -> ResolvedPolicy:
     for key in ("timezone", "calendar_region", "clock", "day_hours"):
         if settings.get(key) is None:
             raise PolicyError(f"{own_file}: settings.{key}: no pack in the chain sets it")
+    _check_clock(own_file, settings)
     resolved_settings = ResolvedSettings(
         timezone=settings["timezone"],
         calendar_region=settings["calendar_region"],
@@ -347,6 +348,41 @@ def _resolve(unit: str, root: Path) -> ResolvedPolicy:
     )
     validate_policy(policy, files, touched)
     return policy
+
+
+def _check_clock(rel: str, settings: dict[str, Any]) -> None:
+    """The office-hours clock needs its periods, and a working day must be their total length."""
+    periods: list[str] = settings.get("office_periods") or []
+    if settings["clock"] == "working_day":
+        if settings["day_hours"] != 24:
+            raise PolicyError(
+                f"{rel}: settings.day_hours: the working-day clock has 24-hour working days "
+                f"(DESIGN.md §3), not {settings['day_hours']}"
+            )
+        return
+    if not periods:
+        raise PolicyError(f"{rel}: settings.office_periods: the office-hours clock needs periods")
+    total = 0.0
+    for i, text in enumerate(periods):
+        try:
+            start, end = text.split("-", 1)
+            sh, sm = (int(x) for x in start.split(":"))
+            eh, em = (int(x) for x in end.split(":"))
+        except ValueError:
+            raise PolicyError(
+                f"{rel}: settings.office_periods[{i}]: {text!r} is not HH:MM-HH:MM"
+            ) from None
+        length = (eh * 60 + em - sh * 60 - sm) / 60
+        if length <= 0:
+            raise PolicyError(
+                f"{rel}: settings.office_periods[{i}]: {text!r} ends before it starts"
+            )
+        total += length
+    if abs(total - settings["day_hours"]) > 1e-9:
+        raise PolicyError(
+            f"{rel}: settings.day_hours: {settings['day_hours']} h but the office periods add up "
+            f"to {total} h"
+        )
 
 
 def _check_param_source(rel: str, key: str, table: dict[str, Any]) -> None:

@@ -32,7 +32,7 @@ from policies.engine import (
     known_event,
 )
 from policies.loader import list_units, load_policy
-from policies.schema import Duration
+from policies.schema import Duration, ResolvedPolicy
 
 
 class GridWorksIn(BaseModel):
@@ -261,17 +261,23 @@ def _monitor(m: MonitorOut) -> PreviewMonitor:
     return PreviewMonitor.model_validate(data)
 
 
-def default_calendar(region: str) -> CalendarLike:
-    from calendars import get_calendar
+def policy_calendar(policy: ResolvedPolicy) -> CalendarLike:
+    """The calendar a policy's settings ask for: its region, zone and clock."""
+    from calendars import ClockConfig, get_calendar
 
-    cal: CalendarLike = get_calendar(region)
+    settings = policy.settings
+    clock = None
+    if settings.clock == "office_hours":
+        periods = [tuple(p.split("-", 1)) for p in settings.office_periods]
+        clock = ClockConfig.office_hours([(a, b) for a, b in periods])
+    cal: CalendarLike = get_calendar(settings.calendar_region, clock=clock, tz=settings.timezone)
     return cal
 
 
 def preview(req: PreviewRequest, calendar: CalendarLike | None = None) -> PreviewResponse:
     """The monitors `req` would have, evaluated at `req.as_of` (default: its latest instant)."""
     policy = load_policy(req.unit)
-    cal = calendar if calendar is not None else default_calendar(policy.settings.calendar_region)
+    cal = calendar if calendar is not None else policy_calendar(policy)
     result = evaluate(policy, cal, req.application(), req.engine_events(), req.as_of)
     return PreviewResponse(
         policy=PolicyRef(unit=policy.unit, version=policy.version, chain=policy.chain),

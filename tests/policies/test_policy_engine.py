@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calendars import get_calendar
 from policies.engine import Application, Event, GridWorks, effective_rules, evaluate
-from policies.loader import load_policy
+from policies.loader import PolicyError, load_policy
+from policies.preview import policy_calendar
 
 CST = timezone(timedelta(hours=8))
 CAL = get_calendar("CN")
@@ -180,3 +182,57 @@ def test_rule_in_force_at_acceptance_applies(tmp_path: Path) -> None:
         rules = effective_rules(policy, app)
         assert [r.provincial.amount for r in rules.monitors if r.provincial] == [expected]
     assert sorted(set(seen.values())) == [15, 20, 25]
+
+
+OFFICE_CHILD = """
+[pack]
+unit = "office"
+title = "office hours"
+
+[settings]
+clock = "office_hours"
+day_hours = 7.5
+office_periods = ["08:30-12:00", "13:30-17:30"]
+source = { file = "DESIGN.md", section = "§3 office-hours clock (option)" }
+
+[[monitors]]
+id = "hv.plan_reply"
+code = "plan_reply"
+when = { business_types = ["hv"] }
+start = { event = "accept.started" }
+stop = { event = "plan_reply.completed" }
+provincial = { amount = 1, unit = "workday" }
+national = { amount = 2, unit = "workhour" }
+levels = ["yellow", "red"]
+source = { file = "x.txt", section = "§1" }
+"""
+
+
+def test_office_hours_clock_counts_only_office_periods(tmp_path: Path) -> None:
+    root_text = EFFECTIVE_ROOT.split("[[monitors]]")[0]
+    (tmp_path / "national.toml").write_text(root_text, encoding="utf-8")
+    (tmp_path / "office.toml").write_text(OFFICE_CHILD, encoding="utf-8")
+    policy = load_policy("office", root=tmp_path)
+    assert policy.settings.clock == "office_hours"
+    cal = policy_calendar(policy)
+    accepted = datetime(2026, 11, 16, 11, 0, tzinfo=CST)
+    ev = evaluate(policy, cal, hv_app(accepted, grid=False), (), accepted)
+    (m,) = ev.monitors
+    dues = {t.level: t.due_at for t in m.thresholds}
+    # 2 office hours from Monday 11:00: 11:00-12:00, then 13:30-14:30.
+    assert dues["red"] == datetime(2026, 11, 16, 14, 30, tzinfo=CST)
+    # One working day is the 7.5 office hours: Tuesday 11:00.
+    assert dues["yellow"] == datetime(2026, 11, 17, 11, 0, tzinfo=CST)
+
+
+def test_office_hours_settings_are_checked(tmp_path: Path) -> None:
+    root_text = EFFECTIVE_ROOT.split("[[monitors]]")[0]
+    (tmp_path / "national.toml").write_text(root_text, encoding="utf-8")
+    (tmp_path / "office.toml").write_text(
+        OFFICE_CHILD.replace("day_hours = 7.5", "day_hours = 8"), encoding="utf-8"
+    )
+    with pytest.raises(PolicyError) as info:
+        load_policy("office", root=tmp_path)
+    assert "office.toml: settings.day_hours: 8.0 h but the office periods add up to 7.5 h" in str(
+        info.value
+    )
