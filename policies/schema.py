@@ -145,7 +145,8 @@ class EventSpec(_Strict):
     Exactly one of `event`, `latest_of` (the instant the last of several events has happened: all
     *applicable* ones must have occurred), `earliest_of`. Event names are `<code>.started` or
     `<code>.completed`. `occurrence` picks the first or last occurrence of a repeated event
-    (default: first for starts, last for stops, as in "最后一次【安装信息录入】完成时间").
+    (default: first for a start `event`, last for a stop, as in "最后一次【安装信息录入】完成时间";
+    `latest_of` takes each event's last occurrence, `earliest_of` each event's first).
     `truncate = "day"` moves the instant to 00:00 of its day in the policy's time zone
     ("预约时间当日 0:00").
     """
