@@ -292,6 +292,12 @@ def _resolve(unit: str, root: Path) -> ResolvedPolicy:
                 touched[(group, rule.id)] = rel
         digest.update(name.encode() + b"\0" + raw + b"\0")
         drop = pack.pack.drop_inherited
+        inherited = [r.id for group in (bt_rules, stages, monitors, too_short) for r in group]
+        for i, pattern in enumerate(drop):
+            if not any(fnmatch.fnmatchcase(rid, pattern) for rid in inherited):
+                raise PolicyError(
+                    f"{rel}: pack.drop_inherited[{i}]: {pattern!r} matches no inherited rule id"
+                )
         if pack.settings is not None:
             settings.update({k: getattr(pack.settings, k) for k in pack.settings.model_fields_set})
         warning_rules = _merge_warning_rules(warning_rules, pack.warning_rules)
@@ -505,7 +511,10 @@ def validate_policy(
         where = origin(m.id, "monitors")
         rule_ids.add(m.id)
         if m.code is None:
-            raise PolicyError(f"{where}.code: missing (a stage, notice or full_process code)")
+            raise PolicyError(
+                f"{where}.code: missing (a stage, notice or full_process code); no parent pack "
+                "has a rule with this id to patch"
+            )
         if m.code not in mcodes:
             raise PolicyError(
                 f"{where}.code: unknown code {m.code!r}: use a GLOSSARY.md stage or notice code, "

@@ -368,3 +368,13 @@ def test_every_inconsistency_is_listed_in_the_docs() -> None:
     for unit, policy in check_all().items():
         for inc in policy.inconsistencies:
             assert f"`{inc.id}`" in text, f"{unit}: inconsistency {inc.id} is not in docs/"
+
+
+def test_patch_of_a_missing_parent_rule_and_bad_drop_pattern(tmp_path: Path) -> None:
+    typo = CHILD.replace('id = "hv.plan_reply"', 'id = "hv.plan_replly"')
+    msg = refused(write(tmp_path, {"national": ROOT, "prov": typo}), "prov")
+    assert "monitors (id 'hv.plan_replly').code: missing" in msg
+    assert "no parent pack has a rule with this id" in msg
+    bad = CHILD.replace('title = "child"', 'title = "child"\ndrop_inherited = ["lv.*"]')
+    msg = refused(write(tmp_path / "d", {"national": ROOT, "prov": bad}), "prov")
+    assert "prov.toml: pack.drop_inherited[0]: 'lv.*' matches no inherited rule id" in msg
