@@ -24,7 +24,6 @@ from calendars.snapshot import CalendarSnapshot, NoticeRef
 from calendars.zone import DataZone, Transition, data_zone
 
 DEFAULT_TZ = "Asia/Shanghai"
-DAY_US = 86_400_000_000
 # Constructing a timedelta costs about as much as the rest of add_work_time; results mostly
 # move by whole days, so those deltas are built once.
 _DAY_DELTAS = tuple(timedelta(days=i) for i in range(4096))
