@@ -26,7 +26,7 @@ from calendars.zone import DataZone, Transition, data_zone
 DEFAULT_TZ = "Asia/Shanghai"
 # Constructing a timedelta costs about as much as the rest of add_work_time; results mostly
 # move by whole days, so those deltas are built once.
-_DAY_DELTAS = tuple(timedelta(days=i) for i in range(4096))
+_DAY_DELTAS = tuple(timedelta(days=i) for i in range(1024))
 _MIDNIGHT = time()
 
 
@@ -34,12 +34,6 @@ def weekdays_through(o: int) -> int:
     """Mondays-to-Fridays among ordinals 1..o (ordinal 1, 0001-01-01, is a Monday)."""
     q, r = divmod(o, 7)
     return 5 * q + (r if r < 5 else 5)
-
-
-def nth_weekday(k: int) -> int:
-    """The ordinal of the weekday whose weekday count is k (inverse of weekdays_through)."""
-    q, r = divmod(k - 1, 5)
-    return 7 * q + r + 1
 
 
 def _require_date(value: object, name: str) -> date:
@@ -396,7 +390,7 @@ class Calendar:
             )
             if working and not midnight:
                 days = res_o - o
-                return lt + (_DAY_DELTAS[days] if days < 4096 else timedelta(days))
+                return lt + (_DAY_DELTAS[days] if days < 1024 else timedelta(days))
             return datetime.combine(date.fromordinal(res_o + 1), _MIDNIGHT, zone)
         d_us = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
         tod = ((lt.hour * 60 + lt.minute) * 60 + lt.second) * 1_000_000 + lt.microsecond
@@ -428,7 +422,7 @@ class Calendar:
         new_tod = r if self._clock_24h else self._clock.time_at(r, earliest)
         # Wall-clock arithmetic on the aware local time: the same day length as the clock.
         days = res_o - o
-        step = _DAY_DELTAS[days] if 0 <= days < 4096 else timedelta(days)
+        step = _DAY_DELTAS[days] if 0 <= days < 1024 else timedelta(days)
         if new_tod != tod:
             step += timedelta(0, 0, new_tod - tod)
         return lt + step
