@@ -236,3 +236,22 @@ def test_office_hours_settings_are_checked(tmp_path: Path) -> None:
     assert "office.toml: settings.day_hours: 8.0 h but the office periods add up to 7.5 h" in str(
         info.value
     )
+
+
+def test_business_type_defaults_of_the_national_pack() -> None:
+    accepted = datetime(2026, 11, 16, 9, tzinfo=CST)
+    cases = [
+        ("temporary", "380V", "lv.full_process.no_grid"),
+        ("temporary", "10kV", "hv.plan_reply"),
+        ("charging_residential", "220V", "lv.full_process.no_grid"),
+        ("charging_non_residential", "10kV", "hv.plan_reply"),
+        ("base_station_5g", "380V", "lv.full_process.no_grid"),
+        ("irrigation_well", "380V", "lv.full_process.no_grid"),
+    ]
+    for business_type, voltage, rule_id in cases:
+        app = Application(business_type=business_type, voltage=voltage, accepted_at=accepted)
+        ids = {m.id for m in evaluate(HENAN, CAL, app, (), accepted).monitors}
+        assert rule_id in ids, (business_type, voltage, sorted(ids))
+    lv_temp = Application(business_type="temporary", voltage="380V", accepted_at=accepted)
+    ids = {m.id for m in evaluate(HENAN, CAL, lv_temp, (), accepted).monitors}
+    assert "hv.plan_reply" not in ids
