@@ -13,6 +13,7 @@ provincial, orange = national − orange lead, red = national.
 
 from __future__ import annotations
 
+import weakref
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -362,8 +363,6 @@ class _Facts:
             app.outside_line_m,
             self.flags,
         )
-        # The acceptance date matters only through effective-date ranges: the key holds which
-        # range it falls in (added by `_select`, which knows the policy's boundaries).
 
     def matches(self, c: Condition) -> bool:
         app = self.app
@@ -501,8 +500,47 @@ class _Selection:
         self.skipped = skipped
 
 
-_SELECTION_CACHE: dict[tuple[Any, ...], _Selection] = {}
-_SELECTION_CACHE_MAX = 16384
+_SELECTIONS_PER_POLICY_MAX = 16384
+
+
+class _PolicyCache:
+    """What the engine derives from one policy object: effective-date boundaries, selections.
+
+    Held per live policy object and dropped when the policy is garbage-collected, so workflows
+    that each carry their own policy snapshot do not accumulate cached rules.
+    """
+
+    __slots__ = ("bounds", "selections")
+
+    def __init__(self, policy: ResolvedPolicy) -> None:
+        found: set[date] = set()
+        rules: list[Any] = [
+            *policy.monitors,
+            *policy.too_short,
+            *policy.stages,
+            *policy.business_type_rules,
+        ]
+        for m in policy.monitors:
+            rules.extend(m.variants or [])
+        for r in rules:
+            for d in (r.effective_from, r.effective_until):
+                if d is not None:
+                    found.add(d)
+        self.bounds = sorted(found)
+        self.selections: dict[tuple[Any, ...], _Selection] = {}
+
+
+_POLICY_CACHES: dict[int, _PolicyCache] = {}
+
+
+def _policy_cache(policy: ResolvedPolicy) -> _PolicyCache:
+    cache = _POLICY_CACHES.get(id(policy))
+    if cache is None:
+        cache = _PolicyCache(policy)
+        _POLICY_CACHES[id(policy)] = cache
+        # Runs when the policy is freed, before its id can be reused by another object.
+        weakref.finalize(policy, _POLICY_CACHES.pop, id(policy), None)
+    return cache
 
 
 def _skipped_stages(policy: ResolvedPolicy, facts: _Facts) -> frozenset[str]:
@@ -568,37 +606,11 @@ def _plan(policy: ResolvedPolicy, rule: MonitorRule, facts: _Facts) -> _Plan:
     return _Plan(policy, eff, levels, blue_lead, orange_lead, sources, flags, notes)
 
 
-_BOUNDARIES: dict[tuple[int, str], list[date]] = {}
-
-
-def _date_bucket(policy: ResolvedPolicy, on: date) -> int:
-    """Index of the interval between effective-date boundaries that `on` falls in."""
-    pkey = (id(policy), policy.version)
-    bounds = _BOUNDARIES.get(pkey)
-    if bounds is None:
-        found: set[date] = set()
-        rules: list[Any] = [
-            *policy.monitors,
-            *policy.too_short,
-            *policy.stages,
-            *policy.business_type_rules,
-        ]
-        for m in policy.monitors:
-            rules.extend(m.variants or [])
-        for r in rules:
-            for d in (r.effective_from, r.effective_until):
-                if d is not None:
-                    found.add(d)
-        bounds = sorted(found)
-        if len(_BOUNDARIES) > 256:
-            _BOUNDARIES.clear()
-        _BOUNDARIES[pkey] = bounds
-    return bisect_right(bounds, on)
-
-
 def _select(policy: ResolvedPolicy, facts: _Facts) -> _Selection:
-    key = (id(policy), policy.version, _date_bucket(policy, facts.accepted_on), facts.key)
-    hit = _SELECTION_CACHE.get(key)
+    cache = _policy_cache(policy)
+    # The acceptance date matters only through which effective-date range it falls in.
+    key = (bisect_right(cache.bounds, facts.accepted_on), facts.key)
+    hit = cache.selections.get(key)
     if hit is not None:
         return hit
     skipped = _skipped_stages(policy, facts)
@@ -620,9 +632,9 @@ def _select(policy: ResolvedPolicy, facts: _Facts) -> _Selection:
         and t.code not in skipped
     ]
     selection = _Selection(plans, shorts, skipped)
-    if len(_SELECTION_CACHE) >= _SELECTION_CACHE_MAX:
-        _SELECTION_CACHE.clear()
-    _SELECTION_CACHE[key] = selection
+    if len(cache.selections) >= _SELECTIONS_PER_POLICY_MAX:
+        cache.selections.clear()
+    cache.selections[key] = selection
     return selection
 
 
