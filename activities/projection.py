@@ -96,6 +96,7 @@ class ProjectionActivities:
                     WarningRow(
                         application_no=data.application_no,
                         monitor=w.monitor,
+                        code=w.code,
                         level=w.level,
                         due_at=w.due_at,
                         raised_at=w.raised_at,

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from temporalio.client import Client
 
-from api.routes import applications, health
+from api.routes import applications, calendars, health, preview, warnings
 from core.config import Settings, get_settings
 from core.db import get_engine, init_db
 from core.logging import configure_logging
@@ -49,6 +49,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(health.router)
     app.include_router(applications.router)
+    app.include_router(warnings.router)
+    app.include_router(preview.router)
+    app.include_router(calendars.router)
     return app
 
 

@@ -34,6 +34,20 @@ def is_unavailable(exc: BaseException) -> bool:
 
 
 def update_rejected(exc: WorkflowUpdateFailedError) -> HTTPException:
+    """A refusal by the workflow: 422 when the request itself is wrong, 409 when it clashes
+    with the application's state. Nothing was recorded either way."""
     cause = exc.cause
-    reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
-    return HTTPException(status.HTTP_409_CONFLICT, detail={"reason": reason})
+    if not isinstance(cause, ApplicationError):
+        return HTTPException(status.HTTP_409_CONFLICT, detail={"reason": str(cause)})
+    field, sep, reason = cause.message.partition(": ")
+    detail = (
+        {"field": field, "reason": reason}
+        if sep and " " not in field
+        else {"reason": cause.message}
+    )
+    code = (
+        status.HTTP_422_UNPROCESSABLE_CONTENT
+        if cause.type == "EventRefused"
+        else status.HTTP_409_CONFLICT
+    )
+    return HTTPException(code, detail=detail)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from pydantic import Field, field_validator
 
+from policies.loader import list_units
 from workflows.models import (
     APPLICATION_NO_PATTERN,
     ApplicationInput,
@@ -31,6 +32,14 @@ class ApplicationCreate(ApplicationProfile):
     )
     customer: Customer
     customer_manager: str | None = Field(default=None, max_length=64)
+
+    @field_validator("unit")
+    @classmethod
+    def _known_unit(cls, v: str) -> str:
+        units = list_units()
+        if v not in units:
+            raise ValueError(f"unknown unit {v!r}; known: {', '.join(units)}")
+        return v
 
     @field_validator("accepted_at")
     @classmethod

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # Application database: SQLite under data_dir unless DATABASE_URL says otherwise.
     database_url: str | None = None
 
+    # Guards operator endpoints (calendar publishing) when set; sent as X-Admin-Token.
+    admin_token: SecretStr | None = None
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 

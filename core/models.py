@@ -79,7 +79,8 @@ class TimelineRow(SQLModel, table=True):
 
 class WarningBase(SQLModel):
     application_no: str = Field(index=True, max_length=64)
-    monitor: str = Field(max_length=64)
+    monitor: str = Field(max_length=128)
+    code: str = Field(default="", max_length=64)
     level: str = Field(index=True, max_length=16)
     due_at: datetime = Field(sa_type=UTCDateTime)
     raised_at: datetime = Field(sa_type=UTCDateTime)

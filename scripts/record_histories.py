@@ -39,8 +39,8 @@ async def main() -> None:
             with concurrent.futures.ThreadPoolExecutor(4) as pool:
                 async with build_worker(env.client, engine, "record", pool):
                     for i, (name, scenario) in enumerate(SCENARIOS.items()):
-                        handle = await scenario(env.client, "record", f"REC{i:05d}")
-                        history = await handle.fetch_history()
+                        driver = await scenario(env, "record", f"REC{i:05d}")
+                        history = await driver.handle.fetch_history()
                         (OUT / f"{name}.json").write_text(history.to_json())
                         print(f"recorded {name}: {len(history.events)} events")
 

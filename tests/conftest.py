@@ -85,6 +85,19 @@ def session_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]
 
 
 @pytest_asyncio.fixture(scope="session")
+async def ts_worker(
+    ts_env: WorkflowEnvironment,
+    session_engine: Engine,
+    executor: concurrent.futures.ThreadPoolExecutor,
+) -> AsyncIterator[Worker]:
+    """One worker for every time-skipping test. Workflows outlive their test; if their task
+    queue lost its worker, their next timer would leave a task nobody polls, and the test
+    server does not skip time past an outstanding task."""
+    async with build_worker(ts_env.client, session_engine, "ts-grid-connection", executor) as w:
+        yield w
+
+
+@pytest_asyncio.fixture(scope="session")
 async def dev_worker(
     dev_env: WorkflowEnvironment,
     session_engine: Engine,

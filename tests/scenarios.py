@@ -1,18 +1,28 @@
 """Workflow scenarios shared by the workflow tests and the history recorder.
 
-Each scenario drives one path through a workflow and returns its handle; the recorder saves the
-resulting history under tests/histories/ so that replay tests catch non-deterministic changes.
+Each scenario drives one path through ConnectionApplication on a time-skipping server and
+returns its driver; the recorder saves the resulting history under tests/histories/ so that
+replay tests catch non-deterministic changes to workflow code.
+
+The time-skipping server starts at the real current time and only moves forward, while the
+documents' interesting weeks (National Day) are behind us. So scenarios that need a holiday
+week run on the real 2026 CN calendar data shifted forward by whole multiples of 52 weeks
+(weekdays stay aligned): the same holiday structure, in the server's future. Tests check that
+the engine's instants on the shifted data are the real 2026 instants, shifted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
 
+from calendars import Calendar, get_calendar
+from core.applications import start_input
 from workflows.connection_application import (
     ConnectionApplication,
     initial_search_attributes,
@@ -21,53 +31,222 @@ from workflows.connection_application import (
 from workflows.models import (
     ApplicationInput,
     ApplicationProfile,
+    ApplicationStart,
     ApplicationStatus,
     CancelRequest,
     Customer,
+    HoldRequest,
+    RecordEventRequest,
+    UpdateResult,
     workflow_id,
 )
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+TZ = ZoneInfo("Asia/Shanghai")
+WEEK52 = timedelta(weeks=52)
+# Monday before the 2026 National Day week (10-01..10-07, make-up days Sun 09-20, Sat 10-10).
+ACCEPTED_2026 = datetime(2026, 9, 21, 10, 0, tzinfo=TZ)
 
 Handle = WorkflowHandle[ConnectionApplication, ApplicationStatus]
 
 
-def hv_10kv_input(application_no: str, accepted_at: datetime | None = None) -> ApplicationInput:
+def shift_for(now: datetime) -> timedelta:
+    """The smallest multiple of 52 weeks that puts ACCEPTED_2026 at least a day after `now`."""
+    k = 1
+    while ACCEPTED_2026 + k * WEEK52 < now + timedelta(days=1):
+        k += 1
+    return k * WEEK52
+
+
+def shifted_calendar(shift: timedelta) -> Calendar:
+    """CN's published 2026 data moved by `shift` (a multiple of 7 days); only the target year
+    is published, so the rest of the synthetic calendar is visibly provisional."""
+    real = get_calendar("CN")
+    lo, hi = date(2026, 1, 1), date(2026, 12, 31)
+    year = (ACCEPTED_2026 + shift).year
+
+    def moved(days: tuple[date, ...]) -> list[date]:
+        return [d + shift for d in days if lo <= d <= hi and (d + shift).year == year]
+
+    return Calendar(
+        region="CN",
+        version=f"{real.version}+{shift.days}d",
+        published_years=[year],
+        holidays=moved(real.holidays()),
+        makeup_workdays=moved(real.makeup_workdays()),
+    )
+
+
+def application(
+    no: str,
+    accepted_at: datetime,
+    *,
+    unit: str = "henan/sanmenxia",
+    business_type: str = "hv",
+    voltage: str | None = "10kV",
+    capacity_kva: float | None = 630,
+    **profile: Any,
+) -> ApplicationInput:
     return ApplicationInput(
-        application_no=application_no,
+        application_no=no,
         profile=ApplicationProfile(
-            unit="henan/sanmenxia",
-            business_type="hv",
-            voltage="10kV",
-            capacity_kva=630,
-            accepted_at=accepted_at or datetime(2026, 9, 21, 10, 0, tzinfo=SHANGHAI),
+            unit=unit,
+            business_type=business_type,  # type: ignore[arg-type]
+            voltage=voltage,  # type: ignore[arg-type]
+            capacity_kva=capacity_kva,
+            accepted_at=accepted_at,
+            **profile,
         ),
         customer=Customer(name="测试客户", phone="13800000000"),
         customer_manager="cm-001",
     )
 
 
-async def start(client: Client, task_queue: str, inp: ApplicationInput) -> Handle:
-    return await client.start_workflow(
-        ConnectionApplication.run,
-        inp,
-        id=workflow_id(inp.application_no),
-        task_queue=task_queue,
-        search_attributes=initial_search_attributes(inp),
-        static_summary=summary(inp),
+class Driver:
+    """Drives one application through time on a time-skipping server."""
+
+    def __init__(self, env: WorkflowEnvironment, handle: Handle, start: ApplicationStart) -> None:
+        self.env = env
+        self.handle = handle
+        self.start = start
+
+    @classmethod
+    async def begin(
+        cls,
+        env: WorkflowEnvironment,
+        task_queue: str,
+        inp: ApplicationInput,
+        calendar: Calendar | None = None,
+        continue_as_new_after: int | None = None,
+    ) -> Driver:
+        driver_start = start_input(inp, calendar)
+        driver_start.continue_as_new_after = continue_as_new_after
+        await advance(env, inp.profile.accepted_at)
+        handle = await env.client.start_workflow(
+            ConnectionApplication.run,
+            driver_start,
+            id=workflow_id(inp.application_no),
+            task_queue=task_queue,
+            search_attributes=initial_search_attributes(inp),
+            static_summary=summary(inp),
+        )
+        return cls(env, handle, driver_start)
+
+    async def to(self, t: datetime) -> None:
+        await advance(self.env, t)
+
+    async def event(self, name: str, at: datetime, by: str = "cm-001") -> UpdateResult:
+        await self.to(at)
+        return await self.handle.execute_update(
+            ConnectionApplication.record_event, RecordEventRequest(event=name, at=at, by=by)
+        )
+
+    async def pause(self, at: datetime, reason: str = "customer asked to wait") -> UpdateResult:
+        await self.to(at)
+        return await self.handle.execute_update(
+            ConnectionApplication.pause, HoldRequest(reason=reason, at=at)
+        )
+
+    async def resume(self, at: datetime, reason: str = "customer ready") -> UpdateResult:
+        await self.to(at)
+        return await self.handle.execute_update(
+            ConnectionApplication.resume, HoldRequest(reason=reason, at=at)
+        )
+
+    async def status(self) -> ApplicationStatus:
+        return await self.handle.query(ConnectionApplication.status)
+
+
+async def advance(env: WorkflowEnvironment, t: datetime) -> None:
+    now = await env.get_current_time()
+    if t > now:
+        await env.sleep(t - now)
+
+
+async def shifted_start(env: WorkflowEnvironment) -> tuple[timedelta, Calendar, datetime]:
+    shift = shift_for(await env.get_current_time())
+    return shift, shifted_calendar(shift), ACCEPTED_2026 + shift
+
+
+# -- scenarios ------------------------------------------------------------------------------
+
+
+async def hv_10kv_lifecycle(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    """Henan (Sanmenxia) 10 kV single supply, every stage, plan reply late enough for blue,
+    yellow and orange across the National Day week, then on to the archive."""
+    shift, cal, t0 = await shifted_start(env)
+    d = await Driver.begin(env, tq, application(no, t0), cal)
+    day = timedelta(days=1)
+    await d.event("joint_survey.started", t0 + timedelta(hours=5))
+    await d.event("site_survey.started", t0 + day)
+    await d.event("joint_survey.completed", t0 + day + timedelta(hours=2))
+    await d.event("site_survey.completed", t0 + day + timedelta(hours=3))
+    # Plan reply: completed 2027's equivalent of 2026-10-12 18:00, after yellow and orange.
+    await d.event("plan_reply.completed", datetime(2026, 10, 12, 18, tzinfo=TZ) + shift)
+    t = datetime(2026, 10, 13, 9, tzinfo=TZ) + shift
+    await d.event("joint_drawing_review.started", t)
+    await d.event("joint_drawing_review.completed", t + timedelta(hours=4))
+    await d.event("customer_works.started", t + day)
+    await d.event("customer_works.completed", t + 8 * day)
+    t = t + 9 * day
+    await d.event("completion_inspection.started", t)
+    await d.event("joint_acceptance.started", t + timedelta(hours=1))
+    await d.event("joint_acceptance.completed", t + timedelta(hours=3))
+    await d.event("completion_inspection.completed", t + day)
+    await d.event("contract.completed", t + day + timedelta(hours=2))
+    await d.event("meter_install.completed", t + day + timedelta(hours=4))
+    await d.event("dispatch_agreement.completed", t + 2 * day)
+    await d.event("outage_plan.started", t + 2 * day + timedelta(hours=1))
+    await d.event("outage_plan.completed", t + 2 * day + timedelta(hours=3))
+    await d.event("energize.completed", t + 3 * day)
+    await d.event("terminal_commissioning.started", t + 3 * day + timedelta(hours=1))
+    await d.event("terminal_commissioning.completed", t + 4 * day)
+    await d.event("archive.started", t + 4 * day + timedelta(hours=1))
+    await d.event("archive.completed", t + 5 * day)
+    await d.handle.result()
+    return d
+
+
+async def lv_residential_lifecycle(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    t0 = (await env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
+    d = await Driver.begin(
+        env, tq, application(no, t0, business_type="lv_residential", voltage="220V", capacity_kva=8)
     )
+    hour = timedelta(hours=1)
+    await d.event("site_survey.completed", t0 + 5 * hour)
+    await d.event("meter_install.completed", t0 + 30 * hour)
+    await d.event("terminal_commissioning.started", t0 + 31 * hour)
+    await d.event("terminal_commissioning.completed", t0 + 40 * hour)
+    await d.event("archive.started", t0 + 41 * hour)
+    await d.event("archive.completed", t0 + 50 * hour)
+    await d.handle.result()
+    return d
 
 
-async def cancelled(client: Client, task_queue: str, application_no: str) -> Handle:
-    handle = await start(client, task_queue, hv_10kv_input(application_no))
-    await handle.query(ConnectionApplication.status)
-    await handle.execute_update(
+async def cancelled(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    t0 = (await env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
+    d = await Driver.begin(env, tq, application(no, t0))
+    await d.to(t0 + timedelta(days=3))
+    await d.handle.execute_update(
         ConnectionApplication.cancel, CancelRequest(reason="customer withdrew", by="cm-001")
     )
-    await handle.result()
-    return handle
+    await d.handle.result()
+    return d
 
 
-SCENARIOS: dict[str, Callable[[Client, str, str], Awaitable[Any]]] = {
-    "connection_application_cancelled": cancelled,
+async def paused_and_resumed(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    t0 = (await env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
+    d = await Driver.begin(env, tq, application(no, t0))
+    await d.pause(t0 + timedelta(days=2))
+    await d.resume(t0 + timedelta(days=9))
+    await d.event("plan_reply.completed", t0 + timedelta(days=12))
+    return d
+
+
+Scenario = Callable[[WorkflowEnvironment, str, str], Awaitable[Driver]]
+
+SCENARIOS: dict[str, Scenario] = {
+    "hv_10kv_lifecycle": hv_10kv_lifecycle,
+    "lv_residential_lifecycle": lv_residential_lifecycle,
+    "cancelled": cancelled,
+    "paused_and_resumed": paused_and_resumed,
 }

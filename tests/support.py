@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import uuid
+from typing import Any
+
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import (
+    DescribeWorkflowExecutionRequest,
+    DescribeWorkflowExecutionResponse,
+)
+from temporalio.client import WorkflowHandle
 
 
 def free_port() -> int:
@@ -15,3 +24,30 @@ def free_port() -> int:
 
 def new_application_no() -> str:
     return f"T{uuid.uuid4().hex[:12].upper()}"
+
+
+async def search_attributes(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
+    """A workflow's search attributes, decoded leniently.
+
+    The time-skipping test server reports an unset Datetime attribute in a form the SDK's
+    typed decoder rejects; the real server does not. Unset values come back as None here.
+    """
+    info = (await describe_raw(handle)).workflow_execution_info
+    fields = info.search_attributes.indexed_fields
+    out: dict[str, Any] = {}
+    for name, payload in fields.items():
+        value = json.loads(payload.data) if payload.data else None
+        if isinstance(value, list):
+            value = value[0] if value else None
+        out[name] = value
+    return out
+
+
+async def describe_raw(handle: WorkflowHandle[Any, Any]) -> DescribeWorkflowExecutionResponse:
+    """The server's description, without the SDK's typed decoding (see search_attributes)."""
+    return await handle._client.workflow_service.describe_workflow_execution(
+        DescribeWorkflowExecutionRequest(
+            namespace=handle._client.namespace,
+            execution=WorkflowExecution(workflow_id=handle.id),
+        )
+    )

@@ -51,14 +51,19 @@ async def test_create_then_read_live_and_from_database(
     assert r.status_code == 201, r.text
     created = r.json()
     assert created["application_no"] == no
-    assert created["stage"] == "accept"
+    # Henan's 10 kV plan-reply clock runs from acceptance: that is the stage at once.
+    assert created["stage"] == "plan_reply"
+    assert [m["code"] for m in created["monitors"] if m["state"] == "running"] == [
+        "plan_reply",
+        "full_process",
+    ]
     # Defaulted to "now" in the policy zone, not UTC.
     assert created["profile"]["accepted_at"].endswith("+08:00")
 
     r = await api.get(f"/api/applications/{no}")
     assert r.status_code == 200
     assert r.json()["state"] == "running"
-    assert r.json()["timeline"][0]["event"] == "accept.completed"
+    assert r.json()["timeline"][0]["event"] == "accept.started"
 
     async def projected() -> bool:
         with Session(session_engine) as s:
@@ -151,7 +156,8 @@ async def test_cancel_finishes_the_workflow(
     )
     assert r.status_code == 200, r.text
     assert r.json()["state"] == "cancelled"
-    assert r.json()["cancel_reason"] == "customer withdrew"
+    live = (await api.get(f"/api/applications/{no}")).json()
+    assert live["cancel_reason"] == "customer withdrew"
     handle = dev_env.client.get_workflow_handle(f"app-{no}")
     result = await handle.result()
     assert result["state"] == "cancelled"
@@ -184,7 +190,7 @@ async def test_search_attributes_make_an_operator_list(
 ) -> None:
     no = new_application_no()
     await api.post("/api/applications", json=body(no, unit="henan/xinyang/huangchuan"))
-    query = "Unit = 'henan/xinyang/huangchuan' AND BusinessType = 'hv' AND Stage = 'accept'"
+    query = "Unit = 'henan/xinyang/huangchuan' AND BusinessType = 'hv' AND Stage = 'plan_reply'"
 
     async def listed() -> bool:
         ids = [w.id async for w in dev_env.client.list_workflows(query)]

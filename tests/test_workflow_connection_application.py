@@ -1,101 +1,381 @@
-"""ConnectionApplication on the time-skipping test server."""
+"""ConnectionApplication on the time-skipping test server: timers, warnings, holds, calendar
+changes, too-short flags, continue-as-new and a worker restart mid-wait."""
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import uuid
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
-import pytest_asyncio
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.projection import ProjectionActivities
-from core.models import Application
-from tests.scenarios import hv_10kv_input, start
-from tests.support import new_application_no
+from calendars import Calendar, get_calendar
+from core.applications import start_input
+from core.models import Application, TimelineRow, WarningRow
+from tests.scenarios import (
+    ACCEPTED_2026,
+    TZ,
+    Driver,
+    application,
+    hv_10kv_lifecycle,
+    lv_residential_lifecycle,
+    shifted_start,
+)
+from tests.support import describe_raw, new_application_no, search_attributes
 from worker import build_worker
-from workflows.connection_application import ConnectionApplication
-from workflows.models import CancelRequest, ProjectionInput
+from workflows import search_attributes as sa
+from workflows.connection_application import ConnectionApplication, initial_search_attributes
+from workflows.models import RaisedWarning, RecordEventRequest, workflow_id
+
+DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
 
 
-@pytest_asyncio.fixture
-async def worker(
-    ts_env: WorkflowEnvironment,
-    db_engine: Engine,
-    executor: concurrent.futures.ThreadPoolExecutor,
-) -> AsyncIterator[Worker]:
-    async with build_worker(ts_env.client, db_engine, f"tq-{uuid.uuid4()}", executor) as w:
-        yield w
+@pytest.fixture
+def worker(ts_worker: Worker) -> Worker:
+    return ts_worker
 
 
-async def test_holds_its_input_and_finishes_on_cancel(
+@pytest.fixture
+def db_engine(session_engine: Engine) -> Engine:
+    # The session worker projects into the session database.
+    return session_engine
+
+
+async def now(env: WorkflowEnvironment) -> datetime:
+    return (await env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
+
+
+def refusal(exc: pytest.ExceptionInfo[WorkflowUpdateFailedError]) -> ApplicationError:
+    cause = exc.value.cause
+    assert isinstance(cause, ApplicationError)
+    return cause
+
+
+async def test_10kv_lifecycle_warns_at_the_engines_instants_across_national_day(
     ts_env: WorkflowEnvironment, worker: Worker, db_engine: Engine
 ) -> None:
     no = new_application_no()
-    inp = hv_10kv_input(no)
-    handle = await start(ts_env.client, worker.task_queue, inp)
-    status = await handle.query(ConnectionApplication.status)
-    assert status.profile == inp.profile
-    assert status.state == "running" and status.stage == "accept"
+    d = await hv_10kv_lifecycle(ts_env, worker.task_queue, no)
+    shift = d.start.application.profile.accepted_at - ACCEPTED_2026
+    final = await d.status()
+    assert final.state == "completed" and final.stage == "archive"
 
-    # Weeks pass without anything happening: the workflow keeps waiting, it does not finish.
-    await ts_env.sleep(timedelta(days=30))
-    assert (await handle.query(ConnectionApplication.status)).state == "running"
+    raised: dict[tuple[str, str], RaisedWarning] = {(w.monitor, w.level): w for w in final.warnings}
+    # The plan reply (10 working days provincial, 11 national) was answered on 10-12 18:00 of
+    # the 2026 pattern: blue, yellow and orange passed; red (10-13 10:00) never came. The
+    # National Day week and the Mid-Autumn day do not count.
+    expected = {
+        ("hv.plan_reply", "blue"): datetime(2026, 10, 9, 10, tzinfo=TZ),
+        ("hv.plan_reply", "yellow"): datetime(2026, 10, 12, 10, tzinfo=TZ),
+        ("hv.plan_reply", "orange"): datetime(2026, 10, 12, 10, tzinfo=TZ),
+    }
+    for key, instant in expected.items():
+        assert raised[key].due_at == instant + shift, key
+    assert ("hv.plan_reply", "red") not in raised
+    for w in final.warnings:
+        # Each warning is recorded when its durable timer fires: at its instant, to the second.
+        assert timedelta(0) <= w.raised_at - w.due_at < timedelta(seconds=1), w
+        # Each instant is the engine's for that monitor and level.
+        monitor = next(m for m in final.monitors if m.id == w.monitor)
+        assert w.due_at in [t.due_at for t in monitor.thresholds if t.level == w.level]
+        assert not w.open  # the application is archived: nothing is owed any more
+    assert all(w.roles for w in final.warnings)
 
-    after = await handle.execute_update(
-        ConnectionApplication.cancel, CancelRequest(reason="customer withdrew", by="cm-001")
-    )
-    assert after.state == "cancelled"
-    assert after.timeline[-1].event == "cancelled"
-    assert after.timeline[-1].note == "customer withdrew"
-    result = await handle.result()
-    assert result.state == "cancelled"
+    history = await d.handle.fetch_history()
+    assert len(history.events) < 300
+
+    attrs = await search_attributes(d.handle)
+    assert attrs[sa.STAGE.name] == "archive"
+    assert attrs.get(sa.WARNING_LEVEL.name) is None
+    assert attrs.get(sa.NEXT_DUE_AT.name) is None
+    assert attrs[sa.POLICY_VERSION.name] == d.start.policy.version
+
     with Session(db_engine) as s:
         row = s.get(Application, no)
-        assert row is not None and row.state == "cancelled"
+        assert row is not None and row.state == "completed" and row.warning_level is None
+        rows = s.exec(select(WarningRow).where(WarningRow.application_no == no)).all()
+        assert {(r.monitor, r.level) for r in rows} == set(raised)
+        timeline = s.exec(
+            select(TimelineRow)
+            .where(TimelineRow.application_no == no)
+            .order_by(col(TimelineRow.seq))
+        ).all()
+        assert [t.event for t in timeline] == [t.event for t in final.timeline]
 
 
-async def test_second_cancel_is_refused_by_the_validator(
+async def test_open_warning_is_the_highest_level_and_visible_at_once(
+    ts_env: WorkflowEnvironment, worker: Worker, db_engine: Engine
+) -> None:
+    shift, cal, t0 = await shifted_start(ts_env)
+    no = new_application_no()
+    d = await Driver.begin(ts_env, worker.task_queue, application(no, t0), cal)
+    await d.to(datetime(2026, 10, 12, 10, 30, tzinfo=TZ) + shift)
+    status = await d.status()
+    assert status.warning_level == "orange"
+    assert status.next_due_at == datetime(2026, 10, 13, 10, tzinfo=TZ) + shift  # red
+    attrs = await search_attributes(d.handle)
+    assert attrs[sa.WARNING_LEVEL.name] == "orange"
+    assert status.next_due_at is not None
+    assert datetime.fromisoformat(attrs[sa.NEXT_DUE_AT.name]) == status.next_due_at
+    with Session(db_engine) as s:
+        row = s.get(Application, no)
+        assert row is not None and row.warning_level == "orange"
+
+
+async def test_refused_events_change_nothing(ts_env: WorkflowEnvironment, worker: Worker) -> None:
+    t0 = await now(ts_env)
+    d = await Driver.begin(ts_env, worker.task_queue, application(new_application_no(), t0))
+    await d.to(t0 + DAY)
+    cases = [
+        (RecordEventRequest(event="warp_drive.started"), "EventRefused", "event"),
+        (RecordEventRequest(event="plan_reply.completed", at=t0 + 3 * DAY), "EventRefused", "at"),
+        (RecordEventRequest(event="plan_reply.completed", at=t0 - HOUR), "EventRefused", "at"),
+        # Design review is only for important customers (Sanmenxia: +3 days for them).
+        (RecordEventRequest(event="design_review.started"), "EventRefused", "event"),
+        # Energization waits for inspection, contract and dispatch agreement first.
+        (RecordEventRequest(event="energize.completed"), "EventConflict", "event"),
+    ]
+    for req, kind, field in cases:
+        with pytest.raises(WorkflowUpdateFailedError) as info:
+            await d.handle.execute_update(ConnectionApplication.record_event, req)
+        cause = refusal(info)
+        assert cause.type == kind, (req, cause.message)
+        assert cause.message.startswith(f"{field}: "), cause.message
+    assert (await d.status()).events == []
+
+    await d.event("completion_inspection.started", t0 + DAY)
+    with pytest.raises(WorkflowUpdateFailedError) as info:
+        await d.event("completion_inspection.started", t0 + DAY)
+    assert refusal(info).type == "EventConflict"
+    await d.event("completion_inspection.completed", t0 + 2 * DAY)
+    with pytest.raises(WorkflowUpdateFailedError) as info:
+        await d.event("completion_inspection.completed", t0 + 2 * DAY)
+    assert "already completed" in refusal(info).message
+    with pytest.raises(WorkflowUpdateFailedError) as info:
+        await d.resume(t0 + 2 * DAY)
+    assert refusal(info).type == "EventConflict"
+    assert [e.event for e in (await d.status()).events] == [
+        "completion_inspection.started",
+        "completion_inspection.completed",
+    ]
+
+
+async def test_low_voltage_residential_to_archive(
     ts_env: WorkflowEnvironment, worker: Worker
 ) -> None:
-    handle = await start(ts_env.client, worker.task_queue, hv_10kv_input(new_application_no()))
-    # An update on a workflow that is about to close: refuse it before it reaches history.
-    await handle.execute_update(ConnectionApplication.cancel, CancelRequest(reason="first"))
-    with pytest.raises(WorkflowUpdateFailedError) as info:
-        await handle.execute_update(ConnectionApplication.cancel, CancelRequest(reason="again"))
-    assert "already cancelled" in str(info.value.cause)
+    d = await lv_residential_lifecycle(ts_env, worker.task_queue, new_application_no())
+    final = await d.status()
+    assert final.state == "completed"
+    full = next(m for m in final.monitors if m.code == "full_process")
+    assert full.state == "met"
+    assert "plan_reply" in final.skipped_stages or not any(
+        m.code == "plan_reply" for m in final.monitors
+    )
 
 
-def test_projection_is_idempotent_and_never_moves_backwards(db_engine: Engine) -> None:
-    activities = ProjectionActivities(db_engine)
-    inp = hv_10kv_input(new_application_no())
-    t0 = datetime(2026, 9, 21, 2, 0, tzinfo=UTC)
+@pytest.mark.parametrize(
+    ("business_type", "voltage", "extra", "events"),
+    [
+        (
+            "dg_lv",
+            "380V",
+            {"dg_variant": "pv_single_point"},
+            ["site_survey.completed", "meter_install.completed", "energize.completed"],
+        ),
+        (
+            "capacity_reduction",
+            "10kV",
+            {},
+            [
+                "plan_reply.completed",
+                "completion_inspection.started",
+                "completion_inspection.completed",
+                "meter_install.completed",
+                "contract.completed",
+                "energize.completed",
+            ],
+        ),
+    ],
+)
+async def test_distributed_generation_and_change_service_to_archive(
+    ts_env: WorkflowEnvironment,
+    worker: Worker,
+    business_type: str,
+    voltage: str,
+    extra: dict[str, Any],
+    events: list[str],
+) -> None:
+    t0 = await now(ts_env)
+    inp = application(
+        new_application_no(), t0, business_type=business_type, voltage=voltage, **extra
+    )
+    d = await Driver.begin(ts_env, worker.task_queue, inp)
+    at = t0
+    for name in [*events, "archive.started", "archive.completed"]:
+        at += 5 * HOUR
+        await d.event(name, at)
+    final = await d.handle.result()
+    assert final.state == "completed"
+    assert [e.event for e in final.events][-1] == "archive.completed"
+    assert all(m.state in ("met", "pending") for m in final.monitors), [
+        (m.id, m.state) for m in final.monitors
+    ]
 
-    def projection(state: str, at: datetime) -> ProjectionInput:
-        return ProjectionInput(
-            application_no=inp.application_no,
-            profile=inp.profile,
-            customer=inp.customer,
-            customer_manager=inp.customer_manager,
-            state=state,  # type: ignore[arg-type]
-            stage="accept",
-            updated_at=at,
-        )
 
-    activities.project_application(projection("running", t0))
-    activities.project_application(projection("running", t0))  # a retry
-    activities.project_application(projection("cancelled", t0 + timedelta(hours=1)))
-    activities.project_application(projection("running", t0))  # a late, older write
+async def test_pause_and_resume_move_the_due_instants(
+    ts_env: WorkflowEnvironment, worker: Worker
+) -> None:
+    shift, cal, t0 = await shifted_start(ts_env)
+    d = await Driver.begin(ts_env, worker.task_queue, application(new_application_no(), t0), cal)
+    before = await d.status()
+    plan = next(m for m in before.monitors if m.id == "hv.plan_reply")
+    blue = next(t.due_at for t in plan.thresholds if t.level == "blue")
+    # A two-day customer hold on Tue-Thu of the first week: the clock stops for 2 working days.
+    paused = await d.pause(t0 + DAY)
+    assert paused.paused
+    assert next(m for m in paused.monitors if m.id == "hv.plan_reply").state == "paused"
+    resumed = await d.resume(t0 + 3 * DAY)
+    assert not resumed.paused
+    assert resumed.next_due_at is not None
+    plan = next(m for m in (await d.status()).monitors if m.id == "hv.plan_reply")
+    new_blue = next(t.due_at for t in plan.thresholds if t.level == "blue")
+    assert resumed.next_due_at == new_blue
+    assert new_blue is not None and blue is not None
+    assert cal.work_time_between(blue, new_blue) == 2 * DAY
+    # Friday 10-09 plus two working days: Saturday 10-10 is National Day's make-up working day.
+    assert new_blue == datetime(2026, 10, 12, 10, tzinfo=TZ) + shift
+    await d.to(new_blue + HOUR)
+    warnings = {(w.monitor, w.level): w for w in (await d.status()).warnings}
+    assert warnings[("hv.plan_reply", "blue")].due_at == new_blue
+    assert [p.reason for p in plan.pauses] == ["customer asked to wait"]
+
+
+async def test_calendar_update_mid_flight_recomputes_pending_instants(
+    ts_env: WorkflowEnvironment, worker: Worker
+) -> None:
+    shift, cal, t0 = await shifted_start(ts_env)
+    d = await Driver.begin(ts_env, worker.task_queue, application(new_application_no(), t0), cal)
+    blue_before = datetime(2026, 10, 9, 10, tzinfo=TZ) + shift
+    assert (await d.status()).next_due_at == blue_before
+    # Days later an amendment adds a rest day on Thursday 10-08: the pending blue (Friday 10-09)
+    # moves one working day later, onto the make-up Saturday 10-10.
+    await d.to(t0 + 2 * DAY)
+    extra = (datetime(2026, 10, 8, tzinfo=TZ) + shift).date()
+    amended = Calendar(
+        region="CN",
+        version=f"{cal.version}-amended",
+        published_years=cal.published_years,
+        holidays=[*cal.holidays(), extra],
+        makeup_workdays=cal.makeup_workdays(),
+    )
+    await d.handle.signal(ConnectionApplication.calendar_updated, amended.snapshot())
+    after = await d.status()
+    assert after.next_due_at == datetime(2026, 10, 10, 10, tzinfo=TZ) + shift
+    assert after.calendar is not None
+    assert after.calendar.versions == [cal.version, amended.version]
+    assert after.timeline[-1].event == "calendar.updated"
+    # Sent again (an operator re-publishes) or for another region: nothing changes.
+    await d.handle.signal(ConnectionApplication.calendar_updated, amended.snapshot())
+    other = Calendar(
+        region="CN-XX", version="x", published_years=[], holidays=[], makeup_workdays=[]
+    )
+    await d.handle.signal(ConnectionApplication.calendar_updated, other.snapshot())
+    again = await d.status()
+    assert again.calendar == after.calendar
+    assert len(again.timeline) == len(after.timeline)
+    # And the timer follows the new instant.
+    await d.to(after.next_due_at + HOUR)
+    blue = next(w for w in (await d.status()).warnings if w.level == "blue" and "plan" in w.monitor)
+    assert blue.due_at == after.next_due_at
+
+
+async def test_too_short_completion_is_flagged_when_it_arrives(
+    ts_env: WorkflowEnvironment, worker: Worker, db_engine: Engine
+) -> None:
+    t0 = await now(ts_env)
+    no = new_application_no()
+    d = await Driver.begin(ts_env, worker.task_queue, application(no, t0))
+    await d.event("completion_inspection.started", t0 + DAY)
+    # Henan's too-short table: a completion inspection under 4 hours is checked on site.
+    answer = await d.event("completion_inspection.completed", t0 + DAY + 2 * HOUR)
+    assert [f.rule for f in answer.too_short] == ["hv.completion_inspection"]
+    assert answer.too_short[0].result == "onsite_check"
+    assert (await search_attributes(d.handle))[sa.TOO_SHORT.name] is True
     with Session(db_engine) as s:
-        row = s.get(Application, inp.application_no)
-        assert row is not None
-        assert row.state == "cancelled"
-        # Stored as UTC and returned timezone-aware, whatever zone it came in.
-        assert row.accepted_at == inp.profile.accepted_at
-        assert row.accepted_at.tzinfo is not None
+        row = s.get(Application, no)
+        assert row is not None and row.too_short
+
+
+async def test_continue_as_new_keeps_everything(
+    ts_env: WorkflowEnvironment, worker: Worker
+) -> None:
+    shift, cal, t0 = await shifted_start(ts_env)
+    d = await Driver.begin(
+        ts_env,
+        worker.task_queue,
+        application(new_application_no(), t0),
+        cal,
+        continue_as_new_after=30,
+    )
+    first_run = (await describe_raw(d.handle)).workflow_execution_info.execution.run_id
+    # Surveys repeated three times (a site visit that had to be redone) make history grow.
+    for i, name in enumerate(["site_survey.started", "site_survey.completed"] * 3):
+        await d.event(name, t0 + i * HOUR)
+    await d.pause(t0 + 7 * HOUR)
+    before = await d.status()
+    await d.resume(t0 + 8 * HOUR)
+    # The one-hour hold moved blue from 10:00 to 11:00.
+    await d.to(datetime(2026, 10, 9, 12, tzinfo=TZ) + shift)
+    after = await d.status()
+    assert (await describe_raw(d.handle)).workflow_execution_info.execution.run_id != first_run
+    assert [e.event for e in after.events][: len(before.events)] == [e.event for e in before.events]
+    assert after.timeline[: len(before.timeline)] == before.timeline
+    # The blue warning, due after the continue-as-new, still came, on the carried-over timer.
+    assert any(w.monitor == "hv.plan_reply" and w.level == "blue" for w in after.warnings)
+
+
+async def test_timer_survives_a_worker_restart(
+    dev_env: WorkflowEnvironment,
+    db_engine: Engine,
+    executor: concurrent.futures.ThreadPoolExecutor,
+) -> None:
+    """On a real server: the blue instant passes while no worker runs; the next worker finds
+    the fired timer in history and raises the warning for the instant it was due."""
+    cal = get_calendar("CN")
+    # Accepted so that blue (8 of the 10 working days) falls 3 seconds from now.
+    blue_at = datetime.now(TZ).replace(microsecond=0) + timedelta(seconds=3)
+    accepted = cal.add_work_time(blue_at, -8 * DAY)
+    tq = f"tq-{uuid.uuid4()}"
+    inp = application(new_application_no(), accepted)
+    async with build_worker(dev_env.client, db_engine, tq, executor):
+        handle = await dev_env.client.start_workflow(
+            ConnectionApplication.run,
+            start_input(inp),
+            id=workflow_id(inp.application_no),
+            task_queue=tq,
+            search_attributes=initial_search_attributes(inp),
+        )
+        status = await handle.query(ConnectionApplication.status)
+        assert status.next_due_at == blue_at
+        assert status.warnings == []
+    while datetime.now(TZ) < blue_at + timedelta(seconds=1):
+        await asyncio.sleep(0.2)
+    async with build_worker(dev_env.client, db_engine, tq, executor):
+        for _ in range(50):
+            status = await handle.query(ConnectionApplication.status)
+            if status.warnings:
+                break
+            await asyncio.sleep(0.1)
+        await handle.terminate("test finished")
+    blue = status.warnings[0]
+    assert (blue.monitor, blue.level, blue.due_at) == ("hv.plan_reply", "blue", blue_at)
+    assert blue.raised_at > blue.due_at  # raised late, when a worker was back, but not lost

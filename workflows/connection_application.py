@@ -1,26 +1,42 @@
 """ConnectionApplication: one long-running workflow per grid-connection application.
 
-Thin by design: it decides, activities act. Everything that touches the outside world (the
-database projection, notifications) is an activity; the workflow holds the process state.
+Thin by design: the application's book (workflows.application_book) decides; this class holds
+the Temporal side. One durable timer waits for the earliest pending threshold of all monitors;
+events, holds and calendar changes re-plan it. The database projection is a local activity
+(one marker in history instead of an activity's five events) and idempotent.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
+from temporalio.common import (
+    RetryPolicy,
+    SearchAttributePair,
+    SearchAttributeUpdate,
+    TypedSearchAttributes,
+)
 
 with workflow.unsafe.imports_passed_through():
     from activities.projection import ProjectionActivities
+    from calendars.snapshot import CalendarSnapshot
+    from policies.codes import PAUSE_EVENT, RESUME_EVENT
+    from policies.engine import Evaluation
     from workflows import search_attributes as sa
+    from workflows.application_book import ApplicationBook
     from workflows.models import (
         ApplicationInput,
-        ApplicationState,
+        ApplicationStart,
         ApplicationStatus,
         CancelRequest,
+        HoldRequest,
         ProjectionInput,
-        TimelineEntry,
+        RecordedEvent,
+        RecordEventRequest,
+        UpdateResult,
     )
 
 PROJECTION_TIMEOUT = timedelta(seconds=30)
@@ -28,15 +44,19 @@ PROJECTION_TIMEOUT = timedelta(seconds=30)
 PROJECTION_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
 )
+# Continue-as-new well before Temporal's 50k-event limit; the server's suggestion also counts.
+CONTINUE_AS_NEW_AFTER = 5_000
 
 
-def initial_search_attributes(inp: ApplicationInput) -> TypedSearchAttributes:
+def initial_search_attributes(
+    inp: ApplicationInput, stage: str = "accept"
+) -> TypedSearchAttributes:
     """Set at start (by the client) so an application is findable the moment it exists."""
     p = inp.profile
-    pairs: list[SearchAttributePair] = [
+    pairs: list[SearchAttributePair[Any]] = [
         SearchAttributePair(sa.BUSINESS_TYPE, p.business_type),
         SearchAttributePair(sa.UNIT, p.unit),
-        SearchAttributePair(sa.STAGE, "accept"),
+        SearchAttributePair(sa.STAGE, stage),
         SearchAttributePair(sa.ACCEPTED_AT, p.accepted_at),
     ]
     if p.voltage:
@@ -57,61 +77,225 @@ def summary(inp: ApplicationInput) -> str:
 @workflow.defn
 class ConnectionApplication:
     @workflow.init
-    def __init__(self, inp: ApplicationInput) -> None:
-        start = ApplicationStatus.at_start(inp)
-        self._input = inp
-        self._state: ApplicationState = start.state
-        self._stage = start.stage
-        self._cancel_reason: str | None = None
-        self._timeline: list[TimelineEntry] = start.timeline
+    def __init__(self, start: ApplicationStart) -> None:
+        self._start = start
+        self._book = ApplicationBook(start)
+        self._dirty = False
+        self._eval: Evaluation | None = None
+        self._search: dict[str, Any] = {}
+        self._projected_row: tuple[Any, ...] | None = None
+        self._projected_warnings: dict[tuple[str, str], bool] = {}
 
     @workflow.run
-    async def run(self, inp: ApplicationInput) -> ApplicationStatus:
-        await self._project()
-        await workflow.wait_condition(lambda: self._state != "running")
-        await self._project()
+    async def run(self, start: ApplicationStart) -> ApplicationStatus:
+        timer: asyncio.Task[None] | None = None
+        timer_due: datetime | None = None
+        await self._sync()
+        while self._book.state == "running":
+            due = self._eval.next_due_at if self._eval else None
+            if due != timer_due:
+                if timer is not None:
+                    timer.cancel()
+                timer, timer_due = None, due
+                if due is not None:
+                    # A threshold already due was raised by the sync above; never sleep 0.
+                    delay = max(due - workflow.now(), timedelta(milliseconds=1))
+                    timer = asyncio.create_task(
+                        workflow.sleep(delay, summary=f"next threshold {due.isoformat()}")
+                    )
+            woken = asyncio.create_task(
+                workflow.wait_condition(lambda: self._dirty or self._book.state != "running")
+            )
+            await workflow.wait(
+                [woken] if timer is None else [woken, timer],
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            if not woken.done():
+                woken.cancel()
+            if timer is not None and timer.done():
+                timer, timer_due = None, None
+            self._dirty = False
+            await self._sync()
+            if self._book.state == "running" and self._history_is_long():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(
+                    ApplicationStart(
+                        application=start.application,
+                        policy=start.policy,
+                        calendar=start.calendar,
+                        carried=self._book.carried(),
+                        continue_as_new_after=start.continue_as_new_after,
+                    )
+                )
+        if timer is not None:
+            timer.cancel()
+        await self._sync()
         # An update handler may still be running; completing now would fail its caller.
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return self.status()
+        return self._book.status(self._book.evaluate(workflow.now()))
+
+    def _history_is_long(self) -> bool:
+        info = workflow.info()
+        limit = self._start.continue_as_new_after or CONTINUE_AS_NEW_AFTER
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() > limit
+
+    # -- queries, updates, signals ------------------------------------------------------------
 
     @workflow.query
     def status(self) -> ApplicationStatus:
-        return ApplicationStatus(
-            application_no=self._input.application_no,
-            state=self._state,
-            stage=self._stage,
-            profile=self._input.profile,
-            customer_manager=self._input.customer_manager,
-            timeline=list(self._timeline),
-            cancel_reason=self._cancel_reason,
-        )
+        return self._book.status(self._book.evaluate(workflow.now()))
 
     @workflow.update
-    def cancel(self, req: CancelRequest) -> ApplicationStatus:
-        self._state = "cancelled"
-        self._cancel_reason = req.reason
-        self._timeline.append(
-            TimelineEntry(at=workflow.now(), event="cancelled", by=req.by, note=req.reason)
-        )
-        return self.status()
+    def record_event(self, req: RecordEventRequest) -> UpdateResult:
+        recorded = self._book.check_event(req, workflow.now())
+        self._book.add_event(recorded)
+        return self._changed(recorded)
+
+    @record_event.validator
+    def _validate_event(self, req: RecordEventRequest) -> None:
+        self._book.check_event(req, workflow.now())
+
+    @workflow.update
+    def pause(self, req: HoldRequest) -> UpdateResult:
+        recorded = self._book.check_hold(PAUSE_EVENT, req, workflow.now())
+        self._book.add_event(recorded)
+        return self._changed(recorded)
+
+    @pause.validator
+    def _validate_pause(self, req: HoldRequest) -> None:
+        self._book.check_hold(PAUSE_EVENT, req, workflow.now())
+
+    @workflow.update
+    def resume(self, req: HoldRequest) -> UpdateResult:
+        recorded = self._book.check_hold(RESUME_EVENT, req, workflow.now())
+        self._book.add_event(recorded)
+        return self._changed(recorded)
+
+    @resume.validator
+    def _validate_resume(self, req: HoldRequest) -> None:
+        self._book.check_hold(RESUME_EVENT, req, workflow.now())
+
+    @workflow.update
+    def cancel(self, req: CancelRequest) -> UpdateResult:
+        self._book.cancel(req, workflow.now())
+        return self._changed()
 
     @cancel.validator
     def _validate_cancel(self, req: CancelRequest) -> None:
-        if self._state != "running":
-            raise ValueError(f"application is already {self._state}")
+        self._book.check_cancel()
 
-    async def _project(self) -> None:
-        await workflow.execute_activity_method(
+    @workflow.signal
+    def calendar_updated(self, snapshot: CalendarSnapshot) -> None:
+        """A published or amended calendar: pending deadlines are recomputed on it from now on;
+        time already elapsed stays elapsed. Other regions' and already-known versions are
+        ignored, so the signal can be sent to every application, as often as needed."""
+        if self._book.add_calendar(snapshot, workflow.now()):
+            self._dirty = True
+
+    def _changed(self, recorded: RecordedEvent | None = None) -> UpdateResult:
+        # Judge at once, so the caller sees too-short flags and new due instants in the answer;
+        # the main loop re-plans the timer and projects.
+        ev, _ = self._book.sync(workflow.now())
+        self._eval = ev
+        self._dirty = True
+        return self._book.brief(ev, recorded)
+
+    # -- keeping the outside world current ----------------------------------------------------
+
+    async def _sync(self) -> None:
+        ev, _ = self._book.sync(workflow.now())
+        self._eval = ev
+        self._update_search_attributes(ev)
+        workflow.set_current_details(self._details(ev))
+        await self._project(ev)
+
+    def _update_search_attributes(self, ev: Evaluation) -> None:
+        book = self._book
+        wanted: dict[str, Any] = {
+            sa.STAGE.name: (sa.STAGE, book.stage(ev)),
+            sa.WARNING_LEVEL.name: (sa.WARNING_LEVEL, book.warning_level()),
+            sa.NEXT_DUE_AT.name: (
+                sa.NEXT_DUE_AT,
+                ev.next_due_at if book.state == "running" else None,
+            ),
+            sa.PROVISIONAL.name: (sa.PROVISIONAL, ev.provisional),
+            sa.TOO_SHORT.name: (sa.TOO_SHORT, bool(book.too_short)),
+            sa.POLICY_VERSION.name: (sa.POLICY_VERSION, book.policy.version),
+        }
+        updates: list[SearchAttributeUpdate[Any]] = []
+        for name, (key, value) in wanted.items():
+            if self._search.get(name, ...) == value:
+                continue
+            self._search[name] = value
+            updates.append(key.value_set(value) if value is not None else key.value_unset())
+        if updates:
+            workflow.upsert_search_attributes(updates)
+
+    def _details(self, ev: Evaluation) -> str:
+        """Temporal UI's current details: what is running and what comes next."""
+        book = self._book
+        lines = [f"{book.state} · stage {book.stage(ev)}"]
+        level = book.warning_level()
+        if level:
+            lines.append(f"open warning: {level}")
+        nxt = [
+            (t.due_at, t.level, m.code)
+            for m in ev.monitors
+            for t in m.thresholds
+            if t.due_at is not None and ev.next_due_at is not None and t.due_at == ev.next_due_at
+        ]
+        if nxt and book.state == "running":
+            due, lvl, code = nxt[0]
+            # The engine returns instants in the policy's zone already.
+            lines.append(f"{code} {lvl} due {due:%Y-%m-%d %H:%M %z}")
+        if ev.provisional:
+            lines.append("provisional calendar")
+        if book.too_short:
+            lines.append("too short: on-site check")
+        return "\n".join(lines)
+
+    async def _project(self, ev: Evaluation) -> None:
+        book = self._book
+        row = (
+            book.state,
+            book.stage(ev),
+            book.warning_level(),
+            ev.next_due_at if book.state == "running" else None,
+            bool(book.too_short),
+            ev.provisional,
+        )
+        # Copies: handlers may change the book while the projection runs.
+        sent = [
+            w.model_copy()
+            for w in book.warnings
+            if self._projected_warnings.get((w.monitor, w.level)) != w.open
+        ]
+        new_entries = book.timeline[book.projected_timeline :]
+        if row == self._projected_row and not sent and not new_entries:
+            return
+        app = book.application
+        await workflow.execute_local_activity_method(
             ProjectionActivities.project_application,
             ProjectionInput(
-                application_no=self._input.application_no,
-                profile=self._input.profile,
-                customer=self._input.customer,
-                customer_manager=self._input.customer_manager,
-                state=self._state,
-                stage=self._stage,
+                application_no=app.application_no,
+                profile=app.profile,
+                customer=app.customer,
+                customer_manager=app.customer_manager,
+                state=row[0],
+                stage=row[1],
                 updated_at=workflow.now(),
+                warning_level=row[2],
+                next_due_at=row[3],
+                too_short=row[4],
+                provisional=row[5],
+                timeline_offset=book.projected_timeline,
+                timeline=new_entries,
+                warnings=sent,
             ),
             start_to_close_timeout=PROJECTION_TIMEOUT,
             retry_policy=PROJECTION_RETRY,
         )
+        self._projected_row = row
+        book.projected_timeline += len(new_entries)
+        for w in sent:
+            self._projected_warnings[(w.monitor, w.level)] = w.open

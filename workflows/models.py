@@ -10,7 +10,14 @@ import re
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
+
+from calendars.snapshot import CalendarSnapshot
+from policies.engine import Application as EngineApplication
+from policies.engine import Event as EngineEvent
+from policies.engine import GridWorks as EngineGridWorks
+from policies.engine import MonitorOut
+from policies.schema import ResolvedPolicy
 
 BusinessType = Literal[
     "lv_residential",
@@ -80,6 +87,32 @@ class ApplicationProfile(BaseModel):
     grid_works: GridWorks | None = None
     channel: Channel = "counter"
     accepted_at: datetime
+    dg_variant: Literal["pv_single_point", "pv_multi_point", "other"] | None = None
+    meter_change: bool | None = None
+    outside_line_m: float | None = Field(default=None, ge=0)
+    flags: list[str] = Field(default_factory=list)
+
+    def to_engine(self) -> EngineApplication:
+        return EngineApplication(
+            business_type=self.business_type,
+            voltage=self.voltage,
+            capacity_kva=self.capacity_kva,
+            dual_power=self.dual_power,
+            important=self.important,
+            small_micro=self.small_micro,
+            area=self.area,
+            grid_works=(
+                EngineGridWorks(type=self.grid_works.type, voltage=self.grid_works.voltage)
+                if self.grid_works
+                else None
+            ),
+            channel=self.channel,
+            accepted_at=self.accepted_at,
+            dg_variant=self.dg_variant,
+            meter_change=self.meter_change,
+            outside_line_m=self.outside_line_m,
+            flags=tuple(self.flags),
+        )
 
     @field_validator("unit")
     @classmethod
@@ -177,7 +210,9 @@ LEVEL_ORDER: dict[str, int] = {"blue": 1, "yellow": 2, "orange": 3, "red": 4}
 class RaisedWarning(BaseModel):
     """A threshold that passed: recorded by the workflow the instant its timer fired."""
 
+    #: The monitor rule's id (e.g. hv.plan_reply); `code` is the stage or notice it times.
     monitor: str
+    code: str = ""
     level: WarningLevel
     due_at: datetime
     raised_at: datetime
@@ -192,14 +227,80 @@ class TooShortFlag(BaseModel):
     """A stage finished faster than the policy's too-short bound (超短时限): check on site."""
 
     monitor: str
+    rule: str
+    started_at: datetime | None
     completed_at: datetime
-    elapsed_seconds: float
-    bound_seconds: float
-    source: str | None = None
+    #: The bound's instant: completing at or before it (or before, if exclusive) is flagged.
+    until: datetime | None
+    result: str
+    source: str
+
+
+class RecordedEvent(BaseModel):
+    """A stage event or hold as the workflow recorded it."""
+
+    event: str
+    at: datetime
+    by: str | None = None
+    note: str | None = None
+    reason: str | None = None
+    recorded_at: datetime
+
+    def to_engine(self) -> EngineEvent:
+        return EngineEvent(event=self.event, at=self.at, reason=self.reason)
+
+
+class CalendarSegment(BaseModel):
+    """A calendar version and the instant from which it counts (DESIGN.md §3)."""
+
+    effective_from: datetime
+    snapshot: CalendarSnapshot
+
+
+class CarriedState(BaseModel):
+    """Everything a run hands to the next one at continue-as-new."""
+
+    events: list[RecordedEvent]
+    timeline: list[TimelineEntry]
+    warnings: list[RaisedWarning]
+    too_short: list[TooShortFlag]
+    calendars: list[CalendarSegment]
+    state: ApplicationState
+    cancel_reason: str | None = None
+    projected_timeline: int = 0
+    runs: int = 1
+
+
+class ApplicationStart(BaseModel):
+    """Start input: the application and the policy and calendar it is judged by, as data."""
+
+    application: ApplicationInput
+    policy: ResolvedPolicy
+    calendar: CalendarSnapshot
+    carried: CarriedState | None = None
+    #: History length after which the run continues as new (tests set it low).
+    continue_as_new_after: int | None = None
+
+    @field_serializer("policy")
+    def _compact_policy(self, policy: ResolvedPolicy) -> dict[str, object]:
+        # Omitting unset optional fields halves the recorded size; they default to None.
+        return policy.model_dump(mode="json", exclude_none=True)
+
+
+class PolicyRef(BaseModel):
+    unit: str
+    version: str
+
+
+class CalendarRef(BaseModel):
+    region: str
+    version: str
+    #: Every calendar version this application's deadlines were computed on, oldest first.
+    versions: list[str] = Field(default_factory=list)
 
 
 class ApplicationStatus(BaseModel):
-    """Answer of the `status` query."""
+    """Answer of the `status` query and of every update."""
 
     application_no: str
     state: ApplicationState
@@ -208,17 +309,42 @@ class ApplicationStatus(BaseModel):
     customer_manager: str | None = None
     timeline: list[TimelineEntry] = Field(default_factory=list)
     cancel_reason: str | None = None
+    policy: PolicyRef | None = None
+    calendar: CalendarRef | None = None
+    as_of: datetime | None = None
+    monitors: list[MonitorOut] = Field(default_factory=list)
+    warnings: list[RaisedWarning] = Field(default_factory=list)
+    warning_level: WarningLevel | None = None
+    next_due_at: datetime | None = None
+    provisional: bool = False
+    paused: bool = False
+    too_short: list[TooShortFlag] = Field(default_factory=list)
+    skipped_stages: list[str] = Field(default_factory=list)
+    events: list[RecordedEvent] = Field(default_factory=list)
 
-    @classmethod
-    def at_start(cls, inp: ApplicationInput) -> ApplicationStatus:
-        return cls(
-            application_no=inp.application_no,
-            state="running",
-            stage="accept",
-            profile=inp.profile,
-            customer_manager=inp.customer_manager,
-            timeline=[TimelineEntry(at=inp.profile.accepted_at, event="accept.completed")],
-        )
+
+class MonitorBrief(BaseModel):
+    id: str
+    code: str
+    state: str
+    level: str | None = None
+    next_due_at: datetime | None = None
+
+
+class UpdateResult(BaseModel):
+    """What an update answers: compact, because every answer is stored in the history (the
+    full status is one query away)."""
+
+    application_no: str
+    state: ApplicationState
+    stage: str
+    paused: bool
+    warning_level: WarningLevel | None = None
+    next_due_at: datetime | None = None
+    provisional: bool = False
+    recorded: RecordedEvent | None = None
+    too_short: list[TooShortFlag] = Field(default_factory=list)
+    monitors: list[MonitorBrief] = Field(default_factory=list)
 
 
 class ProjectionInput(BaseModel):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
+from sqlalchemy import ColumnElement
 from sqlmodel import col, func, select
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -18,13 +20,26 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.errors import is_unavailable, temporal_unavailable, update_rejected
 from api.schemas import ApplicationCreate
+from core.applications import initial_status, start_input
 from core.models import Application, ApplicationPublic
+from policies.loader import PolicyError
 from workflows.connection_application import (
     ConnectionApplication,
     initial_search_attributes,
     summary,
 )
-from workflows.models import ApplicationStatus, CancelRequest, workflow_id
+from workflows.models import (
+    ApplicationStatus,
+    CancelRequest,
+    HoldRequest,
+    RecordEventRequest,
+    UpdateResult,
+    WarningLevel,
+    workflow_id,
+)
+
+log = logging.getLogger(__name__)
+OVERDUE_LEVELS = ("yellow", "red")
 
 router = APIRouter(prefix="/api/applications", tags=["applications"])
 
@@ -40,25 +55,34 @@ class ApplicationPage(BaseModel):
 async def create_application(
     body: ApplicationCreate, temporal: TemporalDep, settings: SettingsDep
 ) -> ApplicationStatus:
+    now = datetime.now(ZoneInfo(settings.timezone))
     try:
-        inp = body.to_input(datetime.now(ZoneInfo(settings.timezone)))
-    except ValueError as exc:
-        field, _, reason = str(exc).partition(": ")
-        raise RequestValidationError(
-            [{"type": "value_error", "loc": ("body", field), "msg": reason, "input": None}]
+        inp = body.to_input(now)
+        start = start_input(inp)
+    except PolicyError as exc:
+        # The unit was valid, so its pack is broken: an operator's problem, not the caller's.
+        log.error("policy pack for %s is invalid: %s", body.unit, exc)
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail={"service": "policy", "reason": f"the policy of unit {body.unit} is invalid"},
         ) from exc
+    except ValueError as exc:
+        raise _invalid(str(exc)) from exc
+    # Answered from the same pure code the workflow runs; a query right after the start would
+    # wait for the workflow's first task.
+    initial = initial_status(start, now)
     # The workflow is the record: starting it is the one atomic act of creation. The database
     # row is its projection, written by the workflow itself, so nothing can be half-created.
     try:
         handle = await temporal.start_workflow(
             ConnectionApplication.run,
-            inp,
+            start,
             id=workflow_id(inp.application_no),
             task_queue=settings.temporal_task_queue,
             # Application numbers are never reused, not even after an application closed.
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            search_attributes=initial_search_attributes(inp),
+            search_attributes=initial_search_attributes(inp, initial.stage),
             static_summary=summary(inp),
         )
     except WorkflowAlreadyStartedError as exc:
@@ -74,8 +98,7 @@ async def create_application(
             raise temporal_unavailable(exc) from exc
         raise
     del handle
-    # Answer from what was started; querying now would wait for the first workflow task.
-    return ApplicationStatus.at_start(inp)
+    return initial
 
 
 @router.get("", response_model=ApplicationPage)
@@ -86,19 +109,27 @@ def list_applications(
     stage: str | None = None,
     state: str | None = None,
     customer_manager: str | None = None,
+    warning_level: WarningLevel | None = None,
+    overdue: Annotated[
+        bool | None, Query(description="Past a provincial or national limit (yellow or red)")
+    ] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> ApplicationPage:
-    filters = []
+    filters: list[ColumnElement[bool]] = []
     for column, value in (
         (Application.unit, unit),
         (Application.business_type, business_type),
         (Application.stage, stage),
         (Application.state, state),
         (Application.customer_manager, customer_manager),
+        (Application.warning_level, warning_level),
     ):
         if value is not None:
             filters.append(col(column) == value)
+    if overdue is not None:
+        late = col(Application.warning_level).in_(OVERDUE_LEVELS)
+        filters.append(late if overdue else ~late | col(Application.warning_level).is_(None))
     total = session.exec(select(func.count()).select_from(Application).where(*filters)).one()
     rows = session.exec(
         select(Application)
@@ -132,18 +163,49 @@ async def get_application(application_no: str, temporal: TemporalDep) -> Applica
         raise
 
 
-@router.post("/{application_no}/cancel", response_model=ApplicationStatus)
+@router.post("/{application_no}/events", response_model=UpdateResult)
+async def record_event(
+    application_no: str, body: RecordEventRequest, temporal: TemporalDep
+) -> UpdateResult:
+    """Record a stage event; refused (nothing recorded) when it is unknown, does not apply,
+    comes in the wrong order, lies in the future or before the acceptance."""
+    return await _update(temporal, application_no, ConnectionApplication.record_event, body)
+
+
+@router.post("/{application_no}/pause", response_model=UpdateResult)
+async def pause(application_no: str, body: HoldRequest, temporal: TemporalDep) -> UpdateResult:
+    """Stop the clocks for a customer-caused hold (with its reason)."""
+    return await _update(temporal, application_no, ConnectionApplication.pause, body)
+
+
+@router.post("/{application_no}/resume", response_model=UpdateResult)
+async def resume(application_no: str, body: HoldRequest, temporal: TemporalDep) -> UpdateResult:
+    return await _update(temporal, application_no, ConnectionApplication.resume, body)
+
+
+@router.post("/{application_no}/cancel", response_model=UpdateResult)
 async def cancel_application(
     application_no: str, body: CancelRequest, temporal: TemporalDep
-) -> ApplicationStatus:
+) -> UpdateResult:
+    return await _update(temporal, application_no, ConnectionApplication.cancel, body)
+
+
+async def _update(
+    temporal: Client, application_no: str, update: Any, body: BaseModel
+) -> UpdateResult:
     handle = _handle(temporal, application_no)
     try:
-        return await handle.execute_update(ConnectionApplication.cancel, body)
+        result: UpdateResult = await handle.execute_update(update, body)
+        return result
     except WorkflowUpdateFailedError as exc:
         raise update_rejected(exc) from exc
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise await _closed_or_missing(handle, application_no) from exc
+        if is_unavailable(exc):
+            raise temporal_unavailable(exc) from exc
+        raise
+    except Exception as exc:
         if is_unavailable(exc):
             raise temporal_unavailable(exc) from exc
         raise
@@ -168,6 +230,14 @@ async def _closed_or_missing(
     return HTTPException(
         status.HTTP_409_CONFLICT,
         detail={"reason": f"application {application_no} is closed ({state})"},
+    )
+
+
+def _invalid(message: str) -> RequestValidationError:
+    """A "field: reason" message as FastAPI's own 422 shape."""
+    field, _, reason = message.partition(": ")
+    return RequestValidationError(
+        [{"type": "value_error", "loc": ("body", field), "msg": reason or message, "input": None}]
     )
 
 

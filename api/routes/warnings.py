@@ -1,0 +1,76 @@
+"""The open-warnings board, from the database read model."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement
+from sqlmodel import col, func, select
+
+from api.deps import SessionDep
+from core.models import Application, WarningPublic, WarningRow
+from workflows.models import LEVEL_ORDER, WarningLevel
+
+router = APIRouter(prefix="/api/warnings", tags=["warnings"])
+
+
+class WarningBoard(BaseModel):
+    #: Open warnings per level, whatever the filters on the items.
+    counts: dict[str, int]
+    items: list[WarningPublic]
+    total: int
+    offset: int
+    limit: int
+
+
+@router.get("", response_model=WarningBoard)
+def warning_board(
+    session: SessionDep,
+    level: WarningLevel | None = None,
+    unit: Annotated[str | None, Query(description="This unit and the units under it")] = None,
+    monitor: str | None = None,
+    include_closed: bool = False,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> WarningBoard:
+    filters: list[ColumnElement[bool]] = []
+    if not include_closed:
+        filters.append(col(WarningRow.open).is_(True))
+    if level is not None:
+        filters.append(col(WarningRow.level) == level)
+    if monitor is not None:
+        filters.append(col(WarningRow.monitor) == monitor)
+    query = select(WarningRow)
+    count_query = select(func.count()).select_from(WarningRow)
+    if unit is not None:
+        in_unit = (col(Application.unit) == unit) | col(Application.unit).startswith(f"{unit}/")
+        query = query.join(
+            Application, col(Application.application_no) == WarningRow.application_no
+        )
+        count_query = count_query.join(
+            Application, col(Application.application_no) == WarningRow.application_no
+        )
+        filters.append(in_unit)
+    total = session.exec(count_query.where(*filters)).one()
+    rows = session.exec(
+        query.where(*filters)
+        .order_by(col(WarningRow.due_at).asc(), col(WarningRow.id).asc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    counts = dict.fromkeys(LEVEL_ORDER, 0)
+    for lvl, n in session.exec(
+        select(WarningRow.level, func.count())
+        .where(col(WarningRow.open).is_(True))
+        .group_by(WarningRow.level)
+    ).all():
+        counts[lvl] = n
+    return WarningBoard(
+        counts=counts,
+        items=[WarningPublic.model_validate(r, from_attributes=True) for r in rows],
+        total=total,
+        offset=offset,
+        limit=limit,
+    )
