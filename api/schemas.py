@@ -32,6 +32,9 @@ class ApplicationCreate(ApplicationProfile):
     )
     customer: Customer
     customer_manager: str | None = Field(default=None, max_length=64)
+    notify_customer: bool = Field(
+        default=True, description="Send the customer progress messages (办电进程主动推送)"
+    )
 
     @field_validator("unit")
     @classmethod
@@ -64,6 +67,7 @@ class ApplicationCreate(ApplicationProfile):
             profile=profile,
             customer=self.customer,
             customer_manager=self.customer_manager,
+            notify_customer=self.notify_customer,
         )
 
 

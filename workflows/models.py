@@ -147,6 +147,8 @@ class ApplicationInput(BaseModel):
     profile: ApplicationProfile
     customer: Customer
     customer_manager: str | None = Field(default=None, max_length=64)
+    #: The customer may refuse progress messages (办电进程主动推送); warnings to staff still go.
+    notify_customer: bool = True
 
 
 EVENT_PATTERN = r"^[a-z][a-z0-9_]*\.(started|completed)$"
@@ -345,6 +347,42 @@ class UpdateResult(BaseModel):
     recorded: RecordedEvent | None = None
     too_short: list[TooShortFlag] = Field(default_factory=list)
     monitors: list[MonitorBrief] = Field(default_factory=list)
+
+
+class WarningNotice(BaseModel):
+    """A raised warning handed to the notification activities (issue 6): who must hear of it
+    is resolved there, from the roles and the organisation in the database."""
+
+    application_no: str
+    unit: str
+    business_type: str
+    voltage: str | None = None
+    customer_manager: str | None = None
+    #: Monitor rule id (e.g. hv.plan_reply) and the stage or notice code it times.
+    monitor: str
+    code: str
+    level: WarningLevel
+    due_at: datetime
+    raised_at: datetime
+    roles: list[str] = Field(default_factory=list)
+    #: Coordination notices (协同通知) go to the coordinating departments' chain too.
+    coordination: bool = False
+    result: str | None = None
+    source: str | None = None
+
+
+ProgressKind = Literal["accepted", "plan_replied", "energized"]
+
+
+class ProgressNotice(BaseModel):
+    """A customer progress message (办电进程主动推送) handed to the notification activities."""
+
+    application_no: str
+    unit: str
+    kind: ProgressKind
+    at: datetime
+    #: The customer's phone; personal data, never logged at INFO.
+    phone: str | None = None
 
 
 class ProjectionInput(BaseModel):
