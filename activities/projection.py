@@ -50,6 +50,8 @@ class ProjectionActivities:
             customer_name=data.customer.name,
             customer_phone=data.customer.phone,
         )
+        if data.final_status is not None:
+            values["final_status"] = data.final_status.model_dump(mode="json")
         if row is None:
             session.add(Application(application_no=data.application_no, **values))
         else:

@@ -58,6 +58,9 @@ class Application(ApplicationBase, table=True):
     # Personal data lives here and in the workflow input only.
     customer_name: str = Field(max_length=200)
     customer_phone: str | None = Field(default=None, max_length=20)
+    # The workflow's last answer, written when it closes: a closed application is read from
+    # here, without replaying its history (which the server may already have deleted).
+    final_status: dict[str, Any] | None = Field(default=None, sa_type=JSON)
 
 
 class ApplicationPublic(ApplicationBase):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,8 +15,11 @@ from sqlmodel import Session
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+from api.app import attach, create_app
+from core.config import Settings
 from core.models import Application
-from tests.support import new_application_no
+from core.temporal import connect
+from tests.support import free_port, new_application_no
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -202,3 +206,35 @@ async def test_search_attributes_make_an_operator_list(
     assert "测试客户" not in str(desc.raw_description.workflow_execution_info.search_attributes)
     summary = await desc.static_summary()
     assert summary == "10kV hv, 630 kVA · henan/xinyang/huangchuan"
+
+
+async def test_closed_application_is_read_from_the_database(
+    api: httpx.AsyncClient, session_engine: Engine, tmp_path: Path
+) -> None:
+    no = new_application_no()
+    await api.post("/api/applications", json=body(no))
+    await api.post(f"/api/applications/{no}/cancel", json={"reason": "customer withdrew"})
+
+    async def closed() -> bool:
+        with Session(session_engine) as s:
+            row = s.get(Application, no)
+            return row is not None and row.final_status is not None
+
+    await eventually(closed)
+    # Another API process whose Temporal is down still answers for a closed application.
+    app = create_app()
+    unreachable = await connect(
+        Settings(temporal_address=f"127.0.0.1:{free_port()}", data_dir=tmp_path), lazy=True
+    )
+    attach(app, Settings(data_dir=tmp_path), session_engine, unreachable)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as offline:
+        r = await offline.get(f"/api/applications/{no}")
+        assert r.status_code == 200
+        assert r.json()["state"] == "cancelled"
+        assert r.json()["cancel_reason"] == "customer withdrew"
+        assert r.json()["monitors"]
+        # A running one needs Temporal.
+        other = new_application_no()
+        await api.post("/api/applications", json=body(other))
+        assert (await offline.get(f"/api/applications/{other}")).status_code == 503

@@ -291,6 +291,9 @@ class ConnectionApplication:
                 timeline_offset=book.projected_timeline,
                 timeline=new_entries,
                 warnings=sent,
+                final_status=(
+                    book.status(book.evaluate(workflow.now())) if book.state != "running" else None
+                ),
             ),
             start_to_close_timeout=PROJECTION_TIMEOUT,
             retry_policy=PROJECTION_RETRY,

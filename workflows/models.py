@@ -407,6 +407,8 @@ class ProjectionInput(BaseModel):
     timeline_offset: int = 0
     timeline: list[TimelineEntry] = Field(default_factory=list)
     warnings: list[RaisedWarning] = Field(default_factory=list)
+    #: Set once, when the application closes.
+    final_status: ApplicationStatus | None = None
 
 
 def workflow_id(application_no: str) -> str:

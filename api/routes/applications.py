@@ -147,7 +147,13 @@ def list_applications(
 
 
 @router.get("/{application_no}", response_model=ApplicationStatus)
-async def get_application(application_no: str, temporal: TemporalDep) -> ApplicationStatus:
+async def get_application(
+    application_no: str, temporal: TemporalDep, session: SessionDep
+) -> ApplicationStatus:
+    """Live from the workflow's `status` query while it runs; from the database once closed."""
+    row = session.get(Application, application_no)
+    if row is not None and row.state != "running" and row.final_status is not None:
+        return ApplicationStatus.model_validate(row.final_status)
     handle = _handle(temporal, application_no)
     try:
         return await handle.query(ConnectionApplication.status)
