@@ -1,7 +1,8 @@
 """Record the workflow histories that the replay tests replay.
 
-Run after a deliberate change to workflow code (`.venv/bin/python scripts/record_histories.py`),
-keeping the old files too when old histories must still replay (they are the running ones).
+`.venv/bin/python scripts/record_histories.py` records the scenarios that have no history yet;
+`--all` re-records every one. Re-record only when no running workflow can have the old shape:
+an old history that no longer replays is a running application that would break.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ async def main() -> None:
             with concurrent.futures.ThreadPoolExecutor(4) as pool:
                 async with build_worker(env.client, engine, "record", pool):
                     for i, (name, scenario) in enumerate(SCENARIOS.items()):
+                        if (OUT / f"{name}.json").exists() and "--all" not in sys.argv:
+                            continue
                         driver = await scenario(env, "record", f"REC{i:05d}")
                         history = await driver.handle.fetch_history()
                         (OUT / f"{name}.json").write_text(history.to_json())

@@ -242,6 +242,93 @@ async def paused_and_resumed(env: WorkflowEnvironment, tq: str, no: str) -> Driv
     return d
 
 
+async def calendar_amended(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    """Two days in, an amendment adds a rest day on Thursday 10-08 (2026 pattern); the pending
+    blue (Friday 10-09) moves onto the make-up Saturday 10-10 and fires there."""
+    shift, cal, t0 = await shifted_start(env)
+    d = await Driver.begin(env, tq, application(no, t0), cal)
+    await d.to(t0 + timedelta(days=2))
+    await d.handle.signal(ConnectionApplication.calendar_updated, amended(cal, shift).snapshot())
+    await d.to(datetime(2026, 10, 10, 11, tzinfo=TZ) + shift)
+    return d
+
+
+def amended(cal: Calendar, shift: timedelta) -> Calendar:
+    return Calendar(
+        region="CN",
+        version=f"{cal.version}-amended",
+        published_years=cal.published_years,
+        holidays=[*cal.holidays(), (datetime(2026, 10, 8, tzinfo=TZ) + shift).date()],
+        makeup_workdays=cal.makeup_workdays(),
+    )
+
+
+async def too_short_inspection(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    """A completion inspection done in two hours: Henan's too-short table says under 4."""
+    t0 = (await env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
+    d = await Driver.begin(env, tq, application(no, t0))
+    await d.event("completion_inspection.started", t0 + timedelta(days=1))
+    await d.event("completion_inspection.completed", t0 + timedelta(days=1, hours=2))
+    return d
+
+
+async def continued_as_new(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    """A survey redone three times and a one-hour hold push the history past a low limit; the
+    blue warning (moved to 11:00 by the hold) comes in the new run."""
+    shift, cal, t0 = await shifted_start(env)
+    d = await Driver.begin(env, tq, application(no, t0), cal, continue_as_new_after=30)
+    for i, name in enumerate(["site_survey.started", "site_survey.completed"] * 3):
+        await d.event(name, t0 + i * timedelta(hours=1))
+    await d.pause(t0 + timedelta(hours=7))
+    await d.resume(t0 + timedelta(hours=8))
+    await d.to(datetime(2026, 10, 9, 12, tzinfo=TZ) + shift)
+    return d
+
+
+CHANGE_AND_DG: dict[str, tuple[str, str, dict[str, Any], list[str]]] = {
+    "dg_lv": (
+        "dg_lv",
+        "380V",
+        {"dg_variant": "pv_single_point"},
+        ["site_survey.completed", "meter_install.completed", "energize.completed"],
+    ),
+    "capacity_reduction": (
+        "capacity_reduction",
+        "10kV",
+        {},
+        [
+            "plan_reply.completed",
+            "completion_inspection.started",
+            "completion_inspection.completed",
+            "meter_install.completed",
+            "contract.completed",
+            "energize.completed",
+        ],
+    ),
+}
+
+
+async def to_archive(env: WorkflowEnvironment, tq: str, no: str, kind: str) -> Driver:
+    business_type, voltage, extra, events = CHANGE_AND_DG[kind]
+    t0 = (await env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
+    inp = application(no, t0, business_type=business_type, voltage=voltage, **extra)
+    d = await Driver.begin(env, tq, inp)
+    at = t0
+    for name in [*events, "archive.started", "archive.completed"]:
+        at += timedelta(hours=5)
+        await d.event(name, at)
+    await d.handle.result()
+    return d
+
+
+async def dg_lv_lifecycle(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    return await to_archive(env, tq, no, "dg_lv")
+
+
+async def capacity_reduction_lifecycle(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    return await to_archive(env, tq, no, "capacity_reduction")
+
+
 Scenario = Callable[[WorkflowEnvironment, str, str], Awaitable[Driver]]
 
 SCENARIOS: dict[str, Scenario] = {
@@ -249,4 +336,9 @@ SCENARIOS: dict[str, Scenario] = {
     "lv_residential_lifecycle": lv_residential_lifecycle,
     "cancelled": cancelled,
     "paused_and_resumed": paused_and_resumed,
+    "calendar_amended": calendar_amended,
+    "too_short_inspection": too_short_inspection,
+    "continued_as_new": continued_as_new,
+    "dg_lv_lifecycle": dg_lv_lifecycle,
+    "capacity_reduction_lifecycle": capacity_reduction_lifecycle,
 }

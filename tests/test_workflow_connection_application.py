@@ -7,7 +7,6 @@ import asyncio
 import concurrent.futures
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -22,12 +21,18 @@ from core.applications import start_input
 from core.models import Application, TimelineRow, WarningRow
 from tests.scenarios import (
     ACCEPTED_2026,
+    CHANGE_AND_DG,
     TZ,
     Driver,
+    amended,
     application,
+    calendar_amended,
+    continued_as_new,
     hv_10kv_lifecycle,
     lv_residential_lifecycle,
     shifted_start,
+    to_archive,
+    too_short_inspection,
 )
 from tests.support import describe_raw, new_application_no, search_attributes
 from worker import build_worker
@@ -182,50 +187,18 @@ async def test_low_voltage_residential_to_archive(
     )
 
 
-@pytest.mark.parametrize(
-    ("business_type", "voltage", "extra", "events"),
-    [
-        (
-            "dg_lv",
-            "380V",
-            {"dg_variant": "pv_single_point"},
-            ["site_survey.completed", "meter_install.completed", "energize.completed"],
-        ),
-        (
-            "capacity_reduction",
-            "10kV",
-            {},
-            [
-                "plan_reply.completed",
-                "completion_inspection.started",
-                "completion_inspection.completed",
-                "meter_install.completed",
-                "contract.completed",
-                "energize.completed",
-            ],
-        ),
-    ],
-)
+@pytest.mark.parametrize("kind", sorted(CHANGE_AND_DG))
 async def test_distributed_generation_and_change_service_to_archive(
-    ts_env: WorkflowEnvironment,
-    worker: Worker,
-    business_type: str,
-    voltage: str,
-    extra: dict[str, Any],
-    events: list[str],
+    ts_env: WorkflowEnvironment, worker: Worker, kind: str
 ) -> None:
-    t0 = await now(ts_env)
-    inp = application(
-        new_application_no(), t0, business_type=business_type, voltage=voltage, **extra
-    )
-    d = await Driver.begin(ts_env, worker.task_queue, inp)
-    at = t0
-    for name in [*events, "archive.started", "archive.completed"]:
-        at += 5 * HOUR
-        await d.event(name, at)
+    d = await to_archive(ts_env, worker.task_queue, new_application_no(), kind)
     final = await d.handle.result()
     assert final.state == "completed"
-    assert [e.event for e in final.events][-1] == "archive.completed"
+    assert [e.event for e in final.events] == [
+        *CHANGE_AND_DG[kind][3],
+        "archive.started",
+        "archive.completed",
+    ]
     assert all(m.state in ("met", "pending") for m in final.monitors), [
         (m.id, m.state) for m in final.monitors
     ]
@@ -262,29 +235,21 @@ async def test_pause_and_resume_move_the_due_instants(
 async def test_calendar_update_mid_flight_recomputes_pending_instants(
     ts_env: WorkflowEnvironment, worker: Worker
 ) -> None:
-    shift, cal, t0 = await shifted_start(ts_env)
-    d = await Driver.begin(ts_env, worker.task_queue, application(new_application_no(), t0), cal)
-    blue_before = datetime(2026, 10, 9, 10, tzinfo=TZ) + shift
-    assert (await d.status()).next_due_at == blue_before
-    # Days later an amendment adds a rest day on Thursday 10-08: the pending blue (Friday 10-09)
-    # moves one working day later, onto the make-up Saturday 10-10.
-    await d.to(t0 + 2 * DAY)
-    extra = (datetime(2026, 10, 8, tzinfo=TZ) + shift).date()
-    amended = Calendar(
-        region="CN",
-        version=f"{cal.version}-amended",
-        published_years=cal.published_years,
-        holidays=[*cal.holidays(), extra],
-        makeup_workdays=cal.makeup_workdays(),
-    )
-    await d.handle.signal(ConnectionApplication.calendar_updated, amended.snapshot())
+    d = await calendar_amended(ts_env, worker.task_queue, new_application_no())
+    shift = d.start.application.profile.accepted_at - ACCEPTED_2026
+    cal = Calendar.from_snapshot(d.start.calendar)
     after = await d.status()
-    assert after.next_due_at == datetime(2026, 10, 10, 10, tzinfo=TZ) + shift
+    # Blue was due Friday 10-09; the amendment's rest day on Thursday moved it one working day,
+    # onto the make-up Saturday, where the timer followed it.
+    blue = next(w for w in after.warnings if w.monitor == "hv.plan_reply" and w.level == "blue")
+    assert blue.due_at == datetime(2026, 10, 10, 10, tzinfo=TZ) + shift
+    assert timedelta(0) <= blue.raised_at - blue.due_at < timedelta(seconds=1)
+    new_version = amended(cal, shift).version
     assert after.calendar is not None
-    assert after.calendar.versions == [cal.version, amended.version]
-    assert after.timeline[-1].event == "calendar.updated"
+    assert after.calendar.versions == [cal.version, new_version]
+    assert [t.event for t in after.timeline].count("calendar.updated") == 1
     # Sent again (an operator re-publishes) or for another region: nothing changes.
-    await d.handle.signal(ConnectionApplication.calendar_updated, amended.snapshot())
+    await d.handle.signal(ConnectionApplication.calendar_updated, amended(cal, shift).snapshot())
     other = Calendar(
         region="CN-XX", version="x", published_years=[], holidays=[], makeup_workdays=[]
     )
@@ -292,23 +257,20 @@ async def test_calendar_update_mid_flight_recomputes_pending_instants(
     again = await d.status()
     assert again.calendar == after.calendar
     assert len(again.timeline) == len(after.timeline)
-    # And the timer follows the new instant.
-    await d.to(after.next_due_at + HOUR)
-    blue = next(w for w in (await d.status()).warnings if w.level == "blue" and "plan" in w.monitor)
-    assert blue.due_at == after.next_due_at
 
 
 async def test_too_short_completion_is_flagged_when_it_arrives(
     ts_env: WorkflowEnvironment, worker: Worker, db_engine: Engine
 ) -> None:
-    t0 = await now(ts_env)
     no = new_application_no()
-    d = await Driver.begin(ts_env, worker.task_queue, application(no, t0))
-    await d.event("completion_inspection.started", t0 + DAY)
-    # Henan's too-short table: a completion inspection under 4 hours is checked on site.
-    answer = await d.event("completion_inspection.completed", t0 + DAY + 2 * HOUR)
-    assert [f.rule for f in answer.too_short] == ["hv.completion_inspection"]
-    assert answer.too_short[0].result == "onsite_check"
+    d = await too_short_inspection(ts_env, worker.task_queue, no)
+    status = await d.status()
+    assert [f.rule for f in status.too_short] == ["hv.completion_inspection"]
+    flag = status.too_short[0]
+    assert flag.result == "onsite_check"
+    # Flagged the moment the completion arrived (the update's own answer carried it).
+    assert status.timeline[-1].event == "too_short"
+    assert timedelta(0) <= status.timeline[-1].at - flag.completed_at < timedelta(seconds=1)
     assert (await search_attributes(d.handle))[sa.TOO_SHORT.name] is True
     with Session(db_engine) as s:
         row = s.get(Application, no)
@@ -318,29 +280,27 @@ async def test_too_short_completion_is_flagged_when_it_arrives(
 async def test_continue_as_new_keeps_everything(
     ts_env: WorkflowEnvironment, worker: Worker
 ) -> None:
-    shift, cal, t0 = await shifted_start(ts_env)
-    d = await Driver.begin(
-        ts_env,
-        worker.task_queue,
-        application(new_application_no(), t0),
-        cal,
-        continue_as_new_after=30,
-    )
-    first_run = (await describe_raw(d.handle)).workflow_execution_info.execution.run_id
-    # Surveys repeated three times (a site visit that had to be redone) make history grow.
-    for i, name in enumerate(["site_survey.started", "site_survey.completed"] * 3):
-        await d.event(name, t0 + i * HOUR)
-    await d.pause(t0 + 7 * HOUR)
-    before = await d.status()
-    await d.resume(t0 + 8 * HOUR)
-    # The one-hour hold moved blue from 10:00 to 11:00.
-    await d.to(datetime(2026, 10, 9, 12, tzinfo=TZ) + shift)
+    d = await continued_as_new(ts_env, worker.task_queue, new_application_no())
+    shift = d.start.application.profile.accepted_at - ACCEPTED_2026
+    current = (await describe_raw(d.handle)).workflow_execution_info.execution.run_id
+    assert current != d.handle.first_execution_run_id
+    history = await d.handle.fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    assert started.continued_execution_run_id  # this run continues an earlier one
     after = await d.status()
-    assert (await describe_raw(d.handle)).workflow_execution_info.execution.run_id != first_run
-    assert [e.event for e in after.events][: len(before.events)] == [e.event for e in before.events]
-    assert after.timeline[: len(before.timeline)] == before.timeline
-    # The blue warning, due after the continue-as-new, still came, on the carried-over timer.
-    assert any(w.monitor == "hv.plan_reply" and w.level == "blue" for w in after.warnings)
+    assert [e.event for e in after.events] == [
+        *["site_survey.started", "site_survey.completed"] * 3,
+        "pause",
+        "resume",
+    ]
+    assert [t.event for t in after.timeline][:9] == [
+        "accept.started",
+        *[e.event for e in after.events],
+    ]
+    # The hold moved blue from 10:00 to 11:00; it came in a later run, on its exact instant.
+    blue = next(w for w in after.warnings if w.monitor == "hv.plan_reply")
+    assert blue.due_at == datetime(2026, 10, 9, 11, tzinfo=TZ) + shift
+    assert timedelta(0) <= blue.raised_at - blue.due_at < timedelta(seconds=1)
 
 
 async def test_timer_survives_a_worker_restart(
