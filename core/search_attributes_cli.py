@@ -4,6 +4,7 @@ cluster named by TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (idempotent)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 
 from core.config import get_settings
@@ -20,4 +21,7 @@ async def _main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(_main()))
+    code = asyncio.run(_main())
+    # temporalio/sdk-python#300: skip finalization, which the SDK bridge's threads can abort.
+    sys.stdout.flush()
+    os._exit(code)

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import os
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -118,3 +119,24 @@ async def api(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
+
+
+_exit_status = 0
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    global _exit_status
+    _exit_status = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Leave without interpreter finalization, keeping pytest's exit status.
+
+    temporalio/sdk-python#300: the SDK bridge's Rust threads can outlive the event loop and
+    abort CPython's finalization ("PyGILState_Release ... must be current"), turning a green run
+    into exit code 134 now and then. Everything is reported and flushed by now.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_exit_status)
