@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.notifications import NotificationActivities
 from activities.projection import ProjectionActivities
 from core.config import Settings, get_settings
 from core.db import get_engine, init_db
@@ -28,9 +29,15 @@ log = logging.getLogger("worker")
 WORKFLOWS = [ConnectionApplication]
 
 
-def activities_for(engine: Engine) -> list[Callable[..., Any]]:
+def activities_for(engine: Engine, settings: Settings | None = None) -> list[Callable[..., Any]]:
     projection = ProjectionActivities(engine)
-    return [projection.project_application]
+    notifications = NotificationActivities(engine, settings)
+    return [
+        projection.project_application,
+        notifications.enqueue_warning,
+        notifications.enqueue_progress,
+        notifications.dispatch_due,
+    ]
 
 
 def build_worker(
@@ -38,12 +45,13 @@ def build_worker(
     engine: Engine,
     task_queue: str,
     executor: concurrent.futures.Executor,
+    settings: Settings | None = None,
 ) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=activities_for(engine),
+        activities=activities_for(engine, settings),
         activity_executor=executor,
     )
 

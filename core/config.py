@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,6 +45,24 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 
+    # SMS (issue 6): `log` writes messages to a JSON-lines file, `http` posts them to a gateway.
+    sms_gateway: Literal["log", "http"] = "log"
+    sms_log_file: Path | None = None
+    sms_http_url: str | None = None
+    sms_http_token: SecretStr | None = None
+    sms_http_timeout_s: float = Field(default=5.0, gt=0)
+    sms_rate_per_second: float = Field(default=10.0, gt=0)
+    sms_http_retries: int = Field(default=3, ge=0)
+    sms_http_backoff_s: float = Field(default=0.5, ge=0)
+    # An outbox row that failed this many times is given up (state failed) and shown as such.
+    sms_max_attempts: int = Field(default=8, ge=1)
+    # Customer progress messages (办电进程主动推送) go out in these daily hours, any day.
+    sms_progress_hours: str = Field(default="08:00-20:00", pattern=r"^\d\d:\d\d-\d\d:\d\d$")
+    # While progress messages may go out, the dispatcher looks for new rows this often.
+    sms_dispatch_poll_minutes: int = Field(default=5, ge=1)
+    # `make run` loads the demo organisation (core/demo_org.py) into an empty database.
+    seed_demo_org: bool = True
+
     log_level: str = Field(default="INFO")
     # What "a day" means for defaults such as an application's acceptance instant.
     timezone: str = "Asia/Shanghai"
@@ -63,6 +82,10 @@ class Settings(BaseSettings):
     @property
     def uses_embedded_temporal(self) -> bool:
         return self.temporal_address is None
+
+    @property
+    def sms_log_path(self) -> Path:
+        return self.sms_log_file or self.data_dir / "sms.jsonl"
 
     @property
     def effective_database_url(self) -> str:
