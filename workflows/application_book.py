@@ -80,6 +80,11 @@ class ApplicationBook:
         self.projected_timeline = carried.projected_timeline
         self.runs = carried.runs
         self._calendar: SplicedCalendar | None = None
+        # Every update evaluates at the same instant several times (validator, handler, main
+        # loop): keep the last answer. Keyed by what it depends on, so it is never stale.
+        self._last: tuple[tuple[datetime, int, int], Evaluation] | None = None
+        self._skipped: frozenset[str] | None = None
+        self._checked: tuple[tuple[str, datetime], RecordedEvent] | None = None
 
     # -- calendar -----------------------------------------------------------------------------
 
@@ -112,15 +117,38 @@ class ApplicationBook:
 
     # -- evaluation ---------------------------------------------------------------------------
 
-    def evaluate(self, as_of: datetime, events: list[RecordedEvent] | None = None) -> Evaluation:
-        recorded = self.events if events is None else events
+    def evaluate(self, as_of: datetime) -> Evaluation:
+        key = (as_of, len(self.events), len(self.calendars))
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
+        ev = evaluate(
+            self.policy,
+            self.calendar,
+            self._engine_app,
+            [e.to_engine() for e in self.events],
+            as_of,
+        )
+        self._last = (key, ev)
+        if self._skipped is None:
+            self._skipped = frozenset(ev.skipped_stages)
+        return ev
+
+    def evaluate_at(self, as_of: datetime) -> Evaluation:
+        """An evaluation at another instant than now, outside the memo."""
         return evaluate(
             self.policy,
             self.calendar,
             self._engine_app,
-            [e.to_engine() for e in recorded],
+            [e.to_engine() for e in self.events],
             as_of,
         )
+
+    def skipped_stages(self, now: datetime) -> frozenset[str]:
+        """Stages that do not apply: fixed by the application's attributes at acceptance."""
+        if self._skipped is None:
+            self.evaluate(now)
+        assert self._skipped is not None
+        return self._skipped
 
     @property
     def paused(self) -> bool:
@@ -142,6 +170,19 @@ class ApplicationBook:
         return when
 
     def check_event(self, req: RecordEventRequest, now: datetime) -> RecordedEvent:
+        """Validate a stage event (raises EventRefused/EventConflict) and return it as recorded.
+
+        The validator and then the handler call this with the same request at the same instant;
+        the second call returns the first's answer (validators do not run on replay, where the
+        handler computes it afresh: the same pure computation)."""
+        key = (req.model_dump_json(), now)
+        if self._checked is not None and self._checked[0] == key:
+            return self._checked[1]
+        rec = self._check_event(req, now)
+        self._checked = (key, rec)
+        return rec
+
+    def _check_event(self, req: RecordEventRequest, now: datetime) -> RecordedEvent:
         self._require_running()
         at = self._when(req.at, now)
         name = req.event
@@ -157,8 +198,7 @@ class ApplicationBook:
             raise EventRefused(
                 f"at: {at.isoformat()} is before the acceptance at {accepted_at.isoformat()}"
             )
-        current = self.evaluate(max(now, at))
-        if code in current.skipped_stages:
+        if code in self.skipped_stages(now):
             profile = self.application.profile
             what = ", ".join(x for x in (profile.business_type, profile.voltage) if x)
             raise EventRefused(f"event: stage {code!r} does not apply to this application ({what})")
@@ -182,7 +222,7 @@ class ApplicationBook:
 
     def _check_clock_started(self, code: str, at: datetime) -> None:
         """A stage cannot complete before the events that start its clock (wrong order)."""
-        timed = [m for m in self.evaluate(at).monitors if m.code == code]
+        timed = [m for m in self.evaluate_at(at).monitors if m.code == code]
         if timed and all(m.state == "pending" for m in timed):
             waits_for = sorted({e for m in timed for e in self._start_events(m)})
             raise EventConflict(
