@@ -129,10 +129,25 @@ class Supervisor:
                     proc.wait()
 
 
+def seed_demo_org(settings: Settings) -> None:
+    """The demo organisation (units, staff) for warnings to reach; idempotent, and an
+    operator's own rows are never overwritten. SEED_DEMO_ORG=false skips it."""
+    from core.db import get_engine, init_db
+    from core.demo_org import seed_demo_org as seed
+
+    engine = get_engine(settings)
+    init_db(engine)
+    added = seed(engine)
+    if added:
+        log.info("demo organisation loaded: %d units and staff members", added)
+
+
 def main() -> int:
     settings = get_settings()
     configure_logging(settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.seed_demo_org:
+        seed_demo_org(settings)
     sup = Supervisor()
     stopping = False
     started = False

@@ -23,10 +23,11 @@ from core.db import get_engine, init_db
 from core.logging import configure_logging
 from core.temporal import connect
 from workflows.connection_application import ConnectionApplication
+from workflows.sms_dispatcher import DispatcherInput, SmsDispatcher, ensure_dispatcher
 
 log = logging.getLogger("worker")
 
-WORKFLOWS = [ConnectionApplication]
+WORKFLOWS = [ConnectionApplication, SmsDispatcher]
 
 
 def activities_for(engine: Engine, settings: Settings | None = None) -> list[Callable[..., Any]]:
@@ -63,7 +64,12 @@ async def main(settings: Settings | None = None) -> None:
     init_db(engine)
     client = await connect(settings)
     with concurrent.futures.ThreadPoolExecutor(max_workers=16) as executor:
-        worker = build_worker(client, engine, settings.temporal_task_queue, executor)
+        worker = build_worker(client, engine, settings.temporal_task_queue, executor, settings)
+        await ensure_dispatcher(
+            client,
+            settings.temporal_task_queue,
+            DispatcherInput(poll_minutes=settings.sms_dispatch_poll_minutes),
+        )
         log.info(
             "worker polling task queue %s on %s",
             settings.temporal_task_queue,

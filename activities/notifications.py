@@ -571,6 +571,14 @@ class NotificationActivities:
             ).all()
             for row in due:
                 t = now()
+                if row.attempts >= self._settings.sms_max_attempts:
+                    # Every earlier attempt died with its activity (a gateway that crashes
+                    # the worker on this row): give it up rather than block the queue.
+                    row.state = "failed"
+                    row.last_error = f"given up after {row.attempts} attempts"
+                    out.failed += 1
+                    session.commit()
+                    continue
                 if t >= row.send_before:
                     self._move_to_next_window(row, t)
                     out.rescheduled += 1
@@ -599,11 +607,9 @@ class NotificationActivities:
         return out
 
     def _send(self, row: OutboxRow) -> SendResult:
-        try:
-            return self.gateway.send(SmsMessage(row.message_id, row.phone, row.message))
-        except Exception as exc:  # a gateway bug must not lose the row: retry it later
-            log.warning("SMS gateway raised %s for %s", type(exc).__name__, row.message_id)
-            return SendResult("retry", f"gateway error: {type(exc).__name__}")
+        # An exception here fails the activity and Temporal retries it: the row is still
+        # pending with its attempt counted, and the resend carries the same message id.
+        return self.gateway.send(SmsMessage(row.message_id, row.phone, row.message))
 
     def _apply(self, row: OutboxRow, result: SendResult, t: datetime, out: DispatchResult) -> None:
         row.gateway_answer = result.answer[:500]

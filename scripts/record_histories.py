@@ -1,8 +1,9 @@
 """Record the workflow histories that the replay tests replay.
 
-`.venv/bin/python scripts/record_histories.py` records the scenarios that have no history yet;
-`--all` re-records every one. Re-record only when no running workflow can have the old shape:
-an old history that no longer replays is a running application that would break.
+`.venv/bin/python scripts/record_histories.py [name ...]` records the scenarios (all, or the
+named ones) that have no history yet; `--all` re-records them. Re-record only when no running
+workflow can have the old shape: an old history that no longer replays is a running
+application that would break.
 """
 
 from __future__ import annotations
@@ -20,12 +21,22 @@ from temporalio.testing import WorkflowEnvironment
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from core.config import Settings  # noqa: E402
 from core.db import init_db, make_engine  # noqa: E402
 from core.temporal import register_search_attributes  # noqa: E402
+from tests.notification_scenarios import SCENARIOS as NOTIFICATION_SCENARIOS  # noqa: E402
 from tests.scenarios import SCENARIOS  # noqa: E402
 from worker import build_worker  # noqa: E402
 
 OUT = ROOT / "tests" / "histories"
+
+
+def wanted(name: str) -> bool:
+    """Scenario names on the command line limit the run to them."""
+    only = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if only and name not in only:
+        return False
+    return not (OUT / f"{name}.json").exists() or "--all" in sys.argv
 
 
 async def main() -> None:
@@ -39,12 +50,23 @@ async def main() -> None:
         init_db(engine)
         async with env:
             with concurrent.futures.ThreadPoolExecutor(4) as pool:
-                async with build_worker(env.client, engine, "record", pool):
+                # One worker for every scenario: a workflow left running must keep a poller,
+                # or the test server cannot skip time past its next timer. The SMS log
+                # gateway writes under the temporary folder.
+                settings = Settings(data_dir=Path(tmp))
+                async with build_worker(env.client, engine, "record", pool, settings):
                     for i, (name, scenario) in enumerate(SCENARIOS.items()):
-                        if (OUT / f"{name}.json").exists() and "--all" not in sys.argv:
+                        if not wanted(name):
                             continue
                         driver = await scenario(env, "record", f"REC{i:05d}")
                         history = await driver.handle.fetch_history()
+                        (OUT / f"{name}.json").write_text(history.to_json())
+                        print(f"recorded {name}: {len(history.events)} events")
+                    for name, sms_scenario in NOTIFICATION_SCENARIOS.items():
+                        if not wanted(name):
+                            continue
+                        handle = await sms_scenario(env, "record", engine, settings)
+                        history = await handle.fetch_history()
                         (OUT / f"{name}.json").write_text(history.to_json())
                         print(f"recorded {name}: {len(history.events)} events")
 
