@@ -341,4 +341,8 @@ SCENARIOS: dict[str, Scenario] = {
     "continued_as_new": continued_as_new,
     "dg_lv_lifecycle": dg_lv_lifecycle,
     "capacity_reduction_lifecycle": capacity_reduction_lifecycle,
+    # Recorded after warnings and progress were handed to notifications (the patch's new path);
+    # the histories above replay the old path.
+    "hv_10kv_lifecycle_notified": hv_10kv_lifecycle,
+    "continued_as_new_notified": continued_as_new,
 }

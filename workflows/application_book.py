@@ -27,6 +27,8 @@ from workflows.models import (
     HoldRequest,
     MonitorBrief,
     PolicyRef,
+    ProgressKind,
+    ProgressNotice,
     RaisedWarning,
     RecordedEvent,
     RecordEventRequest,
@@ -34,6 +36,7 @@ from workflows.models import (
     TooShortFlag,
     UpdateResult,
     WarningLevel,
+    WarningNotice,
 )
 
 # Staff clocks drift; an event stamped a few minutes ahead is a typo-free "now", not the future.
@@ -79,6 +82,8 @@ class ApplicationBook:
         self.cancel_reason = carried.cancel_reason
         self.projected_timeline = carried.projected_timeline
         self.runs = carried.runs
+        self.notified_warnings = carried.notified_warnings
+        self.progress_sent: list[str] = list(carried.progress_sent)
         self._calendar: SplicedCalendar | None = None
         # Every update evaluates at the same instant several times (validator, handler, main
         # loop): keep the last answer. Keyed by what it depends on, so it is never stale.
@@ -424,4 +429,56 @@ class ApplicationBook:
             cancel_reason=self.cancel_reason,
             projected_timeline=self.projected_timeline,
             runs=self.runs + 1,
+            notified_warnings=self.notified_warnings,
+            progress_sent=self.progress_sent,
         )
+
+    def progress_due(self) -> list[ProgressNotice]:
+        """Customer progress messages (办电进程主动推送) owed and not yet handed over: none
+        when the customer opted out or left no phone."""
+        app = self.application
+        if not app.notify_customer or not app.customer.phone:
+            return []
+        moments: list[tuple[ProgressKind, datetime | None]] = [
+            ("accepted", app.profile.accepted_at),
+            ("plan_replied", self._first("plan_reply.completed")),
+            ("energized", self._first("energize.completed")),
+        ]
+        return [
+            ProgressNotice(
+                application_no=app.application_no,
+                unit=app.profile.unit,
+                kind=kind,
+                at=at,
+                phone=app.customer.phone,
+            )
+            for kind, at in moments
+            if at is not None and kind not in self.progress_sent
+        ]
+
+    def _first(self, name: str) -> datetime | None:
+        return next((e.at for e in self.events if e.event == name), None)
+
+    def warning_notices(self, ev: Evaluation) -> list[WarningNotice]:
+        """Warnings raised and not yet handed to the notification activities."""
+        coordination = {m.id: m.coordination for m in ev.monitors}
+        p = self.application.profile
+        return [
+            WarningNotice(
+                application_no=self.application.application_no,
+                unit=p.unit,
+                business_type=p.business_type,
+                voltage=p.voltage,
+                customer_manager=self.application.customer_manager,
+                monitor=w.monitor,
+                code=w.code,
+                level=w.level,
+                due_at=w.due_at,
+                raised_at=w.raised_at,
+                roles=w.roles,
+                coordination=coordination.get(w.monitor, False),
+                result=w.result,
+                source=w.source,
+            )
+            for w in self.warnings[self.notified_warnings :]
+        ]

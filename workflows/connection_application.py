@@ -21,6 +21,7 @@ from temporalio.common import (
 )
 
 with workflow.unsafe.imports_passed_through():
+    from activities.notifications import NotificationActivities
     from activities.projection import ProjectionActivities
     from calendars.snapshot import CalendarSnapshot
     from policies.codes import PAUSE_EVENT, RESUME_EVENT
@@ -44,6 +45,13 @@ PROJECTION_TIMEOUT = timedelta(seconds=30)
 PROJECTION_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
 )
+NOTIFY_TIMEOUT = timedelta(seconds=30)
+# Handing a warning to the outbox must eventually succeed: retry as long as it takes.
+NOTIFY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
+)
+# Histories recorded before warnings were handed to notifications replay without the calls.
+NOTIFY_PATCH = "notify-warnings-and-progress"
 # Continue-as-new well before Temporal's 50k-event limit; the server's suggestion also counts.
 CONTINUE_AS_NEW_AFTER = 5_000
 
@@ -207,7 +215,33 @@ class ConnectionApplication:
         self._eval = ev
         self._update_search_attributes(ev)
         workflow.set_current_details(self._details(ev))
+        # First the read model (the warning is visible at once), then the messages.
         await self._project(ev)
+        if workflow.patched(NOTIFY_PATCH):
+            await self._notify(ev)
+
+    async def _notify(self, ev: Evaluation) -> None:
+        """Hand new warnings and customer progress to the outbox. Regular activities: they are
+        retried until they succeed, and the outbox's unique key makes a repeat a no-op."""
+        book = self._book
+        for notice in book.warning_notices(ev):
+            await workflow.execute_activity_method(
+                NotificationActivities.enqueue_warning,
+                notice,
+                start_to_close_timeout=NOTIFY_TIMEOUT,
+                retry_policy=NOTIFY_RETRY,
+                summary=f"{notice.level} warning: {notice.code}",
+            )
+            book.notified_warnings += 1
+        for progress in book.progress_due():
+            await workflow.execute_activity_method(
+                NotificationActivities.enqueue_progress,
+                progress,
+                start_to_close_timeout=NOTIFY_TIMEOUT,
+                retry_policy=NOTIFY_RETRY,
+                summary=f"customer progress: {progress.kind}",
+            )
+            book.progress_sent.append(progress.kind)
 
     def _update_search_attributes(self, ev: Evaluation) -> None:
         book = self._book

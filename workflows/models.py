@@ -271,6 +271,10 @@ class CarriedState(BaseModel):
     cancel_reason: str | None = None
     projected_timeline: int = 0
     runs: int = 1
+    #: How many of `warnings` have been handed to the notification activities.
+    notified_warnings: int = 0
+    #: Customer progress messages already handed over (accepted, plan_replied, energized).
+    progress_sent: list[str] = Field(default_factory=list)
 
 
 class ApplicationStart(BaseModel):
