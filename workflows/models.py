@@ -7,48 +7,61 @@ change to recorded data: add fields with defaults, never rename or remove one.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_serializer,
+    field_validator,
+)
 
 from calendars.snapshot import CalendarSnapshot
+from policies.codes import (
+    BUSINESS_TYPES,
+    CHANNELS,
+    DG_VARIANTS,
+    SUPPORTING_WORKS_TYPES,
+    VOLTAGES,
+)
 from policies.engine import Application as EngineApplication
 from policies.engine import Event as EngineEvent
 from policies.engine import GridWorks as EngineGridWorks
 from policies.engine import MonitorOut
 from policies.schema import ResolvedPolicy
 
-BusinessType = Literal[
-    "lv_residential",
-    "lv_non_residential",
-    "lv_small_micro",
-    "hv",
-    "temporary",
-    "dg_lv",
-    "dg_hv",
-    "charging_residential",
-    "charging_non_residential",
-    "base_station_5g",
-    "irrigation_well",
-    "capacity_reduction",
-    "capacity_reduction_restore",
-    "suspension",
-    "suspension_restore",
-    "meter_relocation",
-    "temporary_removal",
-    "reinstallation",
-    "rename_residential",
-    "rename_non_residential",
-    "transfer_residential",
-    "transfer_non_residential",
-    "tariff_basis_change",
-    "demand_adjustment",
-    "tou_change_residential",
+
+def _member(codes: frozenset[str], what: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if value not in codes:
+            raise ValueError(f"unknown {what} {value!r}; allowed: {', '.join(sorted(codes))}")
+        return value
+
+    return check
+
+
+def _enum(codes: frozenset[str]) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "enum": sorted(codes)})
+
+
+# One source for the codes: policies.codes (GLOSSARY.md), which the engine's rules match on.
+BusinessType = Annotated[
+    str, AfterValidator(_member(BUSINESS_TYPES, "business type")), _enum(BUSINESS_TYPES)
 ]
-Voltage = Literal["220V", "380V", "10kV", "20kV", "35kV", "66kV", "110kV", "220kV"]
+Voltage = Annotated[str, AfterValidator(_member(VOLTAGES, "voltage")), _enum(VOLTAGES)]
 Area = Literal["urban", "rural"]
-Channel = Literal["counter", "online", "wechat", "app", "95598", "e_bao", "government_portal"]
+Channel = Annotated[str, AfterValidator(_member(CHANNELS, "channel")), _enum(CHANNELS)]
+SupportingWorksType = Annotated[
+    str,
+    AfterValidator(_member(SUPPORTING_WORKS_TYPES, "supporting-works type")),
+    _enum(SUPPORTING_WORKS_TYPES),
+]
+DgVariant = Annotated[str, AfterValidator(_member(DG_VARIANTS, "DG variant")), _enum(DG_VARIANTS)]
 
 # Application numbers become workflow IDs and URL segments: keep them to a safe alphabet.
 APPLICATION_NO_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$"
@@ -58,16 +71,7 @@ _UNIT_RE = re.compile(r"^[a-z][a-z0-9-]*(/[a-z][a-z0-9-]*)*$")
 class GridWorks(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    type: Literal[
-        "lv",
-        "lv_small_micro",
-        "t_connection",
-        "overhead_line",
-        "ring_main_unit",
-        "switching_station_or_cable",
-        "substation_bay",
-        "cable_line",
-    ]
+    type: SupportingWorksType
     voltage: Voltage | None = None
 
 
@@ -87,7 +91,7 @@ class ApplicationProfile(BaseModel):
     grid_works: GridWorks | None = None
     channel: Channel = "counter"
     accepted_at: datetime
-    dg_variant: Literal["pv_single_point", "pv_multi_point", "other"] | None = None
+    dg_variant: DgVariant | None = None
     meter_change: bool | None = None
     outside_line_m: float | None = Field(default=None, ge=0)
     flags: list[str] = Field(default_factory=list)
