@@ -339,3 +339,39 @@ async def test_timer_survives_a_worker_restart(
     blue = status.warnings[0]
     assert (blue.monitor, blue.level, blue.due_at) == ("hv.plan_reply", "blue", blue_at)
     assert blue.raised_at > blue.due_at  # raised late, when a worker was back, but not lost
+
+
+async def test_overdue_list_for_operators_on_a_real_server(
+    dev_env: WorkflowEnvironment,
+    db_engine: Engine,
+    executor: concurrent.futures.ThreadPoolExecutor,
+) -> None:
+    """`temporal workflow list --query "WarningLevel = 'red' AND Unit = '...'"`: a plan reply
+    accepted 12 working days ago is past its national 11-day limit the moment it starts."""
+    accepted = get_calendar("CN").add_work_time(datetime.now(TZ), -12 * DAY)
+    tq = f"tq-{uuid.uuid4()}"
+    inp = application(new_application_no(), accepted, unit="henan/xinyang/huangchuan")
+    async with build_worker(dev_env.client, db_engine, tq, executor):
+        handle = await dev_env.client.start_workflow(
+            ConnectionApplication.run,
+            start_input(inp),
+            id=workflow_id(inp.application_no),
+            task_queue=tq,
+            search_attributes=initial_search_attributes(inp),
+        )
+        query = "WarningLevel = 'red' AND Unit = 'henan/xinyang/huangchuan'"
+        for _ in range(100):
+            ids = [w.id async for w in dev_env.client.list_workflows(query)]
+            if handle.id in ids:
+                break
+            await asyncio.sleep(0.1)
+        assert handle.id in ids
+        desc = await handle.describe()
+        assert desc.typed_search_attributes.get(sa.WARNING_LEVEL) == "red"
+        # What Temporal UI shows as the workflow's current details: the open level and the
+        # next instant, and nothing personal.
+        meta = await handle.query("__temporal_workflow_metadata")
+        details = meta.current_details
+        assert "open warning: red" in details
+        assert inp.customer.name not in details and "138" not in details
+        await handle.terminate("test finished")
