@@ -1,0 +1,136 @@
+"""Send windows on the real 2026 CN calendar: weekends, holidays, make-up working days."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from freezegun import freeze_time
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from activities.notifications import (
+    current_or_next_window,
+    next_window,
+    window_spec,
+)
+from calendars import get_calendar
+from policies.loader import load_policy
+from tests.notification_scenarios import TZ
+
+CAL = get_calendar("CN")
+HENAN = load_policy("henan/sanmenxia")
+WARN = window_spec(HENAN, "warning", "08:00-20:00")
+APPT = window_spec(HENAN, "appointment", "08:00-20:00")
+PROGRESS = window_spec(HENAN, "progress", "08:00-20:00")
+
+
+def t(y: int, mo: int, d: int, h: int, mi: int = 0) -> datetime:
+    return datetime(y, mo, d, h, mi, tzinfo=TZ)
+
+
+def test_the_henan_table_is_read() -> None:
+    assert [s.strftime("%H:%M") for s in WARN.starts] == ["08:30", "11:30", "15:30"]
+    assert WARN.minutes == 30 and WARN.workdays_only
+    assert "附件4" in WARN.source
+    assert [s.strftime("%H:%M") for s in APPT.starts] == ["10:30", "16:30"]
+
+
+def test_a_unit_without_an_sms_table_gets_the_default() -> None:
+    spec = window_spec(load_policy("shanghai"), "warning", "08:00-20:00")
+    assert [s.strftime("%H:%M") for s in spec.starts] == ["08:30", "11:30", "15:30"]
+    assert spec.source.startswith("default")
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected"),
+    [
+        # Within a working day: the next send time.
+        (t(2026, 9, 22, 7, 0), t(2026, 9, 22, 8, 30)),
+        (t(2026, 9, 22, 8, 30), t(2026, 9, 22, 8, 30)),
+        (t(2026, 9, 22, 8, 40), t(2026, 9, 22, 11, 30)),
+        (t(2026, 9, 22, 15, 31), t(2026, 9, 23, 8, 30)),
+        # Friday night before a plain weekend: Monday.
+        (t(2026, 11, 27, 22, 0), t(2026, 11, 30, 8, 30)),
+        # Friday 09-18 22:00: Sunday 09-20 is a make-up working day (National Day 2026).
+        (t(2026, 9, 18, 22, 0), t(2026, 9, 20, 8, 30)),
+        # The night before the National Day week (10-01..10-07): Thursday 10-08.
+        (t(2026, 9, 30, 22, 0), t(2026, 10, 8, 8, 30)),
+        # Friday 10-09 evening: Saturday 10-10 is a make-up working day.
+        (t(2026, 10, 9, 16, 0), t(2026, 10, 10, 8, 30)),
+        # Spring Festival: Friday 02-13 night → make-up Saturday 02-14; its evening → 02-24.
+        (t(2026, 2, 13, 22, 0), t(2026, 2, 14, 8, 30)),
+        (t(2026, 2, 14, 22, 0), t(2026, 2, 24, 8, 30)),
+        # Labour Day 05-01..05-05 from Thursday 04-30 evening: Wednesday 05-06.
+        (t(2026, 4, 30, 18, 0), t(2026, 5, 6, 8, 30)),
+    ],
+)
+def test_warning_windows(raised: datetime, expected: datetime) -> None:
+    start, end = next_window(raised, WARN, CAL)
+    assert start == expected
+    assert end == expected + timedelta(minutes=30)  # 30分钟内发送完毕
+
+
+def test_appointment_windows_skip_rest_days_too() -> None:
+    assert next_window(t(2026, 9, 30, 17, 0), APPT, CAL)[0] == t(2026, 10, 8, 10, 30)
+    assert next_window(t(2026, 9, 22, 11, 0), APPT, CAL)[0] == t(2026, 9, 22, 16, 30)
+
+
+def test_join_open_sends_in_the_window_already_open() -> None:
+    start, end = next_window(t(2026, 9, 22, 8, 45), WARN, CAL, join_open=True)
+    assert (start, end) == (t(2026, 9, 22, 8, 45), t(2026, 9, 22, 9, 0))
+    # Not on a rest day, though: 10-01 08:45 waits for 10-08.
+    assert next_window(t(2026, 10, 1, 8, 45), WARN, CAL, join_open=True)[0] == t(2026, 10, 8, 8, 30)
+
+
+def test_progress_messages_go_any_day_by_day_and_wait_out_the_night() -> None:
+    assert next_window(t(2026, 10, 3, 12, 0), PROGRESS, CAL, join_open=True)[0] == t(
+        2026, 10, 3, 12, 0
+    )
+    assert next_window(t(2026, 10, 3, 21, 0), PROGRESS, CAL, join_open=True)[0] == t(
+        2026, 10, 4, 8, 0
+    )
+    assert next_window(t(2026, 10, 3, 21, 0), PROGRESS, CAL, join_open=True)[1] == t(
+        2026, 10, 4, 20, 0
+    )
+
+
+def test_naive_instants_are_refused() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        next_window(datetime(2026, 9, 22, 8), WARN, CAL)
+
+
+@freeze_time("2026-10-01T02:00:00Z")  # 10:00 on National Day in Shanghai
+def test_current_or_next_window_reads_the_clock() -> None:
+    start, _ = current_or_next_window(WARN, CAL)
+    assert start == t(2026, 10, 8, 8, 30)
+
+
+@freeze_time("2026-09-22T00:40:00Z")  # 08:40 on a Tuesday: the 08:30 window is open
+def test_current_or_next_window_inside_a_window() -> None:
+    start, end = current_or_next_window(WARN, CAL)
+    assert start == datetime(2026, 9, 22, 0, 40, tzinfo=UTC)
+    assert end == t(2026, 9, 22, 9, 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.datetimes(
+        min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 30), timezones=st.just(TZ)
+    )
+)
+def test_every_window_is_a_send_time_on_a_working_day(raised: datetime) -> None:
+    start, end = next_window(raised, WARN, CAL)
+    local = start.astimezone(TZ)
+    assert start >= raised
+    assert CAL.is_workday(local.date())
+    assert local.strftime("%H:%M") in {"08:30", "11:30", "15:30"}
+    assert (end - start).total_seconds() == 30 * 60
+    # Nothing earlier qualifies: brute force over every send time from `raised` to `start`.
+    day = raised.astimezone(TZ).date()
+    while day <= local.date():
+        if CAL.is_workday(day):
+            for hm in WARN.starts:
+                candidate = datetime.combine(day, hm, tzinfo=TZ)
+                assert not (raised <= candidate < start)
+        day += timedelta(days=1)
