@@ -10,7 +10,16 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from temporalio.client import Client
 
-from api.routes import applications, calendars, health, preview, warnings
+from api.routes import (
+    applications,
+    calendars,
+    health,
+    notifications,
+    preview,
+    staff,
+    units,
+    warnings,
+)
 from core.config import Settings, get_settings
 from core.db import get_engine, init_db
 from core.logging import configure_logging
@@ -52,6 +61,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(warnings.router)
     app.include_router(preview.router)
     app.include_router(calendars.router)
+    app.include_router(units.router)
+    app.include_router(staff.router)
+    app.include_router(notifications.router)
     return app
 
 
