@@ -25,7 +25,7 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 from temporalio import activity
@@ -569,8 +569,13 @@ class NotificationActivities:
                 .order_by(col(OutboxRow.send_after), col(OutboxRow.id))
                 .limit(req.batch_size)
             ).all()
+            # As read now: commits below reload rows, and a claim must compare against
+            # what this dispatch saw, not what a concurrent one has written since.
+            seen_attempts = {row.id: row.attempts for row in due}
             for row in due:
                 t = now()
+                if row.state != "pending" or row.attempts != seen_attempts[row.id]:
+                    continue  # a concurrent dispatch has it (the row reloads after a commit)
                 if row.attempts >= self._settings.sms_max_attempts:
                     # Every earlier attempt died with its activity (a gateway that crashes
                     # the worker on this row): give it up rather than block the queue.
@@ -584,10 +589,23 @@ class NotificationActivities:
                     out.rescheduled += 1
                     session.commit()
                     continue
-                # Count the attempt before the gateway sees it: a crash after this point is
-                # visible in the row, and the resend carries the same message id.
-                row.attempts += 1
+                # Claim the row by counting the attempt before the gateway sees it: a crash
+                # after this point is visible in the row, and the resend carries the same
+                # message id. The compare-and-set on `attempts` means that of two dispatches
+                # running at once (a timed-out attempt still alive beside its retry), only
+                # one sends.
+                claimed = session.connection().execute(
+                    update(OutboxRow)
+                    .where(
+                        col(OutboxRow.id) == row.id,
+                        col(OutboxRow.state) == "pending",
+                        col(OutboxRow.attempts) == seen_attempts[row.id],
+                    )
+                    .values(attempts=seen_attempts[row.id] + 1)
+                )
                 session.commit()
+                if claimed.rowcount != 1:
+                    continue
                 result = self._send(row)
                 self._apply(row, result, now(), out)
                 session.commit()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.gateways import SendResult, SmsMessage
 from activities.notifications import DispatchRequest, DispatchResult, NotificationActivities
 from calendars import Calendar, get_calendar
 from core.config import Settings
@@ -258,3 +260,26 @@ def test_rejected_is_failed_at_once_and_attempts_are_capped(engine: Engine) -> N
     assert [r.state for r in rows] == ["failed", "failed", "failed"]
     assert rows[0].attempts == 1  # 4xx: never retried
     assert all(r.attempts <= 5 for r in rows)
+
+
+def test_two_dispatches_at_once_send_each_row_once(engine: Engine) -> None:
+    """A timed-out attempt still running beside its retry: the claim lets only one send."""
+    cal = get_calendar("CN")
+
+    class SlowGateway(RecordingGateway):
+        def send(self, message: SmsMessage) -> SendResult:
+            time.sleep(0.02)
+            return super().send(message)
+
+    gw = SlowGateway()
+    at = datetime(2026, 9, 22, 8, 30, tzinfo=TZ)
+    for i in range(4):
+        make_acts(engine, gw, cal).enqueue_warning(
+            sample_notice(at - timedelta(hours=1), no=f"P{i}")
+        )
+    workers = [make_acts(engine, gw, cal) for _ in range(2)]
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda a: a.dispatch_due(DispatchRequest(at=at)), workers))
+    assert sum(r.sent for r in results) == 12
+    assert len(gw.calls) == 12 and len(set(gw.calls)) == 12
+    assert {r.attempts for r in outbox(engine)} == {1}
