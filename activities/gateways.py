@@ -85,18 +85,25 @@ class RateLimiter:
     """At most `per_second` calls per second, spread evenly (the platform's contract is a rate,
     and bursts are what it throttles)."""
 
-    def __init__(self, per_second: float) -> None:
+    def __init__(
+        self,
+        per_second: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._interval = 1.0 / per_second if per_second > 0 else 0.0
         self._next = 0.0
         self._lock = threading.Lock()
+        self._clock = clock
+        self._sleep = sleep
 
     def wait(self) -> None:
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             at = max(now, self._next)
             self._next = at + self._interval
         if at > now:
-            time.sleep(at - now)
+            self._sleep(at - now)
 
 
 class HttpGateway:

@@ -393,7 +393,12 @@ class NotificationActivities:
         kind = "appointment" if notice.code == "appointment_confirm" else "warning"
         start, end = self._window(notice.unit, kind, notice.raised_at, join_open=False)
         text = render_warning(notice, policy)
-        departments = coordination_departments(notice.code) if notice.coordination else ()
+        # A notice may name its coordinating departments (a field the workflow may add);
+        # otherwise the monitor's code decides (COORDINATION_DEPARTMENTS).
+        named: tuple[str, ...] = tuple(getattr(notice, "departments", None) or ())
+        departments: tuple[str, ...] = ()
+        if notice.coordination:
+            departments = named or coordination_departments(notice.code)
         for _ in range(3):
             try:
                 with Session(self._engine) as session:

@@ -127,11 +127,21 @@ def test_http_connection_refused_is_a_retry() -> None:
 
 
 def test_rate_limit_spaces_requests() -> None:
-    limiter = RateLimiter(50)  # one every 20 ms
-    t0 = time.monotonic()
-    for _ in range(6):
+    now = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 6))
+        now[0] += seconds
+
+    limiter = RateLimiter(50, clock=lambda: now[0], sleep=sleep)  # one every 20 ms
+    for _ in range(4):
         limiter.wait()
-    assert time.monotonic() - t0 >= 0.09  # five intervals after the first
+    assert slept == [0.02, 0.02, 0.02]  # the first goes at once
+    now[0] += 1.0  # idle for a second: no burst credit is saved up beyond the next slot
+    limiter.wait()
+    limiter.wait()
+    assert slept == [0.02, 0.02, 0.02, 0.02]
 
 
 def test_log_gateway_writes_json_lines_once_per_id(tmp_path: Path) -> None:
