@@ -25,7 +25,7 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 from temporalio import activity
@@ -315,6 +315,11 @@ def resolve_recipients(
 # --------------------------------------------------------------------------- dispatch payloads
 
 
+#: How long a dispatch holds a row it is sending: the dispatcher's heartbeat timeout, after
+#: which Temporal retries a dispatch that went silent.
+CLAIM_LEASE = timedelta(minutes=1)
+
+
 class DispatchRequest(BaseModel):
     #: The dispatcher's workflow.now(): the instant the windows are judged at.
     at: datetime
@@ -570,6 +575,7 @@ class NotificationActivities:
                     OutboxRow.state == "pending",
                     col(OutboxRow.send_after) <= at,
                     col(OutboxRow.send_before) > at,
+                    or_(col(OutboxRow.claimed_until).is_(None), col(OutboxRow.claimed_until) <= at),
                 )
                 .order_by(col(OutboxRow.send_after), col(OutboxRow.id))
                 .limit(req.batch_size)
@@ -596,17 +602,22 @@ class NotificationActivities:
                     continue
                 # Claim the row by counting the attempt before the gateway sees it: a crash
                 # after this point is visible in the row, and the resend carries the same
-                # message id. The compare-and-set on `attempts` means that of two dispatches
-                # running at once (a timed-out attempt still alive beside its retry), only
-                # one sends.
+                # message id. The compare-and-set on `attempts` and the lease mean that of two
+                # dispatches running at once (a timed-out attempt still alive beside its
+                # retry), only one sends; a crashed dispatch's lease runs out and the row is
+                # sent again (same id) by the next.
                 claimed = session.connection().execute(
                     update(OutboxRow)
                     .where(
                         col(OutboxRow.id) == row.id,
                         col(OutboxRow.state) == "pending",
                         col(OutboxRow.attempts) == seen_attempts[row.id],
+                        or_(
+                            col(OutboxRow.claimed_until).is_(None),
+                            col(OutboxRow.claimed_until) <= t,
+                        ),
                     )
-                    .values(attempts=seen_attempts[row.id] + 1)
+                    .values(attempts=seen_attempts[row.id] + 1, claimed_until=t + CLAIM_LEASE)
                 )
                 session.commit()
                 if claimed.rowcount != 1:
@@ -636,6 +647,7 @@ class NotificationActivities:
 
     def _apply(self, row: OutboxRow, result: SendResult, t: datetime, out: DispatchResult) -> None:
         row.gateway_answer = result.answer[:500]
+        row.claimed_until = None
         if result.outcome == "sent":
             row.state = "sent"
             row.sent_at = t
@@ -683,6 +695,7 @@ class NotificationActivities:
                 OutboxRow.state == "pending",
                 col(OutboxRow.send_after) <= at,
                 col(OutboxRow.send_before) > at,
+                or_(col(OutboxRow.claimed_until).is_(None), col(OutboxRow.claimed_until) <= at),
             )
         ).one()
         return n > 0
@@ -699,6 +712,14 @@ class NotificationActivities:
         ).one()
         if pending is not None:
             candidates.append(pending.replace(tzinfo=UTC) if pending.tzinfo is None else pending)
+        lease = session.exec(
+            select(func.min(OutboxRow.claimed_until)).where(
+                OutboxRow.state == "pending", col(OutboxRow.claimed_until) > at
+            )
+        ).one()
+        if lease is not None:
+            # A dispatch that died holding rows: come back when its hold runs out.
+            candidates.append(lease.replace(tzinfo=UTC) if lease.tzinfo is None else lease)
         for unit in self._dispatch_units():
             for kind in ("warning", "appointment"):
                 start, _ = self._window(unit, kind, at + timedelta(seconds=1), join_open=False)

@@ -150,6 +150,8 @@ class OutboxBase(SQLModel):
     #: warning / appointment / progress: which windows apply when it must be rescheduled.
     window: str = Field(max_length=16)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: A dispatch holds the row until then while it sends it; a crashed one's hold runs out.
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
     gateway_answer: str | None = Field(default=None, max_length=500)
     last_error: str | None = Field(default=None, max_length=500)
