@@ -37,7 +37,12 @@ from tests.notification_scenarios import (
     holiday_calendar,
     sample_notice,
 )
-from workflows.sms_dispatcher import DispatcherInput, SmsDispatcher
+from workflows.sms_dispatcher import (
+    DISPATCHER_ID,
+    DispatcherInput,
+    SmsDispatcher,
+    ensure_dispatcher,
+)
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -285,3 +290,24 @@ def test_two_dispatches_at_once_send_each_row_once(engine: Engine) -> None:
     assert sum(r.sent for r in results) == 12
     assert len(gw.calls) == 12
     assert {r.attempts for r in outbox(engine)} == {1}
+
+
+async def test_every_worker_start_finds_the_one_dispatcher(
+    env: WorkflowEnvironment, engine: Engine
+) -> None:
+    tq = f"sms-{uuid.uuid4().hex[:8]}"
+    acts = make_acts(engine, RecordingGateway(), get_calendar("CN"))
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        async with Worker(
+            env.client,
+            task_queue=tq,
+            workflows=[SmsDispatcher],
+            activities=[acts.dispatch_due],
+            activity_executor=pool,
+        ):
+            first = await ensure_dispatcher(env.client, tq, DispatcherInput(poll_minutes=None))
+            second = await ensure_dispatcher(env.client, tq, DispatcherInput(poll_minutes=None))
+            assert first and first == second
+            handle = env.client.get_workflow_handle_for(SmsDispatcher.run, DISPATCHER_ID)
+            await settle(env, handle)
+            await handle.terminate("test over")

@@ -283,3 +283,13 @@ def test_raised_at_keeps_its_instant_across_zones(org_engine: Engine) -> None:
     acts.enqueue_warning(notice("blue", raised_at=utc_raise))
     assert rows(org_engine)[0].send_after == datetime(2026, 9, 22, 11, 30, tzinfo=TZ)
     assert rows(org_engine)[0].send_after - utc_raise == timedelta(hours=2, minutes=30)
+
+
+def test_demo_org_seeding_is_idempotent_and_keeps_edits(org_engine: Engine) -> None:
+    with Session(org_engine) as s:
+        person = s.exec(select(Staff).where(Staff.code == "cm-001")).one()
+        person.active = False
+        s.commit()
+    assert seed_demo_org(org_engine) == 0
+    with Session(org_engine) as s:
+        assert s.exec(select(Staff).where(Staff.code == "cm-001")).one().active is False
