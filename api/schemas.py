@@ -5,9 +5,10 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
-from policies.loader import list_units
+from policies.application import require_aware
+from policies.preview import ProfileIn
 from workflows.models import (
     APPLICATION_NO_PATTERN,
     ApplicationInput,
@@ -21,7 +22,12 @@ MAX_BACKDATE = timedelta(days=7)
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-class ApplicationCreate(ApplicationProfile):
+class ApplicationCreate(ProfileIn):
+    """The preview's body (ProfileIn: the unit exists, flags are declared) plus who and what
+    number; unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
     application_no: str | None = Field(
         default=None,
         pattern=APPLICATION_NO_PATTERN,
@@ -36,20 +42,7 @@ class ApplicationCreate(ApplicationProfile):
         default=True, description="Send the customer progress messages (办电进程主动推送)"
     )
 
-    @field_validator("unit")
-    @classmethod
-    def _known_unit(cls, v: str) -> str:
-        units = list_units()
-        if v not in units:
-            raise ValueError(f"unknown unit {v!r}; known: {', '.join(units)}")
-        return v
-
-    @field_validator("accepted_at")
-    @classmethod
-    def _aware_or_none(cls, v: datetime | None) -> datetime | None:
-        if v is not None and (v.tzinfo is None or v.utcoffset() is None):
-            raise ValueError("must carry a timezone offset, e.g. 2026-09-21T10:00:00+08:00")
-        return v
+    _aware = field_validator("accepted_at")(require_aware)
 
     def to_input(self, now: datetime) -> ApplicationInput:
         """Resolve defaults against `now` and check the acceptance instant's window."""

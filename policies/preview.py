@@ -14,17 +14,16 @@ workflow code (which calls `policies.engine.evaluate` with its snapshots).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from policies.codes import BUSINESS_TYPES, CHANNELS, DG_VARIANTS, SUPPORTING_WORKS_TYPES, VOLTAGES
+from policies.application import ApplicationProfile, require_aware
 from policies.engine import (
     Application,
     CalendarLike,
     Elapsed,
     Event,
-    GridWorks,
     MonitorOut,
     PauseOut,
     TooShortOut,
@@ -35,28 +34,6 @@ from policies.loader import list_units, load_policy
 from policies.schema import Duration, ResolvedPolicy
 
 
-class GridWorksIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    type: str
-    voltage: str | None = None
-
-    @field_validator("type")
-    @classmethod
-    def _type(cls, value: str) -> str:
-        if value not in SUPPORTING_WORKS_TYPES:
-            allowed = sorted(SUPPORTING_WORKS_TYPES)
-            raise ValueError(f"unknown supporting-works type {value!r}; allowed: {allowed}")
-        return value
-
-    @field_validator("voltage")
-    @classmethod
-    def _voltage(cls, value: str | None) -> str | None:
-        if value is not None and value not in VOLTAGES:
-            raise ValueError(f"unknown voltage {value!r}; allowed: {sorted(VOLTAGES)}")
-        return value
-
-
 class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -65,89 +42,46 @@ class EventIn(BaseModel):
     reason: str | None = None
     codes: list[str] | None = None
 
-    @field_validator("at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError("must carry a time zone offset, e.g. 2026-09-22T15:00:00+08:00")
-        return value
+    _aware = field_validator("at")(require_aware)
 
 
-class PreviewRequest(BaseModel):
-    """Same body as creating an application, plus optional `events` and `as_of`."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    unit: str
-    business_type: str
-    voltage: str | None = None
-    capacity_kva: float | None = Field(default=None, ge=0)
-    capacity_kw: float | None = Field(default=None, ge=0)
-    dual_power: bool = False
-    important: bool = False
-    small_micro: bool = False
-    area: Literal["urban", "rural"] | None = None
-    grid_works: GridWorksIn | None = None
-    channel: str = "counter"
-    accepted_at: datetime
-    dg_variant: str | None = None
-    meter_change: bool | None = None
-    outside_line_m: float | None = Field(default=None, ge=0)
-    flags: list[str] = Field(default_factory=list)
-    events: list[EventIn] = Field(default_factory=list)
-    #: The instant states are judged at; default: the latest of accepted_at and the events.
-    as_of: datetime | None = None
+class ProfileIn(ApplicationProfile):
+    """An application's attributes as a request brings them: also checked against the packs
+    (the unit exists, its flags are declared). The create body and the preview share it."""
 
     @field_validator("unit")
     @classmethod
     def _unit(cls, value: str) -> str:
         units = list_units()
         if value not in units:
-            raise ValueError(f"unknown unit {value!r}; known: {units}")
-        return value
-
-    @field_validator("business_type")
-    @classmethod
-    def _business_type(cls, value: str) -> str:
-        if value not in BUSINESS_TYPES:
-            raise ValueError(f"unknown business type {value!r}; allowed: {sorted(BUSINESS_TYPES)}")
-        return value
-
-    @field_validator("voltage")
-    @classmethod
-    def _voltage(cls, value: str | None) -> str | None:
-        if value is not None and value not in VOLTAGES:
-            raise ValueError(f"unknown voltage {value!r}; allowed: {sorted(VOLTAGES)}")
-        return value
-
-    @field_validator("channel")
-    @classmethod
-    def _channel(cls, value: str) -> str:
-        if value not in CHANNELS:
-            raise ValueError(f"unknown channel {value!r}; allowed: {sorted(CHANNELS)}")
-        return value
-
-    @field_validator("dg_variant")
-    @classmethod
-    def _dg_variant(cls, value: str | None) -> str | None:
-        if value is not None and value not in DG_VARIANTS:
-            raise ValueError(f"unknown DG variant {value!r}; allowed: {sorted(DG_VARIANTS)}")
-        return value
-
-    @field_validator("accepted_at", "as_of")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-            raise ValueError("must carry a time zone offset, e.g. 2026-09-21T10:00:00+08:00")
+            raise ValueError(f"unknown unit {value!r}; known: {', '.join(units)}")
         return value
 
     @model_validator(mode="after")
-    def _events_known(self) -> PreviewRequest:
+    def _flags_declared(self) -> Self:
         policy = load_policy(self.unit)
         for flag in self.flags:
             if flag not in policy.application_flags:
                 known = sorted(policy.application_flags)
                 raise ValueError(f"flags: unknown application flag {flag!r}; known: {known}")
+        return self
+
+
+class PreviewRequest(ProfileIn):
+    """Same body as creating an application, plus optional `events` and `as_of`; the create
+    body's other fields (application number, customer) are ignored here."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    events: list[EventIn] = Field(default_factory=list)
+    #: The instant states are judged at; default: the latest of accepted_at and the events.
+    as_of: datetime | None = None
+
+    _aware_as_of = field_validator("as_of")(require_aware)
+
+    @model_validator(mode="after")
+    def _events_known(self) -> PreviewRequest:
+        policy = load_policy(self.unit)
         for i, ev in enumerate(self.events):
             if not known_event(ev.event, policy):
                 raise ValueError(
@@ -161,27 +95,7 @@ class PreviewRequest(BaseModel):
         return self
 
     def application(self) -> Application:
-        return Application(
-            business_type=self.business_type,
-            voltage=self.voltage,
-            capacity_kva=self.capacity_kva,
-            capacity_kw=self.capacity_kw,
-            dual_power=self.dual_power,
-            important=self.important,
-            small_micro=self.small_micro,
-            area=self.area,
-            grid_works=(
-                GridWorks(type=self.grid_works.type, voltage=self.grid_works.voltage)
-                if self.grid_works is not None
-                else None
-            ),
-            channel=self.channel,
-            accepted_at=self.accepted_at,
-            dg_variant=self.dg_variant,
-            meter_change=self.meter_change,
-            outside_line_m=self.outside_line_m,
-            flags=tuple(self.flags),
-        )
+        return self.to_engine()
 
     def engine_events(self) -> list[Event]:
         return [

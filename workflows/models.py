@@ -6,131 +6,25 @@ change to recorded data: add fields with defaults, never rename or remove one.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    WithJsonSchema,
     field_serializer,
     field_validator,
 )
 
 from calendars.snapshot import CalendarSnapshot
-from policies.codes import (
-    BUSINESS_TYPES,
-    CHANNELS,
-    DG_VARIANTS,
-    SUPPORTING_WORKS_TYPES,
-    VOLTAGES,
-)
-from policies.engine import Application as EngineApplication
+from policies.application import ApplicationProfile, require_aware
 from policies.engine import Event as EngineEvent
-from policies.engine import GridWorks as EngineGridWorks
 from policies.engine import MonitorOut
 from policies.schema import ResolvedPolicy
 
-
-def _member(codes: frozenset[str], what: str) -> Callable[[str], str]:
-    def check(value: str) -> str:
-        if value not in codes:
-            raise ValueError(f"unknown {what} {value!r}; allowed: {', '.join(sorted(codes))}")
-        return value
-
-    return check
-
-
-def _enum(codes: frozenset[str]) -> WithJsonSchema:
-    return WithJsonSchema({"type": "string", "enum": sorted(codes)})
-
-
-# One source for the codes: policies.codes (GLOSSARY.md), which the engine's rules match on.
-BusinessType = Annotated[
-    str, AfterValidator(_member(BUSINESS_TYPES, "business type")), _enum(BUSINESS_TYPES)
-]
-Voltage = Annotated[str, AfterValidator(_member(VOLTAGES, "voltage")), _enum(VOLTAGES)]
-Area = Literal["urban", "rural"]
-Channel = Annotated[str, AfterValidator(_member(CHANNELS, "channel")), _enum(CHANNELS)]
-SupportingWorksType = Annotated[
-    str,
-    AfterValidator(_member(SUPPORTING_WORKS_TYPES, "supporting-works type")),
-    _enum(SUPPORTING_WORKS_TYPES),
-]
-DgVariant = Annotated[str, AfterValidator(_member(DG_VARIANTS, "DG variant")), _enum(DG_VARIANTS)]
-
 # Application numbers become workflow IDs and URL segments: keep them to a safe alphabet.
 APPLICATION_NO_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$"
-_UNIT_RE = re.compile(r"^[a-z][a-z0-9-]*(/[a-z][a-z0-9-]*)*$")
-
-
-class GridWorks(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    type: SupportingWorksType
-    voltage: Voltage | None = None
-
-
-class ApplicationProfile(BaseModel):
-    """What an application is: the attributes the policy engine decides on."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    unit: str = Field(description="Unit code, e.g. henan/sanmenxia (GLOSSARY.md)")
-    business_type: BusinessType
-    voltage: Voltage | None = None
-    capacity_kva: float | None = Field(default=None, ge=0)
-    dual_power: bool = False
-    important: bool = False
-    small_micro: bool = False
-    area: Area = "urban"
-    grid_works: GridWorks | None = None
-    channel: Channel = "counter"
-    accepted_at: datetime
-    dg_variant: DgVariant | None = None
-    meter_change: bool | None = None
-    outside_line_m: float | None = Field(default=None, ge=0)
-    flags: list[str] = Field(default_factory=list)
-
-    def to_engine(self) -> EngineApplication:
-        return EngineApplication(
-            business_type=self.business_type,
-            voltage=self.voltage,
-            capacity_kva=self.capacity_kva,
-            dual_power=self.dual_power,
-            important=self.important,
-            small_micro=self.small_micro,
-            area=self.area,
-            grid_works=(
-                EngineGridWorks(type=self.grid_works.type, voltage=self.grid_works.voltage)
-                if self.grid_works
-                else None
-            ),
-            channel=self.channel,
-            accepted_at=self.accepted_at,
-            dg_variant=self.dg_variant,
-            meter_change=self.meter_change,
-            outside_line_m=self.outside_line_m,
-            flags=tuple(self.flags),
-        )
-
-    @field_validator("unit")
-    @classmethod
-    def _unit_code(cls, v: str) -> str:
-        if not _UNIT_RE.match(v):
-            raise ValueError("must be a unit code like 'henan/sanmenxia' (lowercase, '/' between)")
-        return v
-
-    @field_validator("accepted_at")
-    @classmethod
-    def _aware(cls, v: datetime) -> datetime:
-        if v.tzinfo is None or v.utcoffset() is None:
-            raise ValueError("must carry a timezone offset, e.g. 2026-09-21T10:00:00+08:00")
-        return v
 
 
 class Customer(BaseModel):
@@ -169,12 +63,7 @@ class RecordEventRequest(BaseModel):
     by: str | None = Field(default=None, max_length=64, description="Staff code, not a name")
     note: str | None = Field(default=None, max_length=500)
 
-    @field_validator("at")
-    @classmethod
-    def _aware_at(cls, v: datetime | None) -> datetime | None:
-        if v is not None and (v.tzinfo is None or v.utcoffset() is None):
-            raise ValueError("must carry a timezone offset, e.g. 2026-09-21T10:00:00+08:00")
-        return v
+    _aware_at = field_validator("at")(require_aware)
 
 
 class HoldRequest(BaseModel):
@@ -186,12 +75,7 @@ class HoldRequest(BaseModel):
     at: datetime | None = None
     by: str | None = Field(default=None, max_length=64)
 
-    @field_validator("at")
-    @classmethod
-    def _aware_at(cls, v: datetime | None) -> datetime | None:
-        if v is not None and (v.tzinfo is None or v.utcoffset() is None):
-            raise ValueError("must carry a timezone offset, e.g. 2026-09-21T10:00:00+08:00")
-        return v
+    _aware_at = field_validator("at")(require_aware)
 
 
 class CancelRequest(BaseModel):
