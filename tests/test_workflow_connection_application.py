@@ -311,8 +311,9 @@ async def test_timer_survives_a_worker_restart(
     """On a real server: the blue instant passes while no worker runs; the next worker finds
     the fired timer in history and raises the warning for the instant it was due."""
     cal = get_calendar("CN")
-    # Accepted so that blue (8 of the 10 working days) falls 3 seconds from now.
-    blue_at = datetime.now(TZ).replace(microsecond=0) + timedelta(seconds=3)
+    # Accepted so that blue (8 of the 10 working days) falls a few seconds from now: enough
+    # for the start and one query on a loaded machine, short enough to wait for.
+    blue_at = datetime.now(TZ).replace(microsecond=0) + timedelta(seconds=6)
     accepted = cal.add_work_time(blue_at, -8 * DAY)
     tq = f"tq-{uuid.uuid4()}"
     inp = application(new_application_no(), accepted)

@@ -51,7 +51,9 @@ NOTIFY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
 )
 # Histories recorded before warnings were handed to notifications replay without the calls.
-NOTIFY_PATCH = "notify-warnings-and-progress"
+# Asked once, first thing in a run: a patch check placed after a local activity can fall into
+# another workflow task on replay when that activity ran long (the task was heartbeated).
+NOTIFY_PATCH = "notify-checked-at-run-start"
 # Continue-as-new well before Temporal's 50k-event limit; the server's suggestion also counts.
 CONTINUE_AS_NEW_AFTER = 5_000
 
@@ -93,9 +95,11 @@ class ConnectionApplication:
         self._search: dict[str, Any] = {}
         self._projected_row: tuple[Any, ...] | None = None
         self._projected_warnings: dict[tuple[str, str], bool] = {}
+        self._notify_enabled = False
 
     @workflow.run
     async def run(self, start: ApplicationStart) -> ApplicationStatus:
+        self._notify_enabled = workflow.patched(NOTIFY_PATCH)
         timer: asyncio.Task[None] | None = None
         timer_due: datetime | None = None
         await self._sync()
@@ -217,15 +221,16 @@ class ConnectionApplication:
         workflow.set_current_details(self._details(ev))
         # First the read model (the warning is visible at once), then the messages.
         await self._project(ev)
-        if workflow.patched(NOTIFY_PATCH):
+        if self._notify_enabled:
             await self._notify(ev)
 
     async def _notify(self, ev: Evaluation) -> None:
-        """Hand new warnings and customer progress to the outbox. Regular activities: they are
-        retried until they succeed, and the outbox's unique key makes a repeat a no-op."""
+        """Hand new warnings and customer progress to the outbox. Local activities (a short
+        insert each; one history marker instead of an activity's five events), retried until
+        they succeed; the outbox's unique key makes a repeat a no-op."""
         book = self._book
         for notice in book.warning_notices(ev):
-            await workflow.execute_activity_method(
+            await workflow.execute_local_activity_method(
                 NotificationActivities.enqueue_warning,
                 notice,
                 start_to_close_timeout=NOTIFY_TIMEOUT,
@@ -234,7 +239,7 @@ class ConnectionApplication:
             )
             book.notified_warnings += 1
         for progress in book.progress_due():
-            await workflow.execute_activity_method(
+            await workflow.execute_local_activity_method(
                 NotificationActivities.enqueue_progress,
                 progress,
                 start_to_close_timeout=NOTIFY_TIMEOUT,
