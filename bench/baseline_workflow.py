@@ -1,40 +1,19 @@
 """The workflow_bench baseline: the same updates and local activities as a 10 kV lifecycle,
-with no domain logic. What our workflow costs beyond Temporal itself is the ratio to this."""
+with no domain logic. What our workflow costs beyond Temporal itself is the ratio to this.
+
+Only temporalio is imported here: the sandbox re-imports a workflow's module for every run, so
+anything heavy (SQLAlchemy) would be re-imported per workflow and skew the baseline."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import Engine, text
 from temporalio import activity, workflow
 
 
 @activity.defn
 def baseline_write(n: int) -> int:
     return n
-
-
-class BaselineDbWrite:
-    """The same activity doing what a projection does at minimum: one upsert, one commit."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        with engine.begin() as conn:
-            conn.execute(
-                text("CREATE TABLE IF NOT EXISTS baseline_row (id TEXT PRIMARY KEY, n INTEGER)")
-            )
-
-    @activity.defn(name="baseline_write")
-    def write(self, n: int) -> int:
-        with self._engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO baseline_row (id, n) VALUES (:id, :n) "
-                    "ON CONFLICT (id) DO UPDATE SET n = excluded.n"
-                ),
-                {"id": activity.info().workflow_id, "n": n},
-            )
-        return n
 
 
 @workflow.defn
