@@ -102,6 +102,9 @@ async def test_overdue_10kv_application_reaches_each_level_once_in_the_window(
             activity_executor=pool,
         ):
             driver = await Driver.begin(env, tq, application(no, t0), cal)
+            # The same application from a customer who refused progress messages.
+            quiet_inp = application("CHAIN0002", t0).model_copy(update={"notify_customer": False})
+            quiet = await Driver.begin(env, tq, quiet_inp, cal)
             dispatcher = await env.client.start_workflow(
                 SmsDispatcher.run,
                 DispatcherInput(poll_minutes=None),
@@ -133,6 +136,7 @@ async def test_overdue_10kv_application_reaches_each_level_once_in_the_window(
             await advance(env, instants[-1] + timedelta(days=5))
             final = await driver.status()
             await driver.handle.terminate("test over")
+            await quiet.handle.terminate("test over")
             await dispatcher.terminate("test over")
 
     levels = {(w.monitor, w.level) for w in final.warnings}
@@ -140,7 +144,16 @@ async def test_overdue_10kv_application_reaches_each_level_once_in_the_window(
     with Session(engine) as s:
         every_row = s.exec(select(OutboxRow).where(OutboxRow.application_no == no)).all()
         gaps = s.exec(select(UndeliverableRow)).all()
-    # Progress messages (the workflow queues the acceptance one) are checked elsewhere.
+        quiet_rows = s.exec(select(OutboxRow).where(OutboxRow.application_no == "CHAIN0002")).all()
+    # The acceptance message went to the customer (办电进程主动推送) ...
+    [accepted] = [r for r in every_row if r.kind == "progress"]
+    assert (accepted.monitor, accepted.phone, accepted.state) == (
+        "progress.accepted",
+        "13800000000",
+        "sent",
+    )
+    # ... and not to the customer who opted out, whose staff were warned all the same.
+    assert {r.kind for r in quiet_rows} == {"warning"}
     rows = [r for r in every_row if r.kind == "warning"]
     assert gaps == []
     spec = window_spec(POLICY, "warning", settings.sms_progress_hours)
@@ -161,7 +174,7 @@ async def test_overdue_10kv_application_reaches_each_level_once_in_the_window(
                 assert r.sent_at is not None and window_start <= r.sent_at < window_end
     # Once: one line per row in the gateway's file, no phone twice for one warning.
     lines = [json.loads(x) for x in sms_file.read_text(encoding="utf-8").splitlines()]
-    assert len(lines) == len(every_row)
+    assert len(lines) == len(every_row) + len(quiet_rows)
     assert {r.state for r in every_row} == {"sent"}
     per_warning = Counter((r.monitor, r.level, r.phone) for r in rows)
     assert max(per_warning.values()) == 1
