@@ -729,20 +729,31 @@ class NotificationActivities:
             candidates.append(max(start, at + timedelta(minutes=poll_minutes)))
         return min(candidates)
 
+    def requeue_failed(self, now: datetime, application_no: str | None = None) -> int:
+        """An operator's recovery once a gateway outage has outlasted the attempts: failed
+        rows go back to pending for the window open now or the next one, counting attempts
+        from zero (the last error stays). Same rows, same message ids: whatever did reach a
+        phone before is dropped by the gateway as a duplicate."""
+        with Session(self._engine) as session:
+            query = select(OutboxRow).where(OutboxRow.state == "failed")
+            if application_no is not None:
+                query = query.where(OutboxRow.application_no == application_no)
+            rows = session.exec(query).all()
+            for row in rows:
+                start, end = self._window(row.unit, row.window, now, join_open=True)
+                row.state = "pending"
+                row.attempts = 0
+                row.claimed_until = None
+                row.send_after, row.send_before = start, end
+            session.commit()
+        if rows:
+            log.info("requeued %d failed SMS", len(rows))
+        return len(rows)
+
     @staticmethod
     def _dispatch_units() -> list[str]:
         # Every pack's windows: a unit without its own pack shares its ancestor's.
         return sorted(_units_with_packs())
-
-
-def outbox_counts(session: Session, application_no: str | None = None) -> dict[str, int]:
-    query = select(OutboxRow.state, func.count()).group_by(OutboxRow.state)
-    if application_no is not None:
-        query = query.where(OutboxRow.application_no == application_no)
-    counts = {"pending": 0, "sent": 0, "failed": 0}
-    for state, n in session.exec(query).all():
-        counts[state] = n
-    return counts
 
 
 __all__ = [

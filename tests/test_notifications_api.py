@@ -25,6 +25,8 @@ from core.demo_org import DEMO_STAFF, seed_demo_org
 from tests.notification_scenarios import TZ, RecordingGateway, sample_notice
 from workflows.models import ProgressNotice
 
+CN = get_calendar("CN")
+
 
 @pytest_asyncio.fixture
 async def client(
@@ -272,6 +274,23 @@ async def test_notifications_list_filters_counts_and_undeliverable(
     ]
     assert (await c.get("/api/notifications", params={"phone_suffix": "12a"})).status_code == 422
     assert (await c.get("/api/notifications", params={"state": "lost"})).status_code == 422
+
+
+async def test_requeue_endpoint(client: tuple[httpx.AsyncClient, Engine]) -> None:
+    c, engine = client
+    seed_demo_org(engine)
+    acts = NotificationActivities(
+        engine, gateway=RecordingGateway(script=["rejected"] * 3), calendar_for=lambda _r: CN
+    )
+    at = datetime(2026, 9, 22, 8, 30, tzinfo=TZ)
+    acts.enqueue_warning(sample_notice(at - timedelta(hours=1), no="A-RQ-1"))
+    acts.dispatch_due(DispatchRequest(at=at))
+    r = await c.post("/api/notifications/requeue", params={"application": "A-RQ-2"})
+    assert r.json() == {"requeued": 0}
+    r = await c.post("/api/notifications/requeue", params={"application": "A-RQ-1"})
+    assert r.status_code == 200 and r.json() == {"requeued": 3}
+    page = (await c.get("/api/notifications", params={"application": "A-RQ-1"})).json()
+    assert page["counts"] == {"pending": 3, "sent": 0, "failed": 0}
 
 
 async def test_wake_endpoint_without_a_running_dispatcher(

@@ -311,3 +311,21 @@ async def test_every_worker_start_finds_the_one_dispatcher(
             handle = env.client.get_workflow_handle_for(SmsDispatcher.run, DISPATCHER_ID)
             await settle(env, handle)
             await handle.terminate("test over")
+
+
+def test_failed_rows_can_be_requeued_for_the_next_window(engine: Engine) -> None:
+    cal = get_calendar("CN")
+    gw = RecordingGateway(script=["rejected"] * 3)
+    acts = make_acts(engine, gw, cal)
+    at = datetime(2026, 9, 22, 8, 30, tzinfo=TZ)
+    acts.enqueue_warning(sample_notice(at - timedelta(hours=1)))
+    acts.dispatch_due(DispatchRequest(at=at))
+    assert {r.state for r in outbox(engine)} == {"failed"}
+    # The gateway is repaired on the evening before National Day.
+    assert acts.requeue_failed(datetime(2026, 9, 30, 19, 0, tzinfo=TZ)) == 3
+    rows = outbox(engine)
+    assert {(r.state, r.attempts) for r in rows} == {("pending", 0)}
+    assert {r.send_after for r in rows} == {datetime(2026, 10, 8, 8, 30, tzinfo=TZ)}
+    assert all(r.last_error for r in rows)  # what went wrong stays visible
+    out = acts.dispatch_due(DispatchRequest(at=datetime(2026, 10, 8, 8, 30, tzinfo=TZ)))
+    assert out.sent == 3 and len(gw.delivered) == 3

@@ -3,7 +3,7 @@ the roles nobody could be found for (undeliverable recipients)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, status
@@ -11,7 +11,8 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement
 from sqlmodel import col, func, select
 
-from api.deps import SessionDep, SettingsDep, TemporalDep
+from activities.notifications import NotificationActivities
+from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import is_unavailable, temporal_unavailable
 from api.routes.staff import require_admin
 from core.org_models import OutboxRow, UndeliverableRow
@@ -115,6 +116,24 @@ def list_notifications(
         offset=offset,
         limit=limit,
     )
+
+
+class Requeued(BaseModel):
+    requeued: int
+
+
+@router.post("/requeue", response_model=Requeued)
+def requeue_failed(
+    engine: EngineDep,
+    settings: SettingsDep,
+    application: Annotated[str | None, Query(max_length=64)] = None,
+    x_admin_token: Annotated[str | None, Header()] = None,
+) -> Requeued:
+    """Put failed messages (gateway refusals, attempts exhausted) back in the queue for the
+    next send window, e.g. once the gateway's configuration is repaired."""
+    require_admin(settings, x_admin_token, "requeueing messages")
+    acts = NotificationActivities(engine, settings)
+    return Requeued(requeued=acts.requeue_failed(datetime.now(UTC), application))
 
 
 class Woken(BaseModel):
