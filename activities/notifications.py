@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 from temporalio import activity
 
-from activities.gateways import Gateway, LogGateway, SendResult, SmsMessage
+from activities.gateways import Gateway, SendResult, SmsMessage, gateway_from_settings
 from calendars import Calendar, get_calendar
 from core.config import Settings
 from core.org_models import (
@@ -86,6 +86,8 @@ def window_spec(policy: ResolvedPolicy, kind: WindowKind, progress_hours: str) -
         a, b = progress_hours.split("-")
         start, end = _hhmm(a), _hhmm(b)
         minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+        if minutes <= 0:
+            raise ValueError("SMS_PROGRESS_HOURS: the end must come after the start (08:00-20:00)")
         return WindowSpec("progress", (start,), minutes, False, tz, "settings.sms_progress_hours")
     table = warning_notifications(policy)
     value = table.value if table else {}
@@ -366,7 +368,6 @@ class NotificationActivities:
     ) -> None:
         self._engine = engine
         self._settings = settings or Settings()
-        self._gateway_given = gateway
         self._gateway: Gateway | None = gateway
         self._calendar_for = calendar_for
         self._policy_for = policy_for
@@ -375,8 +376,6 @@ class NotificationActivities:
     def gateway(self) -> Gateway:
         # Built on first use: a worker that never dispatches needs no gateway configured.
         if self._gateway is None:
-            from activities.gateways import gateway_from_settings
-
             self._gateway = gateway_from_settings(self._settings)
         return self._gateway
 
@@ -759,7 +758,6 @@ class NotificationActivities:
 __all__ = [
     "DispatchRequest",
     "DispatchResult",
-    "LogGateway",
     "NotificationActivities",
     "next_window",
     "resolve_recipients",

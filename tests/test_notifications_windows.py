@@ -134,3 +134,8 @@ def test_every_window_is_a_send_time_on_a_working_day(raised: datetime) -> None:
                 candidate = datetime.combine(day, hm, tzinfo=TZ)
                 assert not (raised <= candidate < start)
         day += timedelta(days=1)
+
+
+def test_progress_hours_must_run_forward() -> None:
+    with pytest.raises(ValueError, match="SMS_PROGRESS_HOURS"):
+        window_spec(HENAN, "progress", "20:00-08:00")
