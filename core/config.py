@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     @property
     def uses_embedded_temporal(self) -> bool:
         return self.temporal_address is None
+
+    @model_validator(mode="after")
+    def _http_gateway_has_a_url(self) -> Settings:
+        # Refuse at start rather than fail every dispatch later.
+        if self.sms_gateway == "http" and not self.sms_http_url:
+            raise ValueError("SMS_GATEWAY=http needs SMS_HTTP_URL")
+        return self
 
     @property
     def sms_log_path(self) -> Path:

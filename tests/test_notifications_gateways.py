@@ -14,7 +14,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from activities.gateways import HttpGateway, LogGateway, RateLimiter, SmsMessage
+from activities.gateways import (
+    HttpGateway,
+    LogGateway,
+    RateLimiter,
+    SmsMessage,
+    gateway_from_settings,
+)
 from activities.notifications import DispatchRequest, NotificationActivities
 from calendars import get_calendar
 from core.config import Settings
@@ -189,3 +195,11 @@ def test_outbox_through_a_failing_then_recovering_platform(
     assert {r.state for r in rows} == {"sent"}
     assert all(r.attempts == 2 and (r.gateway_answer or "").startswith("200") for r in rows)
     assert len(p.delivered) == 3
+
+
+def test_http_gateway_setting_needs_a_url() -> None:
+    with pytest.raises(ValueError, match="SMS_HTTP_URL"):
+        Settings(sms_gateway="http")
+    gw = gateway_from_settings(Settings(sms_gateway="http", sms_http_url="http://127.0.0.1:9/"))
+    assert isinstance(gw, HttpGateway)
+    assert isinstance(gateway_from_settings(Settings()), LogGateway)
