@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 from sqlalchemy import Engine, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 from temporalio import activity
@@ -500,23 +502,27 @@ class NotificationActivities:
                 return 0
         return inserted
 
-    @staticmethod
-    def _insert_new(session: Session, rows: list[OutboxRow]) -> int:
-        inserted = 0
-        for row in rows:
-            exists = session.exec(
-                select(OutboxRow.id).where(
-                    OutboxRow.application_no == row.application_no,
-                    OutboxRow.monitor == row.monitor,
-                    OutboxRow.level == row.level,
-                    OutboxRow.phone == row.phone,
-                )
-            ).first()
-            if exists is None:
-                session.add(row)
-                inserted += 1
-        session.flush()
-        return inserted
+    def _insert_new(self, session: Session, rows: list[OutboxRow]) -> int:
+        """Insert the rows the outbox lacks, in one statement: the unique key (application,
+        monitor, level, phone) decides, so a repeat or a concurrent enqueue inserts nothing."""
+        if not rows:
+            return 0
+        table = OutboxRow.__table__  # type: ignore[attr-defined]
+        insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+        stmt = (
+            insert(table)
+            .values([r.model_dump(exclude={"id"}) for r in rows])
+            .on_conflict_do_nothing(
+                index_elements=[
+                    table.c.application_no,
+                    table.c.monitor,
+                    table.c.level,
+                    table.c.phone,
+                ]
+            )
+        )
+        result = session.execute(stmt)
+        return int(getattr(result, "rowcount", 0) or 0)
 
     def _record_missing(
         self, session: Session, notice: WarningNotice, missing: list[Missing]
