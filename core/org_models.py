@@ -23,39 +23,12 @@ from sqlmodel import Field, SQLModel
 
 from core.models import UTCDateTime
 
+# The role and department codes are GLOSSARY.md's, kept once in policies.codes.
+from policies.codes import DEPARTMENTS, ROLES
+
 UnitLevel = Literal["province", "city", "county", "station"]
 UNIT_LEVELS: tuple[str, ...] = ("province", "city", "county", "station")
 
-ROLES: frozenset[str] = frozenset(
-    {
-        "customer_manager",
-        "project_manager",
-        "coordinator",
-        "connection_specialist",
-        "marketing_deputy_director",
-        "marketing_director",
-        "executive",
-        "dept_deputy_director",
-        "dept_director",
-        "dept_executive",
-        "provincial_dept_head",
-        "operator",
-        "integration",
-    }
-)
-DEPARTMENTS: frozenset[str] = frozenset(
-    {
-        "development",
-        "operations",
-        "dispatch",
-        "distribution",
-        "construction",
-        "materials",
-        "finance",
-        "service_command",
-        "marketing",
-    }
-)
 #: Roles that belong to a department and mean nothing without one.
 DEPARTMENT_ROLES: frozenset[str] = frozenset(
     {"coordinator", "dept_deputy_director", "dept_director", "dept_executive"}

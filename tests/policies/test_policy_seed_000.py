@@ -6,32 +6,15 @@ weeks, or the 2026 National Day / Mid-Autumn notice), never from the pack files.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from calendars import get_calendar
-from policies.preview import PreviewMonitor, PreviewRequest, PreviewResponse, preview
+from policies.preview import PreviewRequest, PreviewResponse, preview
+from tests.policies.seed_support import CAL, MON, at, dues, mon, plus_workdays
 
-CST = timezone(timedelta(hours=8))
-CAL = get_calendar("CN")
 #: A holiday-free stretch of 2026 (no holiday between mid-October and the end of the year).
-MON = datetime(2026, 11, 16, 9, 0, tzinfo=CST)
-
-
-def at(y: int, mo: int, d: int, h: int = 9, mi: int = 0) -> datetime:
-    return datetime(y, mo, d, h, mi, tzinfo=CST)
-
-
-def plus_workdays(start: datetime, n: int) -> datetime:
-    """Oracle for holiday-free weeks: n working days of 24 h, skipping Saturdays and Sundays."""
-    t = start
-    while n:
-        t += timedelta(days=1)
-        if t.weekday() < 5:
-            n -= 1
-    return t
 
 
 def ask(
@@ -53,16 +36,6 @@ def ask(
     data.update(body)
     data["events"] = [{"event": e, "at": t.isoformat()} for e, t in events]
     return preview(PreviewRequest.model_validate(data), calendar=CAL)
-
-
-def mon(resp: PreviewResponse, rule_id: str) -> PreviewMonitor:
-    found = [m for m in resp.monitors if m.id == rule_id]
-    assert found, f"no monitor {rule_id}; have {[m.id for m in resp.monitors]}"
-    return found[0]
-
-
-def dues(m: PreviewMonitor) -> dict[str, datetime | None]:
-    return {t.level: t.due_at for t in m.thresholds}
 
 
 # ---------------------------------------------------------------- 10 kV table, National Day

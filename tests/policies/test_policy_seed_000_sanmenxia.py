@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 import pytest
 
-from calendars import get_calendar
 from policies.loader import load_policy
 from policies.params import (
     admin_approval,
@@ -16,21 +15,10 @@ from policies.params import (
     supporting_works_limit,
     warning_notifications,
 )
-from policies.preview import PreviewMonitor, PreviewRequest, PreviewResponse, preview
+from policies.preview import PreviewRequest, PreviewResponse, preview
+from tests.policies.seed_support import CAL, MON, mon, plus_workdays
 
-CST = timezone(timedelta(hours=8))
-CAL = get_calendar("CN")
-MON = datetime(2026, 11, 16, 9, 0, tzinfo=CST)
 UNIT = "henan/sanmenxia"
-
-
-def plus_workdays(start: datetime, n: int) -> datetime:
-    t = start
-    while n:
-        t += timedelta(days=1)
-        if t.weekday() < 5:
-            n -= 1
-    return t
 
 
 def ask(events: tuple[tuple[str, datetime], ...] = (), **body: Any) -> PreviewResponse:
@@ -43,11 +31,6 @@ def ask(events: tuple[tuple[str, datetime], ...] = (), **body: Any) -> PreviewRe
     }
     data.update(body)
     return preview(PreviewRequest.model_validate(data), calendar=CAL)
-
-
-def mon(resp: PreviewResponse, rule_id: str) -> PreviewMonitor:
-    (m,) = [m for m in resp.monitors if m.id == rule_id]
-    return m
 
 
 def test_hv_16_working_days_without_grid_works_21_for_important() -> None:

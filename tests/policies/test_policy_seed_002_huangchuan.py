@@ -7,37 +7,19 @@ Expected instants are worked out by hand (weekday counting in holiday-free weeks
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 import pytest
 
-from calendars import get_calendar
 from policies.codes import BUSINESS_TYPES
 from policies.loader import load_policy
 from policies.preview import PreviewMonitor, PreviewRequest, PreviewResponse, preview
-from policies.schema import Duration
+from tests.policies.seed_support import CAL, MON, at, dues, ids, lim, mon, plus_workdays
 
 UNIT = "henan/xinyang/huangchuan"
 SEED = "002_5323f2d8d60c3421.txt"
 HENAN = "000_1fb244cfb33f1f39.txt"
-CST = timezone(timedelta(hours=8))
-CAL = get_calendar("CN")
-MON = datetime(2026, 11, 16, 9, 0, tzinfo=CST)
-
-
-def at(y: int, mo: int, d: int, h: int = 9, mi: int = 0) -> datetime:
-    return datetime(y, mo, d, h, mi, tzinfo=CST)
-
-
-def plus_workdays(start: datetime, n: int) -> datetime:
-    """Oracle for holiday-free weeks: n working days of 24 h, skipping Saturdays and Sundays."""
-    t = start
-    while n:
-        t += timedelta(days=1)
-        if t.weekday() < 5:
-            n -= 1
-    return t
 
 
 def ask(events: tuple[tuple[str, datetime], ...] = (), **body: Any) -> PreviewResponse:
@@ -52,24 +34,6 @@ def ask(events: tuple[tuple[str, datetime], ...] = (), **body: Any) -> PreviewRe
     data.update(body)
     data["events"] = [{"event": e, "at": t.isoformat()} for e, t in events]
     return preview(PreviewRequest.model_validate(data), calendar=CAL)
-
-
-def mon(resp: PreviewResponse, rule_id: str) -> PreviewMonitor:
-    found = [m for m in resp.monitors if m.id == rule_id]
-    assert found, f"no monitor {rule_id}; have {[m.id for m in resp.monitors]}"
-    return found[0]
-
-
-def ids(resp: PreviewResponse) -> set[str]:
-    return {m.id for m in resp.monitors}
-
-
-def dues(m: PreviewMonitor) -> dict[str, datetime | None]:
-    return {t.level: t.due_at for t in m.thresholds}
-
-
-def lim(d: Duration | None) -> tuple[float, str] | None:
-    return None if d is None else (d.amount, d.unit)
 
 
 def cites(m: PreviewMonitor, file: str) -> bool:
