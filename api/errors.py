@@ -26,6 +26,12 @@ def temporal_unavailable(exc: BaseException) -> HTTPException:
     )
 
 
+def raise_if_unavailable(exc: BaseException) -> None:
+    """Re-raise a failure to reach Temporal as the API's 503; leave anything else alone."""
+    if is_unavailable(exc):
+        raise temporal_unavailable(exc) from exc
+
+
 def is_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, RPCError):
         return exc.status in _UNAVAILABLE

@@ -18,7 +18,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import SessionDep, SettingsDep, TemporalDep
-from api.errors import is_unavailable, temporal_unavailable, update_rejected
+from api.errors import raise_if_unavailable, update_rejected
 from api.schemas import ApplicationCreate
 from core.applications import initial_status, start_input
 from core.models import Application, ApplicationPublic
@@ -74,7 +74,7 @@ async def create_application(
     # The workflow is the record: starting it is the one atomic act of creation. The database
     # row is its projection, written by the workflow itself, so nothing can be half-created.
     try:
-        handle = await temporal.start_workflow(
+        await temporal.start_workflow(
             ConnectionApplication.run,
             start,
             id=workflow_id(inp.application_no),
@@ -94,10 +94,8 @@ async def create_application(
             },
         ) from exc
     except Exception as exc:
-        if is_unavailable(exc):
-            raise temporal_unavailable(exc) from exc
+        raise_if_unavailable(exc)
         raise
-    del handle
     return initial
 
 
@@ -157,15 +155,10 @@ async def get_application(
     handle = _handle(temporal, application_no)
     try:
         return await handle.query(ConnectionApplication.status)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise _not_found(application_no) from exc
-        if is_unavailable(exc):
-            raise temporal_unavailable(exc) from exc
-        raise
     except Exception as exc:
-        if is_unavailable(exc):
-            raise temporal_unavailable(exc) from exc
+        if isinstance(exc, RPCError) and exc.status == RPCStatusCode.NOT_FOUND:
+            raise _not_found(application_no) from exc
+        raise_if_unavailable(exc)
         raise
 
 
@@ -205,15 +198,10 @@ async def _update(
         return result
     except WorkflowUpdateFailedError as exc:
         raise update_rejected(exc) from exc
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise await _closed_or_missing(handle, application_no) from exc
-        if is_unavailable(exc):
-            raise temporal_unavailable(exc) from exc
-        raise
     except Exception as exc:
-        if is_unavailable(exc):
-            raise temporal_unavailable(exc) from exc
+        if isinstance(exc, RPCError) and exc.status == RPCStatusCode.NOT_FOUND:
+            raise await _closed_or_missing(handle, application_no) from exc
+        raise_if_unavailable(exc)
         raise
 
 

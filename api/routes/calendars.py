@@ -13,7 +13,7 @@ from temporalio.api.common.v1 import Payloads
 from temporalio.api.workflowservice.v1 import StartBatchOperationRequest
 
 from api.deps import SettingsDep, TemporalDep
-from api.errors import is_unavailable, temporal_unavailable
+from api.errors import raise_if_unavailable
 from calendars import CalendarDataError, get_calendar, reload
 from workflows.connection_application import ConnectionApplication
 
@@ -87,8 +87,7 @@ async def publish(
             )
         )
     except Exception as exc:
-        if is_unavailable(exc):
-            raise temporal_unavailable(exc) from exc
+        raise_if_unavailable(exc)
         raise
     log.info("calendar %s %s published: batch %s", snapshot.region, snapshot.version, job_id)
     return Published(
