@@ -10,10 +10,20 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from core.config import Settings, get_settings
 
+# The worker runs activities on up to 16 threads (worker.py) and the API a few more.
+SQLITE_POOL_SIZE = 20
+
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        # Enough pooled connections for every worker thread: a connection opened beyond the
+        # pool is closed on return, and each new one pays for the PRAGMAs below again.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False},
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=SQLITE_POOL_SIZE,
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
