@@ -35,6 +35,28 @@ BUSINESS_TYPES: frozenset[str] = frozenset(
     }
 )
 
+#: Change services (变更类业务, GLOSSARY.md); every other business type is a new service or an
+#: added capacity (新装增容).
+CHANGE_SERVICES: frozenset[str] = frozenset(
+    {
+        "capacity_reduction",
+        "capacity_reduction_restore",
+        "suspension",
+        "suspension_restore",
+        "meter_relocation",
+        "temporary_removal",
+        "reinstallation",
+        "rename_residential",
+        "rename_non_residential",
+        "transfer_residential",
+        "transfer_non_residential",
+        "tariff_basis_change",
+        "demand_adjustment",
+        "tou_change_residential",
+    }
+)
+assert CHANGE_SERVICES <= BUSINESS_TYPES
+
 VOLTAGES: frozenset[str] = frozenset(
     {"220V", "380V", "10kV", "20kV", "35kV", "66kV", "110kV", "220kV"}
 )

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from policies.codes import BUSINESS_TYPES
+from policies.codes import BUSINESS_TYPES, CHANGE_SERVICES
 from policies.loader import list_units
 from tests.support import new_application_no
 
@@ -33,19 +33,7 @@ def timed_by_documents(unit: str, business_type: str) -> bool:
     return business_type in NEW_SERVICE
 
 
-NEW_SERVICE = {
-    "lv_residential",
-    "lv_non_residential",
-    "lv_small_micro",
-    "hv",
-    "temporary",
-    "dg_lv",
-    "dg_hv",
-    "charging_residential",
-    "charging_non_residential",
-    "base_station_5g",
-    "irrigation_well",
-}
+NEW_SERVICE = BUSINESS_TYPES - CHANGE_SERVICES
 
 
 def body(unit: str, business_type: str) -> dict[str, Any]:

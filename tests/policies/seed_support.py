@@ -4,9 +4,10 @@ engine through the preview)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from calendars import get_calendar
-from policies.preview import PreviewMonitor, PreviewResponse
+from policies.preview import PreviewMonitor, PreviewRequest, PreviewResponse, preview
 from policies.schema import Duration
 
 CST = timezone(timedelta(hours=8))
@@ -45,3 +46,16 @@ def dues(m: PreviewMonitor) -> dict[str, datetime | None]:
 
 def lim(d: Duration | None) -> tuple[float, str] | None:
     return None if d is None else (d.amount, d.unit)
+
+
+def preview_for(
+    unit: str,
+    events: tuple[tuple[str, datetime], ...],
+    defaults: dict[str, Any],
+    **body: Any,
+) -> PreviewResponse:
+    """The preview of an application of `unit` accepted on MON: the module's defaults, then
+    the test's own fields, then its events."""
+    data: dict[str, Any] = {"unit": unit, "accepted_at": MON.isoformat(), **defaults, **body}
+    data["events"] = [{"event": e, "at": t.isoformat()} for e, t in events]
+    return preview(PreviewRequest.model_validate(data), calendar=CAL)

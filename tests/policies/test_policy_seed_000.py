@@ -11,31 +11,29 @@ from typing import Any
 
 import pytest
 
-from policies.preview import PreviewRequest, PreviewResponse, preview
-from tests.policies.seed_support import CAL, MON, at, dues, mon, plus_workdays
+from policies.preview import PreviewResponse
+from tests.policies.seed_support import CAL, MON, at, dues, mon, plus_workdays, preview_for
 
 #: A holiday-free stretch of 2026 (no holiday between mid-October and the end of the year).
+
+
+DEFAULTS: dict[str, Any] = {
+    "business_type": "hv",
+    "voltage": "10kV",
+    "capacity_kva": 630,
+    "dual_power": False,
+    "important": False,
+    "small_micro": False,
+    "area": "urban",
+    "grid_works": None,
+    "channel": "counter",
+}
 
 
 def ask(
     unit: str = "henan", events: tuple[tuple[str, datetime], ...] = (), **body: Any
 ) -> PreviewResponse:
-    data: dict[str, Any] = {
-        "unit": unit,
-        "business_type": "hv",
-        "voltage": "10kV",
-        "capacity_kva": 630,
-        "dual_power": False,
-        "important": False,
-        "small_micro": False,
-        "area": "urban",
-        "grid_works": None,
-        "channel": "counter",
-        "accepted_at": MON.isoformat(),
-    }
-    data.update(body)
-    data["events"] = [{"event": e, "at": t.isoformat()} for e, t in events]
-    return preview(PreviewRequest.model_validate(data), calendar=CAL)
+    return preview_for(unit, events, DEFAULTS, **body)
 
 
 # ---------------------------------------------------------------- 10 kV table, National Day

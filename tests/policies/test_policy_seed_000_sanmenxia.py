@@ -15,22 +15,17 @@ from policies.params import (
     supporting_works_limit,
     warning_notifications,
 )
-from policies.preview import PreviewRequest, PreviewResponse, preview
-from tests.policies.seed_support import CAL, MON, mon, plus_workdays
+from policies.preview import PreviewResponse
+from tests.policies.seed_support import MON, mon, plus_workdays, preview_for
 
 UNIT = "henan/sanmenxia"
 
 
+DEFAULTS: dict[str, Any] = {"business_type": "hv", "voltage": "10kV"}
+
+
 def ask(events: tuple[tuple[str, datetime], ...] = (), **body: Any) -> PreviewResponse:
-    data: dict[str, Any] = {
-        "unit": UNIT,
-        "business_type": "hv",
-        "voltage": "10kV",
-        "accepted_at": MON.isoformat(),
-        "events": [{"event": e, "at": t.isoformat()} for e, t in events],
-    }
-    data.update(body)
-    return preview(PreviewRequest.model_validate(data), calendar=CAL)
+    return preview_for(UNIT, events, DEFAULTS, **body)
 
 
 def test_hv_16_working_days_without_grid_works_21_for_important() -> None:

@@ -15,25 +15,32 @@ import pytest
 
 from policies.codes import BUSINESS_TYPES
 from policies.loader import load_policy
-from policies.preview import PreviewRequest, PreviewResponse, preview
-from tests.policies.seed_support import CAL, MON, at, dues, ids, lim, mon, plus_workdays
+from policies.preview import PreviewResponse
+from tests.policies.seed_support import (
+    MON,
+    at,
+    dues,
+    ids,
+    lim,
+    mon,
+    plus_workdays,
+    preview_for,
+)
 
 UNIT = "shanghai"
 SEED = "001_2f652a1a7e287c64.txt"
 
 
+DEFAULTS: dict[str, Any] = {
+    "business_type": "hv",
+    "voltage": "10kV",
+    "capacity_kva": 630,
+    "area": "urban",
+}
+
+
 def ask(events: tuple[tuple[str, datetime], ...] = (), **body: Any) -> PreviewResponse:
-    data: dict[str, Any] = {
-        "unit": UNIT,
-        "business_type": "hv",
-        "voltage": "10kV",
-        "capacity_kva": 630,
-        "area": "urban",
-        "accepted_at": MON.isoformat(),
-    }
-    data.update(body)
-    data["events"] = [{"event": e, "at": t.isoformat()} for e, t in events]
-    return preview(PreviewRequest.model_validate(data), calendar=CAL)
+    return preview_for(UNIT, events, DEFAULTS, **body)
 
 
 # ---------------------------------------------------------------- construction: 30 / 5 days

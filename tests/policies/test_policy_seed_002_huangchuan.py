@@ -14,26 +14,33 @@ import pytest
 
 from policies.codes import BUSINESS_TYPES
 from policies.loader import load_policy
-from policies.preview import PreviewMonitor, PreviewRequest, PreviewResponse, preview
-from tests.policies.seed_support import CAL, MON, at, dues, ids, lim, mon, plus_workdays
+from policies.preview import PreviewMonitor, PreviewResponse
+from tests.policies.seed_support import (
+    MON,
+    at,
+    dues,
+    ids,
+    lim,
+    mon,
+    plus_workdays,
+    preview_for,
+)
 
 UNIT = "henan/xinyang/huangchuan"
 SEED = "002_5323f2d8d60c3421.txt"
 HENAN = "000_1fb244cfb33f1f39.txt"
 
 
+DEFAULTS: dict[str, Any] = {
+    "business_type": "hv",
+    "voltage": "10kV",
+    "capacity_kva": 630,
+    "area": "rural",
+}
+
+
 def ask(events: tuple[tuple[str, datetime], ...] = (), **body: Any) -> PreviewResponse:
-    data: dict[str, Any] = {
-        "unit": UNIT,
-        "business_type": "hv",
-        "voltage": "10kV",
-        "capacity_kva": 630,
-        "area": "rural",
-        "accepted_at": MON.isoformat(),
-    }
-    data.update(body)
-    data["events"] = [{"event": e, "at": t.isoformat()} for e, t in events]
-    return preview(PreviewRequest.model_validate(data), calendar=CAL)
+    return preview_for(UNIT, events, DEFAULTS, **body)
 
 
 def cites(m: PreviewMonitor, file: str) -> bool:

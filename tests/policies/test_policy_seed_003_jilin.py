@@ -15,27 +15,21 @@ import pytest
 
 from policies.codes import BUSINESS_TYPES
 from policies.loader import load_policy
-from policies.preview import PreviewRequest, PreviewResponse, preview
-from tests.policies.seed_support import CAL, MON, at, dues, lim, mon, plus_workdays
+from policies.preview import PreviewResponse
+from tests.policies.seed_support import MON, at, dues, lim, mon, plus_workdays, preview_for
 
 UNIT = "jilin-local"
 BRANCH = "jilin-local/jingyu"
 SEED = "003_2b29736945fdc099.txt"
 
 
+DEFAULTS: dict[str, Any] = {"business_type": "lv_small_micro", "voltage": "380V", "area": "rural"}
+
+
 def ask(
     unit: str = UNIT, events: tuple[tuple[str, datetime], ...] = (), **body: Any
 ) -> PreviewResponse:
-    data: dict[str, Any] = {
-        "unit": unit,
-        "business_type": "lv_small_micro",
-        "voltage": "380V",
-        "area": "rural",
-        "accepted_at": MON.isoformat(),
-    }
-    data.update(body)
-    data["events"] = [{"event": e, "at": t.isoformat()} for e, t in events]
-    return preview(PreviewRequest.model_validate(data), calendar=CAL)
+    return preview_for(unit, events, DEFAULTS, **body)
 
 
 # ---------------------------------------------------------------- 三零: 25 → 20 → 15 by year

@@ -14,26 +14,33 @@ import pytest
 
 from policies.codes import BUSINESS_TYPES
 from policies.loader import load_policy
-from policies.preview import PreviewRequest, PreviewResponse, preview
-from tests.policies.seed_support import CAL, MON, at, dues, ids, lim, mon, plus_workdays
+from policies.preview import PreviewResponse
+from tests.policies.seed_support import (
+    MON,
+    at,
+    dues,
+    ids,
+    lim,
+    mon,
+    plus_workdays,
+    preview_for,
+)
 
 UNIT = "shandong/yantai"
 SEED = "004_7b2ceeea3a571885.txt"
 YANTAI_HV10 = {"hv10.accept", "hv10.plan_reply", "hv10.inspection_energize", "hv10.full_process"}
 
 
+DEFAULTS: dict[str, Any] = {
+    "business_type": "hv",
+    "voltage": "10kV",
+    "capacity_kva": 800,
+    "area": "urban",
+}
+
+
 def ask(events: tuple[tuple[str, datetime], ...] = (), **body: Any) -> PreviewResponse:
-    data: dict[str, Any] = {
-        "unit": UNIT,
-        "business_type": "hv",
-        "voltage": "10kV",
-        "capacity_kva": 800,
-        "area": "urban",
-        "accepted_at": MON.isoformat(),
-    }
-    data.update(body)
-    data["events"] = [{"event": e, "at": t.isoformat()} for e, t in events]
-    return preview(PreviewRequest.model_validate(data), calendar=CAL)
+    return preview_for(UNIT, events, DEFAULTS, **body)
 
 
 # ---------------------------------------------------------------- LV enterprises: 1 + 5 ≤ 6
