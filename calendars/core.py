@@ -15,6 +15,7 @@ distance, with no loop over days.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
@@ -171,7 +172,17 @@ class Calendar:
 
     @classmethod
     def from_snapshot(cls, snap: CalendarSnapshot) -> Calendar:
-        """Rebuild exactly the calendar the snapshot was taken from; no I/O."""
+        """Rebuild exactly the calendar the snapshot was taken from; no I/O.
+
+        Calendars are immutable once built, so equal snapshots share one: every workflow of a
+        region carries the same snapshot, and building its tables took milliseconds per
+        workflow start (bench/workflow_bench.py)."""
+        if cls is not Calendar:
+            return cls._build_from_snapshot(snap)
+        return _shared_from_snapshot(snap)
+
+    @classmethod
+    def _build_from_snapshot(cls, snap: CalendarSnapshot) -> Calendar:
         return cls(
             region=snap.region,
             version=snap.version,
@@ -457,3 +468,8 @@ class Calendar:
         """Raise UnpublishedYearError if a strict calendar would refuse days o1..o2."""
         if self.strict:
             self._check_published(o1, o2)
+
+
+@functools.lru_cache(maxsize=32)
+def _shared_from_snapshot(snap: CalendarSnapshot) -> Calendar:
+    return Calendar._build_from_snapshot(snap)

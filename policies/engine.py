@@ -869,18 +869,60 @@ def _too_short(
     )
 
 
+def _pause_key(p: PauseOut) -> tuple[Any, ...]:
+    return (p.start, p.end, p.reason, p.kind)
+
+
+class EvaluationMemo:
+    """What an application's evaluation computed that its next events cannot change (due
+    instants; the outputs of pending and stopped monitors), kept between its evaluations:
+    the workflow evaluates on every event, and most monitors do not move.
+
+    Bound to the (policy, calendar, application) objects it was filled for: given others, it
+    starts afresh, so a new calendar version can never be answered from the old one's memo.
+    """
+
+    __slots__ = ("_entries", "_owner")
+
+    # Pauses and resumes make new keys; a long-lived application's memo stays bounded.
+    MAX_ENTRIES = 512
+
+    def __init__(self) -> None:
+        self._owner: tuple[object, object, object] | None = None
+        self._entries: dict[tuple[Any, ...], Any] = {}
+
+    def entries_for(
+        self, policy: object, calendar: object, application: object
+    ) -> dict[tuple[Any, ...], Any]:
+        owner = self._owner
+        if (
+            owner is None
+            or owner[0] is not policy
+            or owner[1] is not calendar
+            or owner[2] is not application
+            or len(self._entries) > self.MAX_ENTRIES
+        ):
+            self._owner = (policy, calendar, application)
+            self._entries = {}
+        return self._entries
+
+
 def evaluate(
     policy: ResolvedPolicy,
     calendar: CalendarLike,
     application: Application,
     events: Sequence[Event] = (),
     as_of: datetime | None = None,
+    memo: EvaluationMemo | None = None,
 ) -> Evaluation:
     """Every monitor of `application` under `policy`, judged at `as_of`.
 
     `as_of` defaults to the latest of the acceptance time and the events' times (never the
-    wall clock: the engine is deterministic). Events after `as_of` are ignored.
+    wall clock: the engine is deterministic). Events after `as_of` are ignored. A `memo`
+    kept by the caller between evaluations of the same application saves recomputing what
+    its new events did not change; the answer is the same with or without it.
     """
+    cache = memo.entries_for(policy, calendar, application) if memo is not None else None
     tz = ZoneInfo(policy.settings.timezone)
     if as_of is None:
         as_of = max([application.accepted_at, *(e.at for e in events)])
@@ -940,7 +982,18 @@ def evaluate(
             "flags": plan.flags,
             "notes": plan.notes,
         }
+        short_key = (
+            None
+            if too_short is None
+            else (too_short.started_at, too_short.until, too_short.flagged)
+        )
         if start is None:
+            # A pending monitor's output changes only with its too-short rule's.
+            pending_key = ("pending", rule.id, short_key)
+            hit = cache.get(pending_key) if cache is not None else None
+            if hit is not None:
+                monitors.append(hit)
+                continue
             monitors.append(
                 MonitorOut(
                     state="pending",
@@ -957,9 +1010,23 @@ def evaluate(
                     **common,
                 )
             )
+            if cache is not None:
+                cache[pending_key] = monitors[-1]
             continue
         stop = _resolve_spec(rule.stop, timeline, selection.skipped, "last", start, tz)
         pause_out = _pause_intervals(rule, timeline, selection.skipped, start)
+        # A stopped monitor's output no longer depends on `as_of`: answer it from the memo.
+        stopped_key = (
+            ("stopped", rule.id, start, stop, short_key, *map(_pause_key, pause_out))
+            if stop is not None and cache is not None
+            else None
+        )
+        if stopped_key is not None:
+            assert cache is not None
+            hit = cache.get(stopped_key)
+            if hit is not None:
+                monitors.append(hit)
+                continue
         intervals = (
             _merge_intervals(
                 (max(p.start, start), p.end) for p in pause_out if stop is None or p.start < stop
@@ -983,12 +1050,25 @@ def evaluate(
                 at = _snap(at, check_times, tz)
             return at
 
+        # The due instants depend only on the start and the excluded intervals, not on
+        # `as_of` or the stop: a memo answers them again without touching the calendar.
+        dues_key = ("dues", rule.id, start, *intervals)
+        dues = cache.get(dues_key) if cache is not None else None
+        if dues is None:
+            dues = (
+                [due(delta, clock_for(amt)) for _, amt, delta in plan.targets],
+                due(plan.prov_td, clock_for(prov)) if plan.prov_td is not None else None,
+                due(plan.nat_td, clock_for(nat)) if plan.nat_td is not None else None,
+            )
+            if cache is not None:
+                cache[dues_key] = dues
+        target_dues, prov_due, nat_due = dues
+
         thresholds: list[Threshold] = []
         level: str | None = None
         next_due: datetime | None = None
         latest_instant = end
-        for lv, amt, delta in plan.targets:
-            at = due(delta, clock_for(amt))
+        for (lv, amt, _), at in zip(plan.targets, target_dues, strict=True):
             # A stage finished exactly on an instant did not pass it; a running clock has.
             reached = at is not None and (at < stop if stop is not None else at <= as_of)
             if reached:
@@ -1002,8 +1082,6 @@ def evaluate(
                     level=lv, due_at=at, after=amt, reached=reached, recipients=recipients[lv]
                 )
             )
-        prov_due = due(plan.prov_td, clock_for(prov)) if plan.prov_td is not None else None
-        nat_due = due(plan.nat_td, clock_for(nat)) if plan.nat_td is not None else None
         breached = any(
             d is not None and (end > d if stop is not None else end >= d)
             for d in (prov_due, nat_due)
@@ -1038,6 +1116,9 @@ def evaluate(
                 **common,
             )
         )
+        if stopped_key is not None:
+            assert cache is not None
+            cache[stopped_key] = monitors[-1]
 
     # Too-short rows without a monitor of their own code are reported on their own.
     for t in selection.too_short:

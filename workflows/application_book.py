@@ -14,7 +14,7 @@ from calendars.core import Calendar
 from calendars.snapshot import CalendarSnapshot
 from calendars.spliced import SplicedCalendar
 from policies.codes import PAUSE_EVENT, RESUME_EVENT
-from policies.engine import Evaluation, MonitorOut, evaluate, known_event
+from policies.engine import Evaluation, EvaluationMemo, MonitorOut, evaluate, known_event
 from workflows.models import (
     LEVEL_ORDER,
     ApplicationStart,
@@ -85,6 +85,8 @@ class ApplicationBook:
         self.notified_warnings = carried.notified_warnings
         self.progress_sent: list[str] = list(carried.progress_sent)
         self._calendar: SplicedCalendar | None = None
+        # Bound to the calendar object: a calendar update builds a new one and starts it afresh.
+        self._memo = EvaluationMemo()
         # Every update evaluates at the same instant several times (validator, handler, main
         # loop): keep the last answer. Keyed by what it depends on, so it is never stale.
         self._last: tuple[tuple[datetime, int, int], Evaluation] | None = None
@@ -132,6 +134,7 @@ class ApplicationBook:
             self._engine_app,
             [e.to_engine() for e in self.events],
             as_of,
+            self._memo,
         )
         self._last = (key, ev)
         if self._skipped is None:
@@ -146,6 +149,7 @@ class ApplicationBook:
             self._engine_app,
             [e.to_engine() for e in self.events],
             as_of,
+            self._memo,
         )
 
     def skipped_stages(self, now: datetime) -> frozenset[str]:

@@ -112,9 +112,9 @@ class ConnectionApplication:
                 if due is not None:
                     # A threshold already due was raised by the sync above; never sleep 0.
                     delay = max(due - workflow.now(), timedelta(milliseconds=1))
-                    timer = asyncio.create_task(
-                        workflow.sleep(delay, summary=f"next threshold {due.isoformat()}")
-                    )
+                    # No timer summary: the current details already name the next threshold,
+                    # and every summary is a payload the worker encodes on each re-plan.
+                    timer = asyncio.create_task(workflow.sleep(delay))
             woken = asyncio.create_task(
                 workflow.wait_condition(lambda: self._dirty or self._book.state != "running")
             )

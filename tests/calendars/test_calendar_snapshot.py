@@ -54,7 +54,8 @@ def test_snapshot_json_round_trip_is_compact() -> None:
 
 
 def test_from_snapshot_does_no_io(monkeypatch: pytest.MonkeyPatch) -> None:
-    snap = CN.snapshot()
+    # A version never seen before: built here, not answered from the shared calendars.
+    snap = CN.snapshot().model_copy(update={"version": uuid.uuid4().hex})
 
     def no_open(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("from_snapshot opened a file")
@@ -64,6 +65,17 @@ def test_from_snapshot_does_no_io(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Path, "read_bytes", no_open)
     cal = Calendar.from_snapshot(snap)
     assert cal.add_workdays(date(2026, 9, 30), 3) == date(2026, 10, 10)
+
+
+def test_equal_snapshots_share_one_calendar() -> None:
+    """Every workflow of a region carries the same snapshot: its tables are built once."""
+    snap = CN.snapshot()
+    same = Calendar.from_snapshot(snap)
+    assert (
+        Calendar.from_snapshot(CalendarSnapshot.model_validate_json(snap.model_dump_json())) is same
+    )
+    other = Calendar.from_snapshot(snap.model_copy(update={"version": "amended"}))
+    assert other is not same and other.version == "amended"
 
 
 def test_snapshot_calendar_agrees_on_every_day() -> None:
