@@ -46,10 +46,7 @@ from core.db import init_db, make_engine  # noqa: E402
 from core.demo_org import seed_demo_org  # noqa: E402
 from worker import build_worker  # noqa: E402
 from workflows import search_attributes  # noqa: E402
-from workflows.connection_application import (  # noqa: E402
-    ConnectionApplication,
-    initial_search_attributes,
-)
+from workflows.connection_application import ConnectionApplication  # noqa: E402
 from workflows.models import (  # noqa: E402
     ApplicationInput,
     ApplicationProfile,
@@ -57,6 +54,7 @@ from workflows.models import (  # noqa: E402
     RecordEventRequest,
     workflow_id,
 )
+from workflows.presentation import initial_search_attributes  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
 EVENTS = [

@@ -23,11 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from calendars import Calendar, get_calendar
 from core.applications import start_input
-from workflows.connection_application import (
-    ConnectionApplication,
-    initial_search_attributes,
-    summary,
-)
+from workflows.connection_application import ConnectionApplication
 from workflows.models import (
     ApplicationInput,
     ApplicationProfile,
@@ -40,6 +36,7 @@ from workflows.models import (
     UpdateResult,
     workflow_id,
 )
+from workflows.presentation import initial_search_attributes, summary
 
 TZ = ZoneInfo("Asia/Shanghai")
 WEEK52 = timedelta(weeks=52)

@@ -37,8 +37,9 @@ from tests.scenarios import (
 from tests.support import describe_raw, new_application_no, search_attributes
 from worker import build_worker
 from workflows import search_attributes as sa
-from workflows.connection_application import ConnectionApplication, initial_search_attributes
+from workflows.connection_application import ConnectionApplication
 from workflows.models import RaisedWarning, RecordEventRequest, workflow_id
+from workflows.presentation import initial_search_attributes
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)

@@ -13,12 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import (
-    RetryPolicy,
-    SearchAttributePair,
-    SearchAttributeUpdate,
-    TypedSearchAttributes,
-)
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
@@ -26,15 +21,13 @@ with workflow.unsafe.imports_passed_through():
     from calendars.snapshot import CalendarSnapshot
     from policies.codes import PAUSE_EVENT, RESUME_EVENT
     from policies.engine import Evaluation
-    from workflows import search_attributes as sa
+    from workflows import presentation
     from workflows.application_book import ApplicationBook
     from workflows.models import (
-        ApplicationInput,
         ApplicationStart,
         ApplicationStatus,
         CancelRequest,
         HoldRequest,
-        ProjectionInput,
         RecordedEvent,
         RecordEventRequest,
         UpdateResult,
@@ -56,32 +49,6 @@ NOTIFY_RETRY = RetryPolicy(
 NOTIFY_PATCH = "notify-checked-at-run-start"
 # Continue-as-new well before Temporal's 50k-event limit; the server's suggestion also counts.
 CONTINUE_AS_NEW_AFTER = 5_000
-
-
-def initial_search_attributes(
-    inp: ApplicationInput, stage: str = "accept"
-) -> TypedSearchAttributes:
-    """Set at start (by the client) so an application is findable the moment it exists."""
-    p = inp.profile
-    pairs: list[SearchAttributePair[Any]] = [
-        SearchAttributePair(sa.BUSINESS_TYPE, p.business_type),
-        SearchAttributePair(sa.UNIT, p.unit),
-        SearchAttributePair(sa.STAGE, stage),
-        SearchAttributePair(sa.ACCEPTED_AT, p.accepted_at),
-    ]
-    if p.voltage:
-        pairs.append(SearchAttributePair(sa.VOLTAGE, p.voltage))
-    if inp.customer_manager:
-        pairs.append(SearchAttributePair(sa.CUSTOMER_MANAGER, inp.customer_manager))
-    return TypedSearchAttributes(pairs)
-
-
-def summary(inp: ApplicationInput) -> str:
-    """One line for Temporal UI. No personal data: the UI is not access-controlled per field."""
-    p = inp.profile
-    what = " ".join(x for x in (p.voltage, p.business_type) if x)
-    size = f", {p.capacity_kva:g} kVA" if p.capacity_kva is not None else ""
-    return f"{what}{size} · {p.unit}"
 
 
 @workflow.defn
@@ -218,7 +185,7 @@ class ConnectionApplication:
         ev, _ = self._book.sync(workflow.now())
         self._eval = ev
         self._update_search_attributes(ev)
-        workflow.set_current_details(self._details(ev))
+        workflow.set_current_details(presentation.details(self._book, ev))
         # First the read model (the warning is visible at once), then the messages.
         await self._project(ev)
         if self._notify_enabled:
@@ -249,20 +216,8 @@ class ConnectionApplication:
             book.progress_sent.append(progress.kind)
 
     def _update_search_attributes(self, ev: Evaluation) -> None:
-        book = self._book
-        wanted: dict[str, Any] = {
-            sa.STAGE.name: (sa.STAGE, book.stage(ev)),
-            sa.WARNING_LEVEL.name: (sa.WARNING_LEVEL, book.warning_level()),
-            sa.NEXT_DUE_AT.name: (
-                sa.NEXT_DUE_AT,
-                ev.next_due_at if book.state == "running" else None,
-            ),
-            sa.PROVISIONAL.name: (sa.PROVISIONAL, ev.provisional),
-            sa.TOO_SHORT.name: (sa.TOO_SHORT, bool(book.too_short)),
-            sa.POLICY_VERSION.name: (sa.POLICY_VERSION, book.policy.version),
-        }
         updates: list[SearchAttributeUpdate[Any]] = []
-        for name, (key, value) in wanted.items():
+        for name, (key, value) in presentation.search_attributes(self._book, ev).items():
             if self._search.get(name, ...) == value:
                 continue
             self._search[name] = value
@@ -270,39 +225,9 @@ class ConnectionApplication:
         if updates:
             workflow.upsert_search_attributes(updates)
 
-    def _details(self, ev: Evaluation) -> str:
-        """Temporal UI's current details: what is running and what comes next."""
-        book = self._book
-        lines = [f"{book.state} · stage {book.stage(ev)}"]
-        level = book.warning_level()
-        if level:
-            lines.append(f"open warning: {level}")
-        nxt = [
-            (t.due_at, t.level, m.code)
-            for m in ev.monitors
-            for t in m.thresholds
-            if t.due_at is not None and ev.next_due_at is not None and t.due_at == ev.next_due_at
-        ]
-        if nxt and book.state == "running":
-            due, lvl, code = nxt[0]
-            # The engine returns instants in the policy's zone already.
-            lines.append(f"{code} {lvl} due {due:%Y-%m-%d %H:%M %z}")
-        if ev.provisional:
-            lines.append("provisional calendar")
-        if book.too_short:
-            lines.append("too short: on-site check")
-        return "\n".join(lines)
-
     async def _project(self, ev: Evaluation) -> None:
         book = self._book
-        row = (
-            book.state,
-            book.stage(ev),
-            book.warning_level(),
-            ev.next_due_at if book.state == "running" else None,
-            bool(book.too_short),
-            ev.provisional,
-        )
+        row = presentation.row(book, ev)
         # Copies: handlers may change the book while the projection runs.
         sent = [
             w.model_copy()
@@ -312,28 +237,9 @@ class ConnectionApplication:
         new_entries = book.timeline[book.projected_timeline :]
         if row == self._projected_row and not sent and not new_entries:
             return
-        app = book.application
         await workflow.execute_local_activity_method(
             ProjectionActivities.project_application,
-            ProjectionInput(
-                application_no=app.application_no,
-                profile=app.profile,
-                customer=app.customer,
-                customer_manager=app.customer_manager,
-                state=row[0],
-                stage=row[1],
-                updated_at=workflow.now(),
-                warning_level=row[2],
-                next_due_at=row[3],
-                too_short=row[4],
-                provisional=row[5],
-                timeline_offset=book.projected_timeline,
-                timeline=new_entries,
-                warnings=sent,
-                final_status=(
-                    book.status(book.evaluate(workflow.now())) if book.state != "running" else None
-                ),
-            ),
+            presentation.projection_input(book, row, workflow.now(), new_entries, sent),
             start_to_close_timeout=PROJECTION_TIMEOUT,
             retry_policy=PROJECTION_RETRY,
         )

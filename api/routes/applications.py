@@ -23,11 +23,7 @@ from api.schemas import ApplicationCreate
 from core.applications import initial_status, start_input
 from core.models import Application, ApplicationPublic
 from policies.loader import PolicyError
-from workflows.connection_application import (
-    ConnectionApplication,
-    initial_search_attributes,
-    summary,
-)
+from workflows.connection_application import ConnectionApplication
 from workflows.models import (
     ApplicationStatus,
     CancelRequest,
@@ -37,6 +33,7 @@ from workflows.models import (
     WarningLevel,
     workflow_id,
 )
+from workflows.presentation import initial_search_attributes, summary
 
 log = logging.getLogger(__name__)
 OVERDUE_LEVELS = ("yellow", "red")

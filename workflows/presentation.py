@@ -1,0 +1,126 @@
+"""What operators and the read model see of an application: search attributes, the Temporal UI
+summary and details, and the projection's input. Pure functions of the book.
+
+Kept out of the workflow's module on purpose: the sandbox re-imports that module for every
+workflow it starts (and compiles it, where bytecode is not cached), so it holds only the
+Temporal glue; this module is passed through and loaded once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+
+from policies.engine import Evaluation
+from workflows import search_attributes as sa
+from workflows.application_book import ApplicationBook
+from workflows.models import ApplicationInput, ProjectionInput, RaisedWarning, TimelineEntry
+
+#: A search attribute's key and the value it should have now (None: unset).
+Wanted = dict[str, tuple[SearchAttributeKey[Any], Any]]
+#: The application row's changing columns, compared to skip writes that would change nothing.
+Row = tuple[Any, ...]
+
+
+def initial_search_attributes(
+    inp: ApplicationInput, stage: str = "accept"
+) -> TypedSearchAttributes:
+    """Set at start (by the client) so an application is findable the moment it exists."""
+    p = inp.profile
+    pairs: list[SearchAttributePair[Any]] = [
+        SearchAttributePair(sa.BUSINESS_TYPE, p.business_type),
+        SearchAttributePair(sa.UNIT, p.unit),
+        SearchAttributePair(sa.STAGE, stage),
+        SearchAttributePair(sa.ACCEPTED_AT, p.accepted_at),
+    ]
+    if p.voltage:
+        pairs.append(SearchAttributePair(sa.VOLTAGE, p.voltage))
+    if inp.customer_manager:
+        pairs.append(SearchAttributePair(sa.CUSTOMER_MANAGER, inp.customer_manager))
+    return TypedSearchAttributes(pairs)
+
+
+def summary(inp: ApplicationInput) -> str:
+    """One line for Temporal UI. No personal data: the UI is not access-controlled per field."""
+    p = inp.profile
+    what = " ".join(x for x in (p.voltage, p.business_type) if x)
+    size = f", {p.capacity_kva:g} kVA" if p.capacity_kva is not None else ""
+    return f"{what}{size} · {p.unit}"
+
+
+def search_attributes(book: ApplicationBook, ev: Evaluation) -> Wanted:
+    """The search attributes that follow the application's state."""
+    return {
+        sa.STAGE.name: (sa.STAGE, book.stage(ev)),
+        sa.WARNING_LEVEL.name: (sa.WARNING_LEVEL, book.warning_level()),
+        sa.NEXT_DUE_AT.name: (
+            sa.NEXT_DUE_AT,
+            ev.next_due_at if book.state == "running" else None,
+        ),
+        sa.PROVISIONAL.name: (sa.PROVISIONAL, ev.provisional),
+        sa.TOO_SHORT.name: (sa.TOO_SHORT, bool(book.too_short)),
+        sa.POLICY_VERSION.name: (sa.POLICY_VERSION, book.policy.version),
+    }
+
+
+def details(book: ApplicationBook, ev: Evaluation) -> str:
+    """Temporal UI's current details: what is running and what comes next."""
+    lines = [f"{book.state} · stage {book.stage(ev)}"]
+    level = book.warning_level()
+    if level:
+        lines.append(f"open warning: {level}")
+    nxt = [
+        (t.due_at, t.level, m.code)
+        for m in ev.monitors
+        for t in m.thresholds
+        if t.due_at is not None and ev.next_due_at is not None and t.due_at == ev.next_due_at
+    ]
+    if nxt and book.state == "running":
+        due, lvl, code = nxt[0]
+        # The engine returns instants in the policy's zone already.
+        lines.append(f"{code} {lvl} due {due:%Y-%m-%d %H:%M %z}")
+    if ev.provisional:
+        lines.append("provisional calendar")
+    if book.too_short:
+        lines.append("too short: on-site check")
+    return "\n".join(lines)
+
+
+def row(book: ApplicationBook, ev: Evaluation) -> Row:
+    return (
+        book.state,
+        book.stage(ev),
+        book.warning_level(),
+        ev.next_due_at if book.state == "running" else None,
+        bool(book.too_short),
+        ev.provisional,
+    )
+
+
+def projection_input(
+    book: ApplicationBook,
+    current: Row,
+    now: datetime,
+    timeline: list[TimelineEntry],
+    warnings: list[RaisedWarning],
+) -> ProjectionInput:
+    app = book.application
+    return ProjectionInput(
+        application_no=app.application_no,
+        profile=app.profile,
+        customer=app.customer,
+        customer_manager=app.customer_manager,
+        state=current[0],
+        stage=current[1],
+        updated_at=now,
+        warning_level=current[2],
+        next_due_at=current[3],
+        too_short=current[4],
+        provisional=current[5],
+        timeline_offset=book.projected_timeline,
+        timeline=timeline,
+        warnings=warnings,
+        final_status=book.status(book.evaluate(now)) if book.state != "running" else None,
+    )
