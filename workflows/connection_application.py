@@ -15,13 +15,14 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
 
+# Names from modules, never `from package import module`: a submodule imported that way is not
+# passed through but executed again for every workflow (tests/test_sandbox_imports.py).
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
     from activities.projection import ProjectionActivities
     from calendars.snapshot import CalendarSnapshot
     from policies.codes import PAUSE_EVENT, RESUME_EVENT
     from policies.engine import Evaluation
-    from workflows import presentation
     from workflows.application_book import ApplicationBook
     from workflows.models import (
         ApplicationStart,
@@ -32,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         RecordEventRequest,
         UpdateResult,
     )
+    from workflows.presentation import details, projection_input, row, search_attributes
 
 PROJECTION_TIMEOUT = timedelta(seconds=30)
 # The database may be down for a while; the projection keeps trying rather than losing a write.
@@ -185,7 +187,7 @@ class ConnectionApplication:
         ev, _ = self._book.sync(workflow.now())
         self._eval = ev
         self._update_search_attributes(ev)
-        workflow.set_current_details(presentation.details(self._book, ev))
+        workflow.set_current_details(details(self._book, ev))
         # First the read model (the warning is visible at once), then the messages.
         await self._project(ev)
         if self._notify_enabled:
@@ -217,7 +219,7 @@ class ConnectionApplication:
 
     def _update_search_attributes(self, ev: Evaluation) -> None:
         updates: list[SearchAttributeUpdate[Any]] = []
-        for name, (key, value) in presentation.search_attributes(self._book, ev).items():
+        for name, (key, value) in search_attributes(self._book, ev).items():
             if self._search.get(name, ...) == value:
                 continue
             self._search[name] = value
@@ -227,7 +229,7 @@ class ConnectionApplication:
 
     async def _project(self, ev: Evaluation) -> None:
         book = self._book
-        row = presentation.row(book, ev)
+        current = row(book, ev)
         # Copies: handlers may change the book while the projection runs.
         sent = [
             w.model_copy()
@@ -235,15 +237,15 @@ class ConnectionApplication:
             if self._projected_warnings.get((w.monitor, w.level)) != w.open
         ]
         new_entries = book.timeline[book.projected_timeline :]
-        if row == self._projected_row and not sent and not new_entries:
+        if current == self._projected_row and not sent and not new_entries:
             return
         await workflow.execute_local_activity_method(
             ProjectionActivities.project_application,
-            presentation.projection_input(book, row, workflow.now(), new_entries, sent),
+            projection_input(book, current, workflow.now(), new_entries, sent),
             start_to_close_timeout=PROJECTION_TIMEOUT,
             retry_policy=PROJECTION_RETRY,
         )
-        self._projected_row = row
+        self._projected_row = current
         book.projected_timeline += len(new_entries)
         for w in sent:
             self._projected_warnings[(w.monitor, w.level)] = w.open
