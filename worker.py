@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.changes import ChangeActivities
 from activities.notifications import NotificationActivities
 from activities.projection import ProjectionActivities
 from core.config import Settings, get_settings
@@ -33,7 +34,10 @@ WORKFLOWS = [ConnectionApplication, SmsDispatcher]
 def activities_for(engine: Engine, settings: Settings | None = None) -> list[Callable[..., Any]]:
     projection = ProjectionActivities(engine)
     notifications = NotificationActivities(engine, settings)
+    # The separate projection and enqueue activities stay registered: applications started
+    # before they were combined into record_change replay (and may still run) with them.
     return [
+        ChangeActivities(projection, notifications).record_change,
         projection.project_application,
         notifications.enqueue_warning,
         notifications.enqueue_progress,

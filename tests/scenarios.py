@@ -342,4 +342,9 @@ SCENARIOS: dict[str, Scenario] = {
     # the histories above replay the old path.
     "hv_10kv_lifecycle_notified": hv_10kv_lifecycle,
     "continued_as_new_notified": continued_as_new,
+    # Recorded after a change's projection and messages became one local activity
+    # (ONE_WRITE_PATCH); the histories above replay the separate activities.
+    "hv_10kv_lifecycle_one_write": hv_10kv_lifecycle,
+    "continued_as_new_one_write": continued_as_new,
+    "paused_and_resumed_one_write": paused_and_resumed,
 }

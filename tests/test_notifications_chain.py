@@ -18,6 +18,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.changes import ChangeActivities
 from activities.gateways import LogGateway
 from activities.notifications import NotificationActivities, next_window, window_spec
 from activities.projection import ProjectionActivities
@@ -94,6 +95,7 @@ async def test_overdue_10kv_application_reaches_each_level_once_in_the_window(
             task_queue=tq,
             workflows=WORKFLOWS,
             activities=[
+                ChangeActivities(projection, acts).record_change,
                 projection.project_application,
                 acts.enqueue_warning,
                 acts.enqueue_progress,

@@ -18,6 +18,7 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 # Names from modules, never `from package import module`: a submodule imported that way is not
 # passed through but executed again for every workflow (tests/test_sandbox_imports.py).
 with workflow.unsafe.imports_passed_through():
+    from activities.changes import ChangeActivities
     from activities.notifications import NotificationActivities
     from activities.projection import ProjectionActivities
     from calendars.snapshot import CalendarSnapshot
@@ -28,12 +29,15 @@ with workflow.unsafe.imports_passed_through():
         ApplicationStart,
         ApplicationStatus,
         CancelRequest,
+        ChangeInput,
         HoldRequest,
+        RaisedWarning,
         RecordedEvent,
         RecordEventRequest,
+        TimelineEntry,
         UpdateResult,
     )
-    from workflows.presentation import details, projection_input, row, search_attributes
+    from workflows.presentation import Row, details, projection_input, row, search_attributes
 
 PROJECTION_TIMEOUT = timedelta(seconds=30)
 # The database may be down for a while; the projection keeps trying rather than losing a write.
@@ -41,6 +45,8 @@ PROJECTION_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
 )
 NOTIFY_TIMEOUT = timedelta(seconds=30)
+# A change that raises many warnings at once queues all their messages in one activity.
+CHANGE_TIMEOUT = timedelta(minutes=2)
 # Handing a warning to the outbox must eventually succeed: retry as long as it takes.
 NOTIFY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
@@ -49,6 +55,9 @@ NOTIFY_RETRY = RetryPolicy(
 # Asked once, first thing in a run: a patch check placed after a local activity can fall into
 # another workflow task on replay when that activity ran long (the task was heartbeated).
 NOTIFY_PATCH = "notify-checked-at-run-start"
+# Histories recorded before a change's writes were combined into one local activity
+# (record_change) replay with the separate projection and notification activities.
+ONE_WRITE_PATCH = "one-write-per-change"
 # Continue-as-new well before Temporal's 50k-event limit; the server's suggestion also counts.
 CONTINUE_AS_NEW_AFTER = 5_000
 
@@ -62,13 +71,15 @@ class ConnectionApplication:
         self._dirty = False
         self._eval: Evaluation | None = None
         self._search: dict[str, Any] = {}
-        self._projected_row: tuple[Any, ...] | None = None
+        self._projected_row: Row | None = None
         self._projected_warnings: dict[tuple[str, str], bool] = {}
         self._notify_enabled = False
+        self._one_write = False
 
     @workflow.run
     async def run(self, start: ApplicationStart) -> ApplicationStatus:
         self._notify_enabled = workflow.patched(NOTIFY_PATCH)
+        self._one_write = workflow.patched(ONE_WRITE_PATCH)
         timer: asyncio.Task[None] | None = None
         timer_due: datetime | None = None
         await self._sync()
@@ -188,15 +199,51 @@ class ConnectionApplication:
         self._eval = ev
         self._update_search_attributes(ev)
         workflow.set_current_details(details(self._book, ev))
+        if self._one_write:
+            await self._record_change(ev)
+            return
         # First the read model (the warning is visible at once), then the messages.
         await self._project(ev)
         if self._notify_enabled:
             await self._notify(ev)
 
+    async def _record_change(self, ev: Evaluation) -> None:
+        """The change's read-model write and outbox messages in one local activity (one
+        history marker), retried until it succeeds; every part of it is idempotent."""
+        book = self._book
+        current, sent, new_entries = self._unprojected(ev)
+        warnings = book.warning_notices(ev)
+        progress = book.progress_due()
+        unchanged = current == self._projected_row and not sent and not new_entries
+        if unchanged and not warnings and not progress:
+            return
+        await workflow.execute_local_activity_method(
+            ChangeActivities.record_change,
+            ChangeInput(
+                application_no=book.application.application_no,
+                projection=(
+                    None
+                    if unchanged
+                    else projection_input(book, current, workflow.now(), new_entries, sent)
+                ),
+                warnings=warnings,
+                progress=progress,
+            ),
+            start_to_close_timeout=CHANGE_TIMEOUT,
+            retry_policy=PROJECTION_RETRY,
+            # A payload of its own: worth it only where operators look for it, at a warning.
+            summary=(
+                ", ".join(f"{w.level} warning: {w.code}" for w in warnings) if warnings else None
+            ),
+        )
+        self._projected(current, sent, new_entries)
+        book.notified_warnings += len(warnings)
+        book.progress_sent.extend(p.kind for p in progress)
+
     async def _notify(self, ev: Evaluation) -> None:
-        """Hand new warnings and customer progress to the outbox. Local activities (a short
-        insert each; one history marker instead of an activity's five events), retried until
-        they succeed; the outbox's unique key makes a repeat a no-op."""
+        """Before ONE_WRITE_PATCH: new warnings and customer progress to the outbox, a local
+        activity each, retried until they succeed; the outbox's unique key makes a repeat a
+        no-op."""
         book = self._book
         for notice in book.warning_notices(ev):
             await workflow.execute_local_activity_method(
@@ -227,16 +274,29 @@ class ConnectionApplication:
         if updates:
             workflow.upsert_search_attributes(updates)
 
-    async def _project(self, ev: Evaluation) -> None:
+    def _unprojected(self, ev: Evaluation) -> tuple[Row, list[RaisedWarning], list[TimelineEntry]]:
+        """The row as it should be, and the warnings and timeline entries not yet written."""
         book = self._book
-        current = row(book, ev)
-        # Copies: handlers may change the book while the projection runs.
+        # Copies: handlers may change the book while the write runs.
         sent = [
             w.model_copy()
             for w in book.warnings
             if self._projected_warnings.get((w.monitor, w.level)) != w.open
         ]
-        new_entries = book.timeline[book.projected_timeline :]
+        return row(book, ev), sent, book.timeline[book.projected_timeline :]
+
+    def _projected(
+        self, current: Row, sent: list[RaisedWarning], new_entries: list[TimelineEntry]
+    ) -> None:
+        self._projected_row = current
+        self._book.projected_timeline += len(new_entries)
+        for w in sent:
+            self._projected_warnings[(w.monitor, w.level)] = w.open
+
+    async def _project(self, ev: Evaluation) -> None:
+        """Before ONE_WRITE_PATCH: the projection as a local activity of its own."""
+        book = self._book
+        current, sent, new_entries = self._unprojected(ev)
         if current == self._projected_row and not sent and not new_entries:
             return
         await workflow.execute_local_activity_method(
@@ -245,7 +305,4 @@ class ConnectionApplication:
             start_to_close_timeout=PROJECTION_TIMEOUT,
             retry_policy=PROJECTION_RETRY,
         )
-        self._projected_row = current
-        book.projected_timeline += len(new_entries)
-        for w in sent:
-            self._projected_warnings[(w.monitor, w.level)] = w.open
+        self._projected(current, sent, new_entries)

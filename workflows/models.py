@@ -303,5 +303,15 @@ class ProjectionInput(BaseModel):
     final_status: ApplicationStatus | None = None
 
 
+class ChangeInput(BaseModel):
+    """Everything one change of an application writes: its read model and its outbox messages,
+    in one local activity (each part idempotent, so a retry of the whole repeats nothing)."""
+
+    application_no: str
+    projection: ProjectionInput | None = None
+    warnings: list[WarningNotice] = Field(default_factory=list)
+    progress: list[ProgressNotice] = Field(default_factory=list)
+
+
 def workflow_id(application_no: str) -> str:
     return f"app-{application_no}"
