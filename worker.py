@@ -21,6 +21,7 @@ from activities.notifications import NotificationActivities
 from activities.projection import ProjectionActivities
 from core.config import Settings, get_settings
 from core.db import get_engine, init_db
+from core.gc_tuning import tune_gc
 from core.logging import configure_logging
 from core.temporal import connect
 from workflows.connection_application import ConnectionApplication
@@ -69,6 +70,7 @@ async def main(settings: Settings | None = None) -> None:
     client = await connect(settings)
     with concurrent.futures.ThreadPoolExecutor(max_workers=16) as executor:
         worker = build_worker(client, engine, settings.temporal_task_queue, executor, settings)
+        tune_gc()
         await ensure_dispatcher(
             client,
             settings.temporal_task_queue,

@@ -44,6 +44,7 @@ from calendars import get_calendar  # noqa: E402
 from core.applications import start_input  # noqa: E402
 from core.db import init_db, make_engine  # noqa: E402
 from core.demo_org import seed_demo_org  # noqa: E402
+from core.gc_tuning import tune_gc  # noqa: E402
 from worker import build_worker  # noqa: E402
 from workflows import search_attributes  # noqa: E402
 from workflows.connection_application import ConnectionApplication  # noqa: E402
@@ -265,6 +266,8 @@ async def main(apps: int, concurrency: int, rounds: int) -> None:
                         lambda lat: lambda: real_lifecycle(client, "bench", lat),
                     ),
                 ]
+                # As worker.py does once started; every contender shares the process.
+                tune_gc()
                 rss0 = rss_mib()
                 # Alternate the contenders round by round: background load and the server's
                 # growing database then weigh on all of them alike.

@@ -1186,6 +1186,40 @@ def evaluate(
     )
 
 
+def clocks_started(
+    policy: ResolvedPolicy,
+    application: Application,
+    events: Sequence[Event],
+    code: str,
+    as_of: datetime,
+) -> list[tuple[str, bool]]:
+    """(monitor id, whether its clock has started by `as_of`) for every monitor `evaluate`
+    reports for stage `code`, in its order; what `evaluate` says as state != "pending",
+    without judging any deadline (the update validator asks this for every completion)."""
+    tz = ZoneInfo(policy.settings.timezone)
+    selection = _select(policy, _Facts(policy, application, tz))
+    timeline = _Timeline(policy, application, events, as_of)
+    skipped = selection.skipped
+    out: list[tuple[str, bool]] = []
+    unused: dict[str, list[TooShortRule]] = {}
+    for t in selection.too_short:
+        assert t.code is not None
+        unused.setdefault(t.code, []).append(t)
+    for plan in selection.plans:
+        rule = plan.rule
+        assert rule.code is not None and rule.start is not None
+        if unused.get(rule.code):
+            unused[rule.code].pop(0)
+        if rule.code == code:
+            start = _resolve_spec(rule.start, timeline, skipped, "first", None, tz)
+            out.append((rule.id, start is not None))
+    # Too-short rows without a monitor to attach to are monitors of their own (as in evaluate).
+    for t in unused.get(code, []):
+        assert t.start is not None
+        out.append((t.id, _resolve_spec(t.start, timeline, skipped, "first", None, tz) is not None))
+    return out
+
+
 def known_event(name: str, policy: ResolvedPolicy) -> bool:
     """Whether `name` is an event the policy understands (for validating input)."""
     if name in (PAUSE_EVENT, RESUME_EVENT):

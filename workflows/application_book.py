@@ -14,7 +14,13 @@ from calendars.core import Calendar
 from calendars.snapshot import CalendarSnapshot
 from calendars.spliced import SplicedCalendar
 from policies.codes import PAUSE_EVENT, RESUME_EVENT
-from policies.engine import Evaluation, EvaluationMemo, MonitorOut, evaluate, known_event
+from policies.engine import (
+    Evaluation,
+    EvaluationMemo,
+    clocks_started,
+    evaluate,
+    known_event,
+)
 from workflows.models import (
     LEVEL_ORDER,
     ApplicationStart,
@@ -74,6 +80,9 @@ class ApplicationBook:
                 state="running",
             )
         self.events: list[RecordedEvent] = list(carried.events)
+        # The same events as the engine takes them, kept alongside rather than converted on
+        # every evaluation.
+        self._engine_events = [e.to_engine() for e in self.events]
         self.timeline: list[TimelineEntry] = list(carried.timeline)
         self.warnings: list[RaisedWarning] = list(carried.warnings)
         self.too_short: list[TooShortFlag] = list(carried.too_short)
@@ -132,7 +141,7 @@ class ApplicationBook:
             self.policy,
             self.calendar,
             self._engine_app,
-            [e.to_engine() for e in self.events],
+            self._engine_events,
             as_of,
             self._memo,
         )
@@ -140,17 +149,6 @@ class ApplicationBook:
         if self._skipped is None:
             self._skipped = frozenset(ev.skipped_stages)
         return ev
-
-    def evaluate_at(self, as_of: datetime) -> Evaluation:
-        """An evaluation at another instant than now, outside the memo."""
-        return evaluate(
-            self.policy,
-            self.calendar,
-            self._engine_app,
-            [e.to_engine() for e in self.events],
-            as_of,
-            self._memo,
-        )
 
     def skipped_stages(self, now: datetime) -> frozenset[str]:
         """Stages that do not apply: fixed by the application's attributes at acceptance."""
@@ -231,22 +229,23 @@ class ApplicationBook:
 
     def _check_clock_started(self, code: str, at: datetime) -> None:
         """A stage cannot complete before the events that start its clock (wrong order)."""
-        timed = [m for m in self.evaluate_at(at).monitors if m.code == code]
-        if timed and all(m.state == "pending" for m in timed):
-            waits_for = sorted({e for m in timed for e in self._start_events(m)})
+        timed = clocks_started(self.policy, self._engine_app, self._engine_events, code, at)
+        if timed and not any(started for _, started in timed):
+            waits_for = sorted({e for monitor, _ in timed for e in self._start_events(monitor)})
             raise EventConflict(
                 f"event: wrong order: {code} cannot complete before "
                 f"{' and '.join(waits_for) or 'its start'}"
             )
 
-    def _start_events(self, monitor: MonitorOut) -> list[str]:
+    def _start_events(self, monitor: str) -> list[str]:
         for rule in self.policy.monitors:
-            if rule.id == monitor.id and rule.start is not None:
+            if rule.id == monitor and rule.start is not None:
                 return rule.start.events
         return []
 
     def add_event(self, rec: RecordedEvent) -> None:
         self.events.append(rec)
+        self._engine_events.append(rec.to_engine())
         self.timeline.append(TimelineEntry(at=rec.at, event=rec.event, by=rec.by, note=rec.note))
         if rec.event == ARCHIVED:
             self._close("completed")

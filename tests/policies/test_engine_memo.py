@@ -1,5 +1,6 @@
-"""The evaluation memo changes speed, never answers: an application evaluated event by event,
-at many instants, with one memo kept throughout, gets exactly what fresh evaluations give."""
+"""Shortcuts of the engine change speed, never answers: an application evaluated event by
+event, at many instants, with one memo kept throughout, gets exactly what fresh evaluations
+give; and `clocks_started` says what `evaluate` says of every stage's clocks."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ import pytest
 
 from calendars import get_calendar
 from calendars.core import Calendar
-from policies.engine import Application, EvaluationMemo, Event, GridWorks, evaluate
+from policies.engine import (
+    Application,
+    EvaluationMemo,
+    Event,
+    GridWorks,
+    clocks_started,
+    evaluate,
+)
 from policies.loader import load_policy
 
 CST = timezone(timedelta(hours=8))
@@ -89,6 +97,12 @@ def test_memo_answers_as_fresh_evaluations_do(
             fresh = evaluate(policy, calendar, app, known, as_of)
             kept = evaluate(policy, calendar, app, known, as_of, memo)
             assert kept.model_dump() == fresh.model_dump(), (i, as_of)
+            for code in {m.code for m in fresh.monitors}:
+                expected = sorted(
+                    (m.id, m.state != "pending") for m in fresh.monitors if m.code == code
+                )
+                got = sorted(clocks_started(policy, app, known, code, as_of))
+                assert got == expected, (code, i, as_of)
 
 
 def test_memo_starts_afresh_for_another_calendar() -> None:
