@@ -1,0 +1,33 @@
+"""The engine and workflow benchmarks run end to end on a few inputs, so they cannot rot
+between the runs whose figures go into the docs (no timing is asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+
+
+def run(*args: str) -> str:
+    proc = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, check=True, cwd=ROOT, timeout=300
+    )
+    return proc.stdout
+
+
+def test_engine_benchmark_runs() -> None:
+    out = run("bench/engine_bench.py", "--quick")
+    assert "evaluations/s" in out
+    assert "with a memo" in out
+
+
+def test_workflow_benchmark_runs_against_the_embedded_server() -> None:
+    out = run("bench/workflow_bench.py", "--apps", "2", "--rounds", "1", "--concurrency", "2")
+    for label in ("baseline, no-op activities", "baseline, DB-write activities"):
+        assert label in out
+    line = next(x for x in out.splitlines() if x.startswith("ConnectionApplication"))
+    history = int(line.split()[-1])
+    assert 0 < history < 300, line
+    assert "throughput vs baseline" in out
