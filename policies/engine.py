@@ -839,6 +839,7 @@ def _too_short(
     day_hours: float,
     tz: tzinfo,
     as_of: datetime,
+    cache: dict[tuple[Any, ...], Any] | None = None,
 ) -> TooShortOut:
     assert rule.start is not None and rule.stop is not None
     start = _resolve_spec(rule.start, timeline, skipped, "first", None, tz)
@@ -847,15 +848,22 @@ def _too_short(
     until: datetime | None = None
     flagged: bool | None = None
     if start is not None:
-        clock = clock_for(bound)
-        until = clock.add(start, bound.to_timedelta(day_hours))
+        until_key = ("until", rule.id, start)
+        until = cache.get(until_key) if cache is not None else None
+        if until is None:
+            until = clock_for(bound).add(start, bound.to_timedelta(day_hours))
+            if cache is not None:
+                cache[until_key] = until
         stop = _resolve_spec(rule.stop, timeline, skipped, "last", start, tz)
         if stop is not None:
             flagged = stop < until or (rule.inclusive and stop == until)
         elif as_of > until or (not rule.inclusive and as_of == until):
             flagged = False
+    out_key = ("short", rule.id, start, until, flagged)
+    if cache is not None and (hit := cache.get(out_key)) is not None:
+        return hit  # type: ignore[no-any-return]
     src = rule.sources[-1] if rule.sources else rule.source
-    return TooShortOut(
+    out = TooShortOut(
         id=rule.id,
         label=rule.label,
         provincial=rule.provincial,
@@ -867,6 +875,9 @@ def _too_short(
         result=rule.result or "onsite_check",
         source=_cite(src) if src else "",
     )
+    if cache is not None:
+        cache[out_key] = out
+    return out
 
 
 def _pause_key(p: PauseOut) -> tuple[Any, ...]:
@@ -959,7 +970,16 @@ def evaluate(
                 used_short.add(cand.id)
                 break
         too_short = (
-            _too_short(too_short_rule, timeline, selection.skipped, clock_for, day_hours, tz, as_of)
+            _too_short(
+                too_short_rule,
+                timeline,
+                selection.skipped,
+                clock_for,
+                day_hours,
+                tz,
+                as_of,
+                cache,
+            )
             if too_short_rule is not None
             else None
         )
@@ -1125,7 +1145,7 @@ def evaluate(
         if t.id in used_short:
             continue
         assert t.code is not None and t.stop is not None
-        out = _too_short(t, timeline, selection.skipped, clock_for, day_hours, tz, as_of)
+        out = _too_short(t, timeline, selection.skipped, clock_for, day_hours, tz, as_of, cache)
         if out.flagged:
             flagged_short.append(t.id)
         stop = (

@@ -101,6 +101,7 @@ class ApplicationBook:
         self._last: tuple[tuple[datetime, int, int], Evaluation] | None = None
         self._skipped: frozenset[str] | None = None
         self._checked: tuple[tuple[str, datetime], RecordedEvent] | None = None
+        self._synced: Evaluation | None = None
 
     # -- calendar -----------------------------------------------------------------------------
 
@@ -290,8 +291,11 @@ class ApplicationBook:
         anything changed."""
         ev = self.evaluate(now)
         changed = False
-        if self.state != "running":
+        # Judged already (the handler, then the main loop, at the same instant): the same
+        # evaluation finds nothing new.
+        if self.state != "running" or ev is self._synced:
             return ev, changed
+        self._synced = ev
         raised = {(w.monitor, w.level) for w in self.warnings}
         for m in ev.monitors:
             if m.state == "met":
