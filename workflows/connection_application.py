@@ -45,12 +45,13 @@ PROJECTION_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
 )
 NOTIFY_TIMEOUT = timedelta(seconds=30)
-# A change that raises many warnings at once queues all their messages in one activity.
-CHANGE_TIMEOUT = timedelta(minutes=2)
 # Handing a warning to the outbox must eventually succeed: retry as long as it takes.
 NOTIFY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
 )
+# One write per change (record_change), retried as the projection is: a change that raises
+# many warnings at once queues all their messages in it, hence the longer limit.
+CHANGE_TIMEOUT = timedelta(minutes=2)
 # Histories recorded before warnings were handed to notifications replay without the calls.
 # Asked once, first thing in a run: a patch check placed after a local activity can fall into
 # another workflow task on replay when that activity ran long (the task was heartbeated).
