@@ -12,12 +12,22 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from activities.changes import ChangeActivities
 from activities.notifications import NotificationActivities
+from activities.projection import ProjectionActivities
 from core.db import init_db, make_engine
 from core.demo_org import seed_demo_org
+from core.models import Application
 from core.org_models import OutboxRow, Staff, UndeliverableRow
 from policies.loader import load_policy
-from workflows.models import ProgressNotice, WarningNotice
+from workflows.models import (
+    ApplicationProfile,
+    ChangeInput,
+    Customer,
+    ProgressNotice,
+    ProjectionInput,
+    WarningNotice,
+)
 
 TZ = ZoneInfo("Asia/Shanghai")
 HENAN = load_policy("henan/sanmenxia").recipient_profiles["new_service"]
@@ -293,3 +303,63 @@ def test_demo_org_seeding_is_idempotent_and_keeps_edits(org_engine: Engine) -> N
     assert seed_demo_org(org_engine) == 0
     with Session(org_engine) as s:
         assert s.exec(select(Staff).where(Staff.code == "cm-001")).one().active is False
+
+
+def test_a_change_retried_after_a_partial_failure_writes_everything_once(
+    org_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """record_change: the read model, then the messages; a retry after the messages failed
+    halfway repeats nothing that already happened (issue 5's one write per change)."""
+    acts = NotificationActivities(org_engine)
+    change = ChangeActivities(ProjectionActivities(org_engine), acts)
+    at = datetime(2026, 9, 22, 10, 0, tzinfo=TZ)
+    data = ChangeInput(
+        application_no="A20260922TEST",
+        projection=ProjectionInput(
+            application_no="A20260922TEST",
+            profile=ApplicationProfile(
+                unit="henan/sanmenxia", business_type="hv", voltage="10kV", accepted_at=at
+            ),
+            customer=Customer(name="测试客户", phone="13800000000"),
+            customer_manager="cm-001",
+            state="running",
+            stage="plan_reply",
+            updated_at=at,
+            warning_level="blue",
+        ),
+        warnings=[notice("blue"), notice("yellow")],
+        progress=[
+            ProgressNotice(
+                application_no="A20260922TEST",
+                unit="henan/sanmenxia",
+                kind="accepted",
+                at=at,
+                phone="13800000000",
+            )
+        ],
+    )
+    real = acts.enqueue_warning
+    calls: list[str] = []
+
+    def second_fails(n: WarningNotice) -> int:
+        calls.append(n.level)
+        if len(calls) == 2:
+            raise RuntimeError("database went away")
+        return real(n)
+
+    monkeypatch.setattr(acts, "enqueue_warning", second_fails)
+    with pytest.raises(RuntimeError):
+        change.record_change(data)
+    first = rows(org_engine)
+    assert {r.level for r in first} == {"blue"}  # the read model and blue made it
+    change.record_change(data)  # the activity's retry
+    change.record_change(data)  # and a replay's
+    final = rows(org_engine)
+    per_level = {lvl: len([r for r in final if r.level == lvl]) for lvl in ("blue", "yellow")}
+    assert per_level == {
+        "blue": len(EXPECTED_STAFF["blue"]),
+        "yellow": len(EXPECTED_STAFF["yellow"]),
+    }
+    assert len([r for r in final if r.kind == "progress"]) == 1
+    with Session(org_engine) as s:
+        assert s.get(Application, "A20260922TEST") is not None
