@@ -5,38 +5,7 @@ Pure data: imported by the schema and the engine inside the Temporal workflow sa
 
 from __future__ import annotations
 
-BUSINESS_TYPES: frozenset[str] = frozenset(
-    {
-        "lv_residential",
-        "lv_non_residential",
-        "lv_small_micro",
-        "hv",
-        "temporary",
-        "dg_lv",
-        "dg_hv",
-        "charging_residential",
-        "charging_non_residential",
-        "base_station_5g",
-        "irrigation_well",
-        "capacity_reduction",
-        "capacity_reduction_restore",
-        "suspension",
-        "suspension_restore",
-        "meter_relocation",
-        "temporary_removal",
-        "reinstallation",
-        "rename_residential",
-        "rename_non_residential",
-        "transfer_residential",
-        "transfer_non_residential",
-        "tariff_basis_change",
-        "demand_adjustment",
-        "tou_change_residential",
-    }
-)
-
-#: Change services (变更类业务, GLOSSARY.md); every other business type is a new service or an
-#: added capacity (新装增容).
+#: Change services (变更类业务, GLOSSARY.md).
 CHANGE_SERVICES: frozenset[str] = frozenset(
     {
         "capacity_reduction",
@@ -55,7 +24,25 @@ CHANGE_SERVICES: frozenset[str] = frozenset(
         "tou_change_residential",
     }
 )
-assert CHANGE_SERVICES <= BUSINESS_TYPES
+
+#: New services and added capacity (新装增容).
+NEW_SERVICES: frozenset[str] = frozenset(
+    {
+        "lv_residential",
+        "lv_non_residential",
+        "lv_small_micro",
+        "hv",
+        "temporary",
+        "dg_lv",
+        "dg_hv",
+        "charging_residential",
+        "charging_non_residential",
+        "base_station_5g",
+        "irrigation_well",
+    }
+)
+
+BUSINESS_TYPES: frozenset[str] = NEW_SERVICES | CHANGE_SERVICES
 
 VOLTAGES: frozenset[str] = frozenset(
     {"220V", "380V", "10kV", "20kV", "35kV", "66kV", "110kV", "220kV"}

@@ -490,7 +490,7 @@ class _Plan:
 
 
 class _Selection:
-    __slots__ = ("plans", "skipped", "too_short")
+    __slots__ = ("attached", "plans", "skipped", "standalone", "too_short")
 
     def __init__(
         self, plans: list[_Plan], too_short: list[TooShortRule], skipped: frozenset[str]
@@ -498,6 +498,19 @@ class _Selection:
         self.plans = plans
         self.too_short = too_short
         self.skipped = skipped
+        # Each monitor carries the first too-short rule of its code not taken by an earlier
+        # monitor; the rules left over are reported as monitors of their own. Decided once per
+        # selection (selections are cached), for evaluate and clocks_started alike.
+        by_code: dict[str, list[TooShortRule]] = {}
+        for t in too_short:
+            assert t.code is not None
+            by_code.setdefault(t.code, []).append(t)
+        self.attached: list[TooShortRule | None] = []
+        for plan in plans:
+            left = by_code.get(plan.rule.code or "")
+            self.attached.append(left.pop(0) if left else None)
+        taken = {t.id for t in self.attached if t is not None}
+        self.standalone = [t for t in too_short if t.id not in taken]
 
 
 _SELECTIONS_PER_POLICY_MAX = 16384
@@ -951,24 +964,13 @@ def evaluate(
     calendar_version = calendar.version
     region = str(getattr(calendar, "region", policy.settings.calendar_region))
     monitors: list[MonitorOut] = []
-    short_by_code: dict[str, list[TooShortRule]] = {}
-    for t in selection.too_short:
-        assert t.code is not None
-        short_by_code.setdefault(t.code, []).append(t)
-    used_short: set[str] = set()
     flagged_short: list[str] = []
 
-    for plan in selection.plans:
+    for plan, too_short_rule in zip(selection.plans, selection.attached, strict=True):
         rule = plan.rule
         assert rule.code is not None and rule.start is not None and rule.stop is not None
         start = _resolve_spec(rule.start, timeline, selection.skipped, "first", None, tz)
         prov, nat = rule.provincial, rule.national
-        too_short_rule = None
-        for cand in short_by_code.get(rule.code, ()):
-            if cand.id not in used_short:
-                too_short_rule = cand
-                used_short.add(cand.id)
-                break
         too_short = (
             _too_short(
                 too_short_rule,
@@ -1141,9 +1143,7 @@ def evaluate(
             cache[stopped_key] = monitors[-1]
 
     # Too-short rows without a monitor of their own code are reported on their own.
-    for t in selection.too_short:
-        if t.id in used_short:
-            continue
+    for t in selection.standalone:
         assert t.code is not None and t.stop is not None
         out = _too_short(t, timeline, selection.skipped, clock_for, day_hours, tz, as_of, cache)
         if out.flagged:
@@ -1220,23 +1220,16 @@ def clocks_started(
     selection = _select(policy, _Facts(policy, application, tz))
     timeline = _Timeline(policy, application, events, as_of)
     skipped = selection.skipped
+    timed: list[MonitorRule | TooShortRule] = [
+        p.rule for p in selection.plans if p.rule.code == code
+    ]
+    timed += [t for t in selection.standalone if t.code == code]
     out: list[tuple[str, bool]] = []
-    unused: dict[str, list[TooShortRule]] = {}
-    for t in selection.too_short:
-        assert t.code is not None
-        unused.setdefault(t.code, []).append(t)
-    for plan in selection.plans:
-        rule = plan.rule
-        assert rule.code is not None and rule.start is not None
-        if unused.get(rule.code):
-            unused[rule.code].pop(0)
-        if rule.code == code:
-            start = _resolve_spec(rule.start, timeline, skipped, "first", None, tz)
-            out.append((rule.id, start is not None))
-    # Too-short rows without a monitor to attach to are monitors of their own (as in evaluate).
-    for t in unused.get(code, []):
-        assert t.start is not None
-        out.append((t.id, _resolve_spec(t.start, timeline, skipped, "first", None, tz) is not None))
+    for rule in timed:
+        assert rule.start is not None
+        out.append(
+            (rule.id, _resolve_spec(rule.start, timeline, skipped, "first", None, tz) is not None)
+        )
     return out
 
 
