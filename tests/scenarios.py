@@ -26,6 +26,7 @@ from core.applications import start_input
 from workflows.connection_application import ConnectionApplication
 from workflows.models import (
     ApplicationInput,
+    ApplicationOutcome,
     ApplicationProfile,
     ApplicationStart,
     ApplicationStatus,
@@ -43,7 +44,7 @@ WEEK52 = timedelta(weeks=52)
 # Monday before the 2026 National Day week (10-01..10-07, make-up days Sun 09-20, Sat 10-10).
 ACCEPTED_2026 = datetime(2026, 9, 21, 10, 0, tzinfo=TZ)
 
-Handle = WorkflowHandle[ConnectionApplication, ApplicationStatus]
+Handle = WorkflowHandle[ConnectionApplication, ApplicationOutcome]
 
 
 def shift_for(now: datetime) -> timedelta:

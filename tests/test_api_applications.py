@@ -164,7 +164,7 @@ async def test_cancel_finishes_the_workflow(
     assert live["cancel_reason"] == "customer withdrew"
     handle = dev_env.client.get_workflow_handle(f"app-{no}")
     result = await handle.result()
-    assert result["state"] == "cancelled"
+    assert (result["state"], result["cancel_reason"]) == ("cancelled", "customer withdrew")
     assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
 
     def row_state() -> str | None:

@@ -193,8 +193,10 @@ async def test_distributed_generation_and_change_service_to_archive(
     ts_env: WorkflowEnvironment, worker: Worker, kind: str
 ) -> None:
     d = await to_archive(ts_env, worker.task_queue, new_application_no(), kind)
-    final = await d.handle.result()
-    assert final.state == "completed"
+    outcome = await d.handle.result()
+    assert (outcome.state, outcome.stage) == ("completed", "archive")
+    final = await d.status()
+    assert outcome.events == len(final.events)
     assert [e.event for e in final.events] == [
         *CHANGE_AND_DG[kind][3],
         "archive.started",
@@ -214,9 +216,15 @@ async def test_pause_and_resume_move_the_due_instants(
     plan = next(m for m in before.monitors if m.id == "hv.plan_reply")
     blue = next(t.due_at for t in plan.thresholds if t.level == "blue")
     # A two-day customer hold on Tue-Thu of the first week: the clock stops for 2 working days.
+    await d.to(t0 + DAY)
+    lines = {m.id: (m.state, m.level, m.next_due_at) for m in (await d.status()).monitors}
     paused = await d.pause(t0 + DAY)
     assert paused.paused
-    assert next(m for m in paused.monitors if m.id == "hv.plan_reply").state == "paused"
+    # The answer lists exactly the monitors the hold moved: the running ones, now paused.
+    after = (await d.status()).monitors
+    moved = {m.id for m in after if lines[m.id] != (m.state, m.level, m.next_due_at)}
+    assert moved and {m.id for m in paused.changed_monitors} == moved
+    assert next(m for m in paused.changed_monitors if m.id == "hv.plan_reply").state == "paused"
     resumed = await d.resume(t0 + 3 * DAY)
     assert not resumed.paused
     assert resumed.next_due_at is not None

@@ -23,6 +23,7 @@ from policies.engine import (
 )
 from workflows.models import (
     LEVEL_ORDER,
+    ApplicationOutcome,
     ApplicationStart,
     ApplicationState,
     ApplicationStatus,
@@ -50,6 +51,8 @@ CLOCK_SKEW = timedelta(minutes=5)
 # Stages whose events may precede acceptance (the appointment comes first on online channels).
 BEFORE_ACCEPTANCE = frozenset({"appointment_confirm"})
 ARCHIVED = "archive.completed"
+#: A monitor as an update answer shows it: state, level, next due instant.
+MonitorLine = tuple[str, str | None, datetime | None]
 
 
 class EventRefused(ValueError):
@@ -102,6 +105,10 @@ class ApplicationBook:
         self._skipped: frozenset[str] | None = None
         self._checked: tuple[tuple[str, datetime], RecordedEvent] | None = None
         self._synced: Evaluation | None = None
+        # Each monitor's line in the evaluation judged last, and the monitors whose line the
+        # latest judgement moved (None: the run's first judgement, nothing to compare with).
+        self._lines: dict[str, MonitorLine] | None = None
+        self._moved: frozenset[str] | None = None
 
     # -- calendar -----------------------------------------------------------------------------
 
@@ -293,9 +300,19 @@ class ApplicationBook:
         changed = False
         # Judged already (the handler, then the main loop, at the same instant): the same
         # evaluation finds nothing new.
-        if self.state != "running" or ev is self._synced:
+        if ev is self._synced:
             return ev, changed
         self._synced = ev
+        lines: dict[str, MonitorLine] = {
+            m.id: (m.state, m.level, m.next_due_at) for m in ev.monitors
+        }
+        before = self._lines
+        self._moved = (
+            None if before is None else frozenset(k for k, v in lines.items() if before.get(k) != v)
+        )
+        self._lines = lines
+        if self.state != "running":
+            return ev, changed
         raised = {(w.monitor, w.level) for w in self.warnings}
         for m in ev.monitors:
             if m.state == "met":
@@ -407,6 +424,8 @@ class ApplicationBook:
         )
 
     def brief(self, ev: Evaluation, recorded: RecordedEvent | None = None) -> UpdateResult:
+        # Only what this change moved: the answer is in the history and decoded by the caller.
+        moved = self._moved if ev is self._synced else None
         return UpdateResult(
             application_no=self.application.application_no,
             state=self.state,
@@ -417,12 +436,26 @@ class ApplicationBook:
             provisional=ev.provisional,
             recorded=recorded,
             too_short=list(self.too_short),
-            monitors=[
+            changed_monitors=[
                 MonitorBrief(
                     id=m.id, code=m.code, state=m.state, level=m.level, next_due_at=m.next_due_at
                 )
                 for m in ev.monitors
+                if moved is None or m.id in moved
             ],
+        )
+
+    def outcome(self, ev: Evaluation) -> ApplicationOutcome:
+        return ApplicationOutcome(
+            application_no=self.application.application_no,
+            state=self.state,
+            stage=self.stage(ev),
+            closed_at=ev.as_of,
+            cancel_reason=self.cancel_reason,
+            events=len(self.events),
+            warnings=len(self.warnings),
+            too_short=len(self.too_short),
+            runs=self.runs,
         )
 
     def carried(self) -> CarriedState:

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from policies.engine import Evaluation
     from workflows.application_book import ApplicationBook
     from workflows.models import (
+        ApplicationOutcome,
         ApplicationStart,
         ApplicationStatus,
         CancelRequest,
@@ -78,7 +79,7 @@ class ConnectionApplication:
         self._one_write = False
 
     @workflow.run
-    async def run(self, start: ApplicationStart) -> ApplicationStatus:
+    async def run(self, start: ApplicationStart) -> ApplicationOutcome:
         self._notify_enabled = workflow.patched(NOTIFY_PATCH)
         self._one_write = workflow.patched(ONE_WRITE_PATCH)
         timer: asyncio.Task[None] | None = None
@@ -125,7 +126,8 @@ class ConnectionApplication:
         await self._sync()
         # An update handler may still be running; completing now would fail its caller.
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._book.status(self._book.evaluate(workflow.now()))
+        # A short result: the full final status went to the read model with the last write.
+        return self._book.outcome(self._book.evaluate(workflow.now()))
 
     def _history_is_long(self) -> bool:
         info = workflow.info()

@@ -226,8 +226,8 @@ class MonitorBrief(BaseModel):
 
 
 class UpdateResult(BaseModel):
-    """What an update answers: compact, because every answer is stored in the history (the
-    full status is one query away)."""
+    """What an update answers: compact, because every answer is stored in the history and
+    decoded by its caller (the full status is one query away)."""
 
     application_no: str
     state: ApplicationState
@@ -238,7 +238,24 @@ class UpdateResult(BaseModel):
     provisional: bool = False
     recorded: RecordedEvent | None = None
     too_short: list[TooShortFlag] = Field(default_factory=list)
-    monitors: list[MonitorBrief] = Field(default_factory=list)
+    #: The monitors whose state, level or next due instant moved since the run's previous
+    #: answer (every monitor in a run's first answer); all of them are in the status.
+    changed_monitors: list[MonitorBrief] = Field(default_factory=list)
+
+
+class ApplicationOutcome(BaseModel):
+    """The workflow's result, shown in Temporal UI: how the application ended. The full final
+    status is in the read model (`final_status`), where the API answers from once it closed."""
+
+    application_no: str
+    state: ApplicationState
+    stage: str
+    closed_at: datetime
+    cancel_reason: str | None = None
+    events: int
+    warnings: int
+    too_short: int
+    runs: int
 
 
 class WarningNotice(BaseModel):

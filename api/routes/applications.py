@@ -25,6 +25,7 @@ from core.models import Application, ApplicationPublic
 from policies.loader import PolicyError
 from workflows.connection_application import ConnectionApplication
 from workflows.models import (
+    ApplicationOutcome,
     ApplicationStatus,
     CancelRequest,
     HoldRequest,
@@ -204,12 +205,12 @@ async def _update(
 
 def _handle(
     temporal: Client, application_no: str
-) -> WorkflowHandle[ConnectionApplication, ApplicationStatus]:
+) -> WorkflowHandle[ConnectionApplication, ApplicationOutcome]:
     return temporal.get_workflow_handle_for(ConnectionApplication.run, workflow_id(application_no))
 
 
 async def _closed_or_missing(
-    handle: WorkflowHandle[ConnectionApplication, ApplicationStatus], application_no: str
+    handle: WorkflowHandle[ConnectionApplication, ApplicationOutcome], application_no: str
 ) -> HTTPException:
     """An update to a closed workflow also answers NOT_FOUND: tell the two apart, because
     "already finished" is a conflict the caller should see, not a missing application."""
