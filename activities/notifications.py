@@ -38,6 +38,7 @@ from core.config import Settings
 from core.org_models import (
     DEPARTMENT_ROLES,
     ROLES,
+    OutboxBase,
     OutboxRow,
     Staff,
     UndeliverableRow,
@@ -373,6 +374,14 @@ class NotificationActivities:
         self._gateway: Gateway | None = gateway
         self._calendar_for = calendar_for
         self._policy_for = policy_for
+        table = OutboxRow.__table__  # type: ignore[attr-defined]
+        insert = sqlite_insert if engine.dialect.name == "sqlite" else pg_insert
+        # Built once and executed with each call's rows (executemany): a statement built around
+        # the rows' values is compiled again at every call, most of an enqueue's cost
+        # (bench/workflow_bench.py: three progress messages per application).
+        self._outbox_insert = insert(table).on_conflict_do_nothing(
+            index_elements=[table.c.application_no, table.c.monitor, table.c.level, table.c.phone]
+        )
 
     @property
     def gateway(self) -> Gateway:
@@ -412,7 +421,7 @@ class NotificationActivities:
                         session, notice.unit, notice.roles, notice.customer_manager, departments
                     )
                     rows = [
-                        OutboxRow(
+                        OutboxBase(
                             application_no=notice.application_no,
                             unit=notice.unit,
                             kind="warning",
@@ -479,7 +488,7 @@ class NotificationActivities:
                 session.commit()
                 return 0
             start, end = self._window(notice.unit, "progress", notice.at, join_open=True)
-            row = OutboxRow(
+            row = OutboxBase(
                 application_no=notice.application_no,
                 unit=notice.unit,
                 kind="progress",
@@ -502,26 +511,13 @@ class NotificationActivities:
                 return 0
         return inserted
 
-    def _insert_new(self, session: Session, rows: list[OutboxRow]) -> int:
+    def _insert_new(self, session: Session, rows: list[OutboxBase]) -> int:
         """Insert the rows the outbox lacks, in one statement: the unique key (application,
         monitor, level, phone) decides, so a repeat or a concurrent enqueue inserts nothing."""
         if not rows:
             return 0
-        table = OutboxRow.__table__  # type: ignore[attr-defined]
-        insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-        stmt = (
-            insert(table)
-            .values([r.model_dump(exclude={"id"}) for r in rows])
-            .on_conflict_do_nothing(
-                index_elements=[
-                    table.c.application_no,
-                    table.c.monitor,
-                    table.c.level,
-                    table.c.phone,
-                ]
-            )
-        )
-        result = session.execute(stmt)
+        result = session.execute(self._outbox_insert, [r.model_dump() for r in rows])
+        # An executemany's rowcount is the sum of its rows' (DB-API; sqlite3 and psycopg).
         return int(getattr(result, "rowcount", 0) or 0)
 
     def _record_missing(
