@@ -71,6 +71,8 @@ class ConnectionApplication:
         self._start = start
         self._book = ApplicationBook(start)
         self._dirty = False
+        # The one durable wait for the earliest pending threshold (None: nothing pending).
+        self._timer: asyncio.Task[None] | None = None
         self._eval: Evaluation | None = None
         self._search: dict[str, Any] = {}
         self._projected_row: Row | None = None
@@ -82,32 +84,24 @@ class ConnectionApplication:
     async def run(self, start: ApplicationStart) -> ApplicationOutcome:
         self._notify_enabled = workflow.patched(NOTIFY_PATCH)
         self._one_write = workflow.patched(ONE_WRITE_PATCH)
-        timer: asyncio.Task[None] | None = None
         timer_due: datetime | None = None
         await self._sync()
         while self._book.state == "running":
             due = self._eval.next_due_at if self._eval else None
             if due != timer_due:
-                if timer is not None:
-                    timer.cancel()
-                timer, timer_due = None, due
+                if self._timer is not None:
+                    self._timer.cancel()
+                self._timer, timer_due = None, due
                 if due is not None:
                     # A threshold already due was raised by the sync above; never sleep 0.
                     delay = max(due - workflow.now(), timedelta(milliseconds=1))
                     # No timer summary: the current details already name the next threshold,
                     # and every summary is a payload the worker encodes on each re-plan.
-                    timer = asyncio.create_task(workflow.sleep(delay))
-            woken = asyncio.create_task(
-                workflow.wait_condition(lambda: self._dirty or self._book.state != "running")
-            )
-            await workflow.wait(
-                [woken] if timer is None else [woken, timer],
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            if not woken.done():
-                woken.cancel()
-            if timer is not None and timer.done():
-                timer, timer_due = None, None
+                    self._timer = asyncio.create_task(workflow.sleep(delay))
+            # One condition for both wake-ups (a change, the timer): no task per iteration.
+            await workflow.wait_condition(self._woken)
+            if self._timer is not None and self._timer.done():
+                self._timer, timer_due = None, None
             self._dirty = False
             await self._sync()
             if self._book.state == "running" and self._history_is_long():
@@ -121,13 +115,17 @@ class ConnectionApplication:
                         continue_as_new_after=start.continue_as_new_after,
                     )
                 )
-        if timer is not None:
-            timer.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
         await self._sync()
         # An update handler may still be running; completing now would fail its caller.
         await workflow.wait_condition(workflow.all_handlers_finished)
         # A short result: the full final status went to the read model with the last write.
         return self._book.outcome(self._book.evaluate(workflow.now()))
+
+    def _woken(self) -> bool:
+        timer = self._timer
+        return self._dirty or (timer is not None and timer.done()) or self._book.state != "running"
 
     def _history_is_long(self) -> bool:
         info = workflow.info()
