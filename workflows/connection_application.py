@@ -76,6 +76,8 @@ class ConnectionApplication:
         self._eval: Evaluation | None = None
         self._search: dict[str, Any] = {}
         self._projected_row: Row | None = None
+        # The row the search attributes and the UI details were last computed for.
+        self._shown_row: Row | None = None
         self._projected_warnings: dict[tuple[str, str], bool] = {}
         self._notify_enabled = False
         self._one_write = False
@@ -198,21 +200,26 @@ class ConnectionApplication:
     async def _sync(self) -> None:
         ev, _ = self._book.sync(workflow.now())
         self._eval = ev
-        self._update_search_attributes(ev)
-        workflow.set_current_details(details(self._book, ev))
+        current = row(self._book, ev)
+        # The search attributes and the details show nothing the row does not hold (but the
+        # policy version, set at the first sync): an unchanged row changes neither.
+        if current != self._shown_row:
+            self._update_search_attributes(ev)
+            workflow.set_current_details(details(self._book, ev))
+            self._shown_row = current
         if self._one_write:
-            await self._record_change(ev)
+            await self._record_change(ev, current)
             return
         # First the read model (the warning is visible at once), then the messages.
-        await self._project(ev)
+        await self._project(current)
         if self._notify_enabled:
             await self._notify(ev)
 
-    async def _record_change(self, ev: Evaluation) -> None:
+    async def _record_change(self, ev: Evaluation, current: Row) -> None:
         """The change's read-model write and outbox messages in one local activity (one
         history marker), retried until it succeeds; every part of it is idempotent."""
         book = self._book
-        current, sent, new_entries = self._unprojected(ev)
+        sent, new_entries = self._unprojected()
         warnings = book.warning_notices(ev)
         progress = book.progress_due()
         unchanged = current == self._projected_row and not sent and not new_entries
@@ -275,8 +282,8 @@ class ConnectionApplication:
         if updates:
             workflow.upsert_search_attributes(updates)
 
-    def _unprojected(self, ev: Evaluation) -> tuple[Row, list[RaisedWarning], list[TimelineEntry]]:
-        """The row as it should be, and the warnings and timeline entries not yet written."""
+    def _unprojected(self) -> tuple[list[RaisedWarning], list[TimelineEntry]]:
+        """The warnings and timeline entries not yet written."""
         book = self._book
         # Copies: handlers may change the book while the write runs.
         sent = [
@@ -284,7 +291,7 @@ class ConnectionApplication:
             for w in book.warnings
             if self._projected_warnings.get((w.monitor, w.level)) != w.open
         ]
-        return row(book, ev), sent, book.timeline[book.projected_timeline :]
+        return sent, book.timeline[book.projected_timeline :]
 
     def _projected(
         self, current: Row, sent: list[RaisedWarning], new_entries: list[TimelineEntry]
@@ -294,10 +301,10 @@ class ConnectionApplication:
         for w in sent:
             self._projected_warnings[(w.monitor, w.level)] = w.open
 
-    async def _project(self, ev: Evaluation) -> None:
+    async def _project(self, current: Row) -> None:
         """Before ONE_WRITE_PATCH: the projection as a local activity of its own."""
         book = self._book
-        current, sent, new_entries = self._unprojected(ev)
+        sent, new_entries = self._unprojected()
         if current == self._projected_row and not sent and not new_entries:
             return
         await workflow.execute_local_activity_method(
