@@ -286,6 +286,23 @@ async def test_too_short_completion_is_flagged_when_it_arrives(
         assert row is not None and row.too_short
 
 
+async def test_too_short_flag_is_in_the_completing_events_own_answer_only(
+    ts_env: WorkflowEnvironment, worker: Worker
+) -> None:
+    t0 = await now(ts_env)
+    d = await Driver.begin(ts_env, worker.task_queue, application(new_application_no(), t0))
+    started = await d.event("completion_inspection.started", t0 + DAY)
+    assert started.too_short == []
+    done = await d.event("completion_inspection.completed", t0 + DAY + 2 * HOUR)
+    assert [(f.monitor, f.result) for f in done.too_short] == [
+        ("hv.completion_inspection", "onsite_check")
+    ]
+    # Later answers carry only what they raise; the status keeps every flag.
+    later = await d.event("contract.completed", t0 + 2 * DAY)
+    assert later.too_short == []
+    assert len((await d.status()).too_short) == 1
+
+
 async def test_continue_as_new_keeps_everything(
     ts_env: WorkflowEnvironment, worker: Worker
 ) -> None:

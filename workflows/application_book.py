@@ -109,6 +109,8 @@ class ApplicationBook:
         # latest judgement moved (None: the run's first judgement, nothing to compare with).
         self._lines: dict[str, MonitorLine] | None = None
         self._moved: frozenset[str] | None = None
+        # How many too-short flags there were before the latest judgement.
+        self._flags_before = len(self.too_short)
 
     # -- calendar -----------------------------------------------------------------------------
 
@@ -311,6 +313,7 @@ class ApplicationBook:
             None if before is None else frozenset(k for k, v in lines.items() if before.get(k) != v)
         )
         self._lines = lines
+        self._flags_before = len(self.too_short)
         if self.state != "running":
             return ev, changed
         raised = {(w.monitor, w.level) for w in self.warnings}
@@ -425,7 +428,8 @@ class ApplicationBook:
 
     def brief(self, ev: Evaluation, recorded: RecordedEvent | None = None) -> UpdateResult:
         # Only what this change moved: the answer is in the history and decoded by the caller.
-        moved = self._moved if ev is self._synced else None
+        judged = ev is self._synced
+        moved = self._moved if judged else None
         return UpdateResult(
             application_no=self.application.application_no,
             state=self.state,
@@ -435,7 +439,7 @@ class ApplicationBook:
             next_due_at=ev.next_due_at if self.state == "running" else None,
             provisional=ev.provisional,
             recorded=recorded,
-            too_short=list(self.too_short),
+            too_short=self.too_short[self._flags_before :] if judged else [],
             changed_monitors=[
                 MonitorBrief(
                     id=m.id, code=m.code, state=m.state, level=m.level, next_due_at=m.next_due_at

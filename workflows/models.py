@@ -237,6 +237,8 @@ class UpdateResult(BaseModel):
     next_due_at: datetime | None = None
     provisional: bool = False
     recorded: RecordedEvent | None = None
+    #: The too-short flags this change raised (超短时限: a completion faster than the table
+    #: allows); every flag so far is in the status.
     too_short: list[TooShortFlag] = Field(default_factory=list)
     #: The monitors whose state, level or next due instant moved since the run's previous
     #: answer (every monitor in a run's first answer); all of them are in the status.
