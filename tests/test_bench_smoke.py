@@ -25,9 +25,14 @@ def test_engine_benchmark_runs() -> None:
 
 def test_workflow_benchmark_runs_against_the_embedded_server() -> None:
     out = run("bench/workflow_bench.py", "--apps", "2", "--rounds", "1", "--concurrency", "2")
-    for label in ("baseline, no-op activities", "baseline, DB-write activities"):
+    for label in (
+        "baseline, no-op activities",
+        "baseline, DB-write activities",
+        "baseline + required Temporal work",
+    ):
         assert label in out
     line = next(x for x in out.splitlines() if x.startswith("ConnectionApplication"))
     history = int(line.split()[-1])
     assert 0 < history < 300, line
     assert "throughput vs baseline" in out
+    assert "the required Temporal work alone" in out
