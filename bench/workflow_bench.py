@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Engine, text  # noqa: E402
 from temporalio import activity  # noqa: E402
-from temporalio.client import Client  # noqa: E402
+from temporalio.client import Client, WorkflowHandle  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
@@ -141,12 +142,20 @@ async def real_lifecycle(client: Client, tq: str, latencies: list[float]) -> str
         search_attributes=initial_search_attributes(inp),
     )
     step = (now - accepted) / (len(EVENTS) + 1)
-    for i, event in enumerate(EVENTS, start=1):
+    requests = [
+        RecordEventRequest(event=event, at=accepted + i * step if BACKDATED else None)
+        for i, event in enumerate(EVENTS, start=1)
+    ]
+    return await record_all(handle, ConnectionApplication.record_event, requests, latencies)
+
+
+async def record_all(
+    handle: WorkflowHandle[Any, Any], update: Any, args: list[Any], latencies: list[float]
+) -> str:
+    """Send the lifecycle's updates one after the other, timing each, then await the end."""
+    for arg in args:
         t = time.perf_counter()
-        await handle.execute_update(
-            ConnectionApplication.record_event,
-            RecordEventRequest(event=event, at=accepted + i * step if BACKDATED else None),
-        )
+        await handle.execute_update(update, arg)
         latencies.append(time.perf_counter() - t)
     await handle.result()
     return handle.id
@@ -156,12 +165,7 @@ async def baseline_lifecycle(client: Client, tq: str, latencies: list[float]) ->
     handle = await client.start_workflow(
         BaselineApplication.run, len(EVENTS), id=f"base-{uuid.uuid4()}", task_queue=tq
     )
-    for event in EVENTS:
-        t = time.perf_counter()
-        await handle.execute_update(BaselineApplication.record, event)
-        latencies.append(time.perf_counter() - t)
-    await handle.result()
-    return handle.id
+    return await record_all(handle, BaselineApplication.record, EVENTS, latencies)
 
 
 def required_work_start() -> RequiredWorkStart:
@@ -206,12 +210,7 @@ async def required_work_lifecycle(
     handle = await client.start_workflow(
         RequiredWorkApplication.run, start, id=f"req-{uuid.uuid4()}", task_queue=tq
     )
-    for event in EVENTS:
-        t = time.perf_counter()
-        await handle.execute_update(RequiredWorkApplication.record, event)
-        latencies.append(time.perf_counter() - t)
-    await handle.result()
-    return handle.id
+    return await record_all(handle, RequiredWorkApplication.record, EVENTS, latencies)
 
 
 def baseline(client: Client, tq: str, lat: list[float]) -> Callable[[], Awaitable[str]]:
