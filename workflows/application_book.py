@@ -301,8 +301,10 @@ class ApplicationBook:
         ev = self.evaluate(now)
         changed = False
         # Judged already (the handler, then the main loop, at the same instant): the same
-        # evaluation finds nothing new.
+        # evaluation finds nothing new, and an answer given now moved nothing.
         if ev is self._synced:
+            self._moved = frozenset()
+            self._flags_before = len(self.too_short)
             return ev, changed
         self._synced = ev
         lines: dict[str, MonitorLine] = {
@@ -427,7 +429,8 @@ class ApplicationBook:
         )
 
     def brief(self, ev: Evaluation, recorded: RecordedEvent | None = None) -> UpdateResult:
-        # Only what this change moved: the answer is in the history and decoded by the caller.
+        # Only what this change moved (its sync just judged it): the answer is in the history
+        # and decoded by the caller.
         judged = ev is self._synced
         moved = self._moved if judged else None
         return UpdateResult(
