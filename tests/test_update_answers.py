@@ -7,33 +7,16 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.applications import start_input
+from tests.scenarios import application
 from workflows.application_book import ApplicationBook
-from workflows.models import (
-    ApplicationInput,
-    ApplicationProfile,
-    CancelRequest,
-    Customer,
-    RecordEventRequest,
-    UpdateResult,
-)
+from workflows.models import CancelRequest, RecordEventRequest, UpdateResult
 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=TZ)  # a Tuesday
 
 
 def book() -> ApplicationBook:
-    inp = ApplicationInput(
-        application_no="ANS0001",
-        profile=ApplicationProfile(
-            unit="henan/sanmenxia",
-            business_type="hv",
-            voltage="10kV",
-            capacity_kva=630,
-            accepted_at=T0,
-        ),
-        customer=Customer(name="测试客户"),
-    )
-    b = ApplicationBook(start_input(inp))
+    b = ApplicationBook(start_input(application("ANS0001", T0)))
     b.sync(T0)
     return b
 
