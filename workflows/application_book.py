@@ -429,10 +429,9 @@ class ApplicationBook:
         )
 
     def brief(self, ev: Evaluation, recorded: RecordedEvent | None = None) -> UpdateResult:
-        # Only what this change moved (its sync just judged it): the answer is in the history
-        # and decoded by the caller.
-        judged = ev is self._synced
-        moved = self._moved if judged else None
+        """The answer to an update, given right after the sync that judged it: only what this
+        change moved, because the answer is in the history and decoded by the caller."""
+        moved = self._moved
         return UpdateResult(
             application_no=self.application.application_no,
             state=self.state,
@@ -442,7 +441,7 @@ class ApplicationBook:
             next_due_at=ev.next_due_at if self.state == "running" else None,
             provisional=ev.provisional,
             recorded=recorded,
-            too_short=self.too_short[self._flags_before :] if judged else [],
+            too_short=self.too_short[self._flags_before :],
             changed_monitors=[
                 MonitorBrief(
                     id=m.id, code=m.code, state=m.state, level=m.level, next_due_at=m.next_due_at

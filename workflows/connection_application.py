@@ -204,8 +204,8 @@ class ConnectionApplication:
         # The search attributes and the details show nothing the row does not hold (but the
         # policy version, set at the first sync): an unchanged row changes neither.
         if current != self._shown_row:
-            self._update_search_attributes(ev)
-            workflow.set_current_details(details(self._book, ev))
+            self._update_search_attributes(current)
+            workflow.set_current_details(details(current, ev))
             self._shown_row = current
         if self._one_write:
             await self._record_change(ev, current)
@@ -272,9 +272,9 @@ class ConnectionApplication:
             )
             book.progress_sent.append(progress.kind)
 
-    def _update_search_attributes(self, ev: Evaluation) -> None:
+    def _update_search_attributes(self, current: Row) -> None:
         updates: list[SearchAttributeUpdate[Any]] = []
-        for name, (key, value) in search_attributes(self._book, ev).items():
+        for name, (key, value) in search_attributes(self._book, current).items():
             if self._search.get(name, ...) == value:
                 continue
             self._search[name] = value

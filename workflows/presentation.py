@@ -9,19 +9,36 @@ Temporal glue; this module is passed through and loaded once.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 from policies.engine import Evaluation
 from workflows import search_attributes as sa
 from workflows.application_book import ApplicationBook
-from workflows.models import ApplicationInput, ProjectionInput, RaisedWarning, TimelineEntry
+from workflows.models import (
+    ApplicationInput,
+    ApplicationState,
+    ProjectionInput,
+    RaisedWarning,
+    TimelineEntry,
+    WarningLevel,
+)
 
 #: A search attribute's key and the value it should have now (None: unset).
 Wanted = dict[str, tuple[SearchAttributeKey[Any], Any]]
-#: The application row's changing columns, compared to skip writes that would change nothing.
-Row = tuple[Any, ...]
+
+
+class Row(NamedTuple):
+    """The application's changing state, as the read model's row, the search attributes and
+    the UI details show it; compared to skip writes and upserts that would change nothing."""
+
+    state: ApplicationState
+    stage: str
+    warning_level: WarningLevel | None
+    next_due_at: datetime | None
+    too_short: bool
+    provisional: bool
 
 
 def initial_search_attributes(
@@ -50,52 +67,49 @@ def summary(inp: ApplicationInput) -> str:
     return f"{what}{size} · {p.unit}"
 
 
-def search_attributes(book: ApplicationBook, ev: Evaluation) -> Wanted:
+def search_attributes(book: ApplicationBook, current: Row) -> Wanted:
     """The search attributes that follow the application's state."""
     return {
-        sa.STAGE.name: (sa.STAGE, book.stage(ev)),
-        sa.WARNING_LEVEL.name: (sa.WARNING_LEVEL, book.warning_level()),
-        sa.NEXT_DUE_AT.name: (
-            sa.NEXT_DUE_AT,
-            ev.next_due_at if book.state == "running" else None,
-        ),
-        sa.PROVISIONAL.name: (sa.PROVISIONAL, ev.provisional),
-        sa.TOO_SHORT.name: (sa.TOO_SHORT, bool(book.too_short)),
+        sa.STAGE.name: (sa.STAGE, current.stage),
+        sa.WARNING_LEVEL.name: (sa.WARNING_LEVEL, current.warning_level),
+        sa.NEXT_DUE_AT.name: (sa.NEXT_DUE_AT, current.next_due_at),
+        sa.PROVISIONAL.name: (sa.PROVISIONAL, current.provisional),
+        sa.TOO_SHORT.name: (sa.TOO_SHORT, current.too_short),
         sa.POLICY_VERSION.name: (sa.POLICY_VERSION, book.policy.version),
     }
 
 
-def details(book: ApplicationBook, ev: Evaluation) -> str:
+def details(current: Row, ev: Evaluation) -> str:
     """Temporal UI's current details: what is running and what comes next."""
-    lines = [f"{book.state} · stage {book.stage(ev)}"]
-    level = book.warning_level()
-    if level:
-        lines.append(f"open warning: {level}")
-    nxt = [
-        (t.due_at, t.level, m.code)
-        for m in ev.monitors
-        for t in m.thresholds
-        if t.due_at is not None and ev.next_due_at is not None and t.due_at == ev.next_due_at
-    ]
-    if nxt and book.state == "running":
-        due, lvl, code = nxt[0]
-        # The engine returns instants in the policy's zone already.
-        lines.append(f"{code} {lvl} due {due:%Y-%m-%d %H:%M %z}")
-    if ev.provisional:
+    lines = [f"{current.state} · stage {current.stage}"]
+    if current.warning_level:
+        lines.append(f"open warning: {current.warning_level}")
+    if current.next_due_at is not None:
+        nxt = [
+            (t.due_at, t.level, m.code)
+            for m in ev.monitors
+            for t in m.thresholds
+            if t.due_at is not None and t.due_at == current.next_due_at
+        ]
+        if nxt:
+            due, lvl, code = nxt[0]
+            # The engine returns instants in the policy's zone already.
+            lines.append(f"{code} {lvl} due {due:%Y-%m-%d %H:%M %z}")
+    if current.provisional:
         lines.append("provisional calendar")
-    if book.too_short:
+    if current.too_short:
         lines.append("too short: on-site check")
     return "\n".join(lines)
 
 
 def row(book: ApplicationBook, ev: Evaluation) -> Row:
-    return (
-        book.state,
-        book.stage(ev),
-        book.warning_level(),
-        ev.next_due_at if book.state == "running" else None,
-        bool(book.too_short),
-        ev.provisional,
+    return Row(
+        state=book.state,
+        stage=book.stage(ev),
+        warning_level=book.warning_level(),
+        next_due_at=ev.next_due_at if book.state == "running" else None,
+        too_short=bool(book.too_short),
+        provisional=ev.provisional,
     )
 
 
@@ -112,13 +126,13 @@ def projection_input(
         profile=app.profile,
         customer=app.customer,
         customer_manager=app.customer_manager,
-        state=current[0],
-        stage=current[1],
+        state=current.state,
+        stage=current.stage,
         updated_at=now,
-        warning_level=current[2],
-        next_due_at=current[3],
-        too_short=current[4],
-        provisional=current[5],
+        warning_level=current.warning_level,
+        next_due_at=current.next_due_at,
+        too_short=current.too_short,
+        provisional=current.provisional,
         timeline_offset=book.projected_timeline,
         timeline=timeline,
         warnings=warnings,
