@@ -18,10 +18,10 @@ import sys
 import time
 from pathlib import Path
 
+from contracts.search_attributes import dev_server_flags
 from core.config import PROJECT_ROOT, Settings, get_settings
 from core.logging import configure_logging
 from core.temporal import connect
-from workflows.search_attributes import dev_server_flags
 
 log = logging.getLogger("launcher")
 
@@ -132,8 +132,9 @@ class Supervisor:
 def seed_demo_org(settings: Settings) -> None:
     """The demo organisation (units, staff) for warnings to reach; idempotent, and an
     operator's own rows are never overwritten. SEED_DEMO_ORG=false skips it."""
-    from core.db import get_engine, init_db
-    from core.demo_org import seed_demo_org as seed
+    from core.db import get_engine
+    from readmodel import init_db
+    from readmodel.demo_org import seed_demo_org as seed
 
     engine = get_engine(settings)
     init_db(engine)

@@ -20,10 +20,11 @@ from activities.changes import ChangeActivities
 from activities.notifications import NotificationActivities
 from activities.projection import ProjectionActivities
 from core.config import Settings, get_settings
-from core.db import get_engine, init_db
+from core.db import get_engine
 from core.gc_tuning import tune_gc
 from core.logging import configure_logging
 from core.temporal import connect
+from readmodel import init_db
 from workflows.connection_application import ConnectionApplication
 from workflows.sms_dispatcher import DispatcherInput, SmsDispatcher, ensure_dispatcher
 

@@ -14,7 +14,7 @@ from temporalio import activity
 
 from activities.notifications import NotificationActivities
 from activities.projection import ProjectionActivities
-from workflows.models import ChangeInput
+from contracts.application import ChangeInput
 
 
 class ChangeActivities:

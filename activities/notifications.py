@@ -34,22 +34,15 @@ from temporalio import activity
 
 from activities.gateways import Gateway, SendResult, SmsMessage, gateway_from_settings
 from calendars import Calendar, get_calendar
+from contracts.application import ProgressNotice, WarningNotice
+from contracts.organisation import DEPARTMENT_ROLES, mask_phone, normalize_mobile, unit_chain
 from core.config import Settings
-from core.org_models import (
-    DEPARTMENT_ROLES,
-    ROLES,
-    OutboxBase,
-    OutboxRow,
-    Staff,
-    UndeliverableRow,
-    mask_phone,
-    normalize_mobile,
-    unit_chain,
-)
+from policies.codes import ROLES
 from policies.loader import list_units, load_policy
 from policies.params import warning_notifications
 from policies.schema import ResolvedPolicy
-from workflows.models import ProgressNotice, WarningNotice
+from readmodel.organisation import StaffRow
+from readmodel.outbox import OutboxBase, OutboxRow, UndeliverableRow
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +229,7 @@ class Resolution:
     recipients: list[Recipient] = field(default_factory=list)
     missing: list[Missing] = field(default_factory=list)
 
-    def add(self, person: Staff, role: str) -> None:
+    def add(self, person: StaffRow, role: str) -> None:
         for r in self.recipients:
             if r.phone == person.phone:
                 if role not in r.roles:
@@ -263,11 +256,11 @@ def resolve_recipients(
     """
     chain = unit_chain(unit)
     staff = session.exec(
-        select(Staff).where(col(Staff.unit).in_(chain), col(Staff.active).is_(True))
+        select(StaffRow).where(col(StaffRow.unit).in_(chain), col(StaffRow.active).is_(True))
     ).all()
     res = Resolution()
 
-    def nearest(role: str, department: str | None, units: Iterable[str]) -> list[Staff]:
+    def nearest(role: str, department: str | None, units: Iterable[str]) -> list[StaffRow]:
         for u in units:
             found = [
                 s
@@ -286,7 +279,9 @@ def resolve_recipients(
                 res.missing.append(Missing(role, "", "the application names no customer manager"))
                 continue
             cm = session.exec(
-                select(Staff).where(Staff.code == customer_manager, col(Staff.active).is_(True))
+                select(StaffRow).where(
+                    StaffRow.code == customer_manager, col(StaffRow.active).is_(True)
+                )
             ).first()
             if cm is None:
                 res.missing.append(

@@ -20,10 +20,10 @@ from sqlalchemy import Engine, Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from temporalio import activity
 
-from core.models import Application, TimelineRow, WarningRow
-from workflows.models import ProjectionInput
+from contracts.application import ProjectionInput
+from readmodel.applications import ApplicationRow, TimelineRow, WarningRow
 
-APPLICATION: Table = Application.__table__  # type: ignore[attr-defined]
+APPLICATION: Table = ApplicationRow.__table__  # type: ignore[attr-defined]
 TIMELINE: Table = TimelineRow.__table__  # type: ignore[attr-defined]
 WARNING: Table = WarningRow.__table__  # type: ignore[attr-defined]
 

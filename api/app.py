@@ -21,9 +21,10 @@ from api.routes import (
     warnings,
 )
 from core.config import Settings, get_settings
-from core.db import get_engine, init_db
+from core.db import get_engine
 from core.logging import configure_logging
 from core.temporal import connect
+from readmodel import init_db
 
 log = logging.getLogger("api")
 

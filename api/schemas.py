@@ -7,14 +7,14 @@ from datetime import datetime, timedelta
 
 from pydantic import ConfigDict, Field, field_validator
 
-from policies.application import require_aware
-from policies.preview import ProfileIn
-from workflows.models import (
+from contracts.application import (
     APPLICATION_NO_PATTERN,
     ApplicationInput,
     ApplicationProfile,
     Customer,
 )
+from policies.application import require_aware
+from policies.preview import ProfileIn
 
 # A back-office clerk may record an application taken on paper in the last week, no earlier:
 # older ones would start with deadlines already long past and distort the reports.

@@ -17,7 +17,7 @@ from datetime import timedelta
 from temporalio import activity, workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.search_attributes import NEXT_DUE_AT, STAGE
+    from contracts.search_attributes import NEXT_DUE_AT, STAGE
 
 
 @activity.defn

@@ -52,26 +52,27 @@ from bench.baseline_workflow import (  # noqa: E402
     baseline_write,
 )
 from calendars import get_calendar  # noqa: E402
-from core.applications import start_input  # noqa: E402
-from core.db import init_db, make_engine  # noqa: E402
-from core.demo_org import seed_demo_org  # noqa: E402
-from core.gc_tuning import tune_gc  # noqa: E402
-from worker import build_worker  # noqa: E402
-from workflows import search_attributes  # noqa: E402
-from workflows.application_book import ApplicationBook  # noqa: E402
-from workflows.connection_application import ConnectionApplication  # noqa: E402
-from workflows.models import (  # noqa: E402
+from contracts import search_attributes  # noqa: E402
+from contracts.application import (  # noqa: E402
     ApplicationInput,
     ApplicationProfile,
     Customer,
     RecordEventRequest,
     workflow_id,
 )
-from workflows.presentation import (  # noqa: E402
+from core.db import make_engine  # noqa: E402
+from core.gc_tuning import tune_gc  # noqa: E402
+from domain.ledger import ApplicationLedger  # noqa: E402
+from domain.start import start_input  # noqa: E402
+from domain.views import (  # noqa: E402
     initial_search_attributes,
     projection_input,
     row,
 )
+from readmodel import init_db  # noqa: E402
+from readmodel.demo_org import seed_demo_org  # noqa: E402
+from worker import build_worker  # noqa: E402
+from workflows.connection_application import ConnectionApplication  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
 EVENTS = [
@@ -175,7 +176,7 @@ def required_work_start() -> RequiredWorkStart:
     re-planned), and the sizes of each change's write and of each update's answer."""
     now = datetime.now(TZ).replace(microsecond=0)
     start = start_input(application_input("BPLAN0000000", now))
-    book = ApplicationBook(start)
+    book = ApplicationLedger(start)
     plan: list[tuple[bool, bool]] = []
     writes: list[int] = []
     answers: list[int] = []

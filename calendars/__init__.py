@@ -9,8 +9,8 @@ Calendar.from_snapshot(); get_calendar() reads the data files and belongs in act
 at workflow start. The numpy batch form lives in calendars.batch (not imported here).
 """
 
+from calendars.calendar import DEFAULT_TZ, Calendar
 from calendars.clock import ClockConfig, OfficeHoursClock, WorkingDayClock
-from calendars.core import DEFAULT_TZ, Calendar
 from calendars.errors import CalendarDataError, CalendarError, UnpublishedYearError
 from calendars.loader import get_calendar, load_region, reload
 from calendars.snapshot import AmendmentRef, CalendarSnapshot, NoticeRef

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from calendars.core import Calendar
+from calendars.calendar import Calendar
 
 # date(1970, 1, 1).toordinal(): converts numpy's day numbers to proleptic ordinals.
 _EPOCH_ORDINAL = 719_163

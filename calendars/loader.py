@@ -17,8 +17,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
+from calendars.calendar import DEFAULT_TZ, Calendar
 from calendars.clock import Clock, ClockConfig
-from calendars.core import DEFAULT_TZ, Calendar
 from calendars.errors import CalendarDataError
 from calendars.snapshot import AmendmentRef, NoticeRef
 

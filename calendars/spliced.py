@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from calendars.core import Calendar
+from calendars.calendar import Calendar
 
 _ZERO = timedelta(0)
 

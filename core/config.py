@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     sms_progress_hours: str = Field(default="08:00-20:00", pattern=r"^\d\d:\d\d-\d\d:\d\d$")
     # While progress messages may go out, the dispatcher looks for new rows this often.
     sms_dispatch_poll_minutes: int = Field(default=5, ge=1)
-    # `make run` loads the demo organisation (core/demo_org.py) into an empty database.
+    # `make run` loads the demo organisation (readmodel/demo_org.py) into an empty database.
     seed_demo_org: bool = True
 
     log_level: str = Field(default="INFO")

@@ -43,11 +43,8 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def init_db(engine: Engine) -> None:
-    # Import for the side effect of registering the tables on SQLModel.metadata.
-    import core.models
-    import core.org_models  # noqa: F401
-
+def create_tables(engine: Engine) -> None:
+    """Create the tables registered on SQLModel.metadata (readmodel.init_db registers them)."""
     SQLModel.metadata.create_all(engine)
     add_missing_columns(engine)
 

@@ -17,8 +17,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RetryConfig, RPCError, RPCStatusCode, TLSConfig
 
+from contracts import search_attributes
 from core.config import Settings
-from workflows import search_attributes
 
 log = logging.getLogger(__name__)
 

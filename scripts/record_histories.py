@@ -22,8 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.config import Settings  # noqa: E402
-from core.db import init_db, make_engine  # noqa: E402
+from core.db import make_engine  # noqa: E402
 from core.temporal import register_search_attributes  # noqa: E402
+from readmodel import init_db  # noqa: E402
 from tests.notification_scenarios import SCENARIOS as NOTIFICATION_SCENARIOS  # noqa: E402
 from tests.scenarios import SCENARIOS  # noqa: E402
 from worker import build_worker  # noqa: E402

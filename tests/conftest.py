@@ -24,11 +24,12 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from api.app import attach, create_app
+from contracts import search_attributes
 from core.config import Settings
-from core.db import init_db, make_engine
+from core.db import make_engine
 from core.temporal import register_search_attributes
+from readmodel import init_db
 from worker import build_worker
-from workflows import search_attributes
 
 BIN = Path(sys.executable).parent
 

@@ -24,9 +24,9 @@ from temporalio.testing import WorkflowEnvironment
 from activities.gateways import SendResult, SmsMessage
 from activities.notifications import NotificationActivities
 from calendars import Calendar
+from contracts.application import WarningNotice
 from core.config import Settings
-from core.demo_org import seed_demo_org
-from workflows.models import WarningNotice
+from readmodel.demo_org import seed_demo_org
 from workflows.sms_dispatcher import DispatcherInput, SmsDispatcher
 
 TZ = ZoneInfo("Asia/Shanghai")

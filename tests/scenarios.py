@@ -22,9 +22,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from calendars import Calendar, get_calendar
-from core.applications import start_input
-from workflows.connection_application import ConnectionApplication
-from workflows.models import (
+from contracts.application import (
     ApplicationInput,
     ApplicationOutcome,
     ApplicationProfile,
@@ -37,7 +35,9 @@ from workflows.models import (
     UpdateResult,
     workflow_id,
 )
-from workflows.presentation import initial_search_attributes, summary
+from domain.start import start_input
+from domain.views import initial_search_attributes, summary
+from workflows.connection_application import ConnectionApplication
 
 TZ = ZoneInfo("Asia/Shanghai")
 WEEK52 = timedelta(weeks=52)

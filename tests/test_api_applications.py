@@ -17,8 +17,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import attach, create_app
 from core.config import Settings
-from core.models import Application
 from core.temporal import connect
+from readmodel.applications import ApplicationRow
 from tests.support import free_port, new_application_no
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -71,7 +71,7 @@ async def test_create_then_read_live_and_from_database(
 
     async def projected() -> bool:
         with Session(session_engine) as s:
-            return s.get(Application, no) is not None
+            return s.get(ApplicationRow, no) is not None
 
     await eventually(projected)
     r = await api.get("/api/applications", params={"unit": "henan/sanmenxia", "limit": 500})
@@ -169,7 +169,7 @@ async def test_cancel_finishes_the_workflow(
 
     def row_state() -> str | None:
         with Session(session_engine) as s:
-            row = s.get(Application, no)
+            row = s.get(ApplicationRow, no)
             return row.state if row else None
 
     assert row_state() == "cancelled"
@@ -217,7 +217,7 @@ async def test_closed_application_is_read_from_the_database(
 
     async def closed() -> bool:
         with Session(session_engine) as s:
-            row = s.get(Application, no)
+            row = s.get(ApplicationRow, no)
             return row is not None and row.final_status is not None
 
     await eventually(closed)

@@ -11,7 +11,7 @@ from api.app import create_app
 from api.deps import get_db_engine
 from core.config import Settings
 from core.db import make_engine
-from core.models import Application
+from readmodel.applications import ApplicationRow
 from tests.support import free_port
 
 
@@ -40,7 +40,7 @@ def test_temporal_down_gives_503_and_creates_nothing(tmp_path: Path) -> None:
         assert health.json() == {"status": "degraded", "temporal": "unreachable", "database": "ok"}
         engine = client.app.state.engine  # type: ignore[attr-defined]
     with Session(engine) as s:
-        assert s.exec(select(Application)).all() == []
+        assert s.exec(select(ApplicationRow)).all() == []
 
 
 def test_health_names_the_database_when_it_is_down(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
-from core.db import add_missing_columns, init_db, make_engine
+from core.db import add_missing_columns, make_engine
+from readmodel import init_db
 
 
 def test_columns_added_since_an_earlier_version_are_added(tmp_path: Path) -> None:

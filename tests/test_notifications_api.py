@@ -19,11 +19,12 @@ from temporalio.testing import WorkflowEnvironment
 from activities.notifications import DispatchRequest, NotificationActivities
 from api.app import attach, create_app
 from calendars import get_calendar
+from contracts.application import ProgressNotice
 from core.config import Settings
-from core.db import init_db, make_engine
-from core.demo_org import DEMO_STAFF, seed_demo_org
+from core.db import make_engine
+from readmodel import init_db
+from readmodel.demo_org import DEMO_STAFF, seed_demo_org
 from tests.notification_scenarios import TZ, RecordingGateway, sample_notice
-from workflows.models import ProgressNotice
 
 CN = get_calendar("CN")
 

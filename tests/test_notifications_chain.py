@@ -22,15 +22,16 @@ from activities.changes import ChangeActivities
 from activities.gateways import LogGateway
 from activities.notifications import NotificationActivities, next_window, window_spec
 from activities.projection import ProjectionActivities
+from contracts.application import RaisedWarning, WarningNotice
 from core.config import Settings
-from core.db import init_db, make_engine
-from core.demo_org import seed_demo_org
-from core.org_models import OutboxRow, UndeliverableRow
+from core.db import make_engine
 from core.temporal import register_search_attributes
 from policies.loader import load_policy
+from readmodel import init_db
+from readmodel.demo_org import seed_demo_org
+from readmodel.outbox import OutboxRow, UndeliverableRow
 from tests.scenarios import Driver, advance, application, shifted_start
 from worker import WORKFLOWS
-from workflows.models import RaisedWarning, WarningNotice
 from workflows.sms_dispatcher import DispatcherInput, SmsDispatcher
 
 POLICY = load_policy("henan/sanmenxia")

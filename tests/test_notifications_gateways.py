@@ -24,9 +24,10 @@ from activities.gateways import (
 from activities.notifications import DispatchRequest, NotificationActivities
 from calendars import get_calendar
 from core.config import Settings
-from core.db import init_db, make_engine
-from core.demo_org import seed_demo_org
-from core.org_models import OutboxRow
+from core.db import make_engine
+from readmodel import init_db
+from readmodel.demo_org import seed_demo_org
+from readmodel.outbox import OutboxRow
 from tests.notification_scenarios import TZ, sample_notice
 
 

@@ -15,12 +15,7 @@ from sqlmodel import Session, select
 from activities.changes import ChangeActivities
 from activities.notifications import NotificationActivities
 from activities.projection import ProjectionActivities
-from core.db import init_db, make_engine
-from core.demo_org import seed_demo_org
-from core.models import Application
-from core.org_models import OutboxRow, Staff, UndeliverableRow
-from policies.loader import load_policy
-from workflows.models import (
+from contracts.application import (
     ApplicationProfile,
     ChangeInput,
     Customer,
@@ -28,6 +23,13 @@ from workflows.models import (
     ProjectionInput,
     WarningNotice,
 )
+from core.db import make_engine
+from policies.loader import load_policy
+from readmodel import init_db
+from readmodel.applications import ApplicationRow
+from readmodel.demo_org import seed_demo_org
+from readmodel.organisation import StaffRow
+from readmodel.outbox import OutboxRow, UndeliverableRow
 
 TZ = ZoneInfo("Asia/Shanghai")
 HENAN = load_policy("henan/sanmenxia").recipient_profiles["new_service"]
@@ -185,7 +187,7 @@ def test_orange_coordination_adds_only_the_handler(org_engine: Engine) -> None:
 
 def test_a_role_nobody_holds_is_recorded_not_dropped(org_engine: Engine) -> None:
     with Session(org_engine) as s:
-        for person in s.exec(select(Staff).where(Staff.code == "ex-smx")).all():
+        for person in s.exec(select(StaffRow).where(StaffRow.code == "ex-smx")).all():
             person.active = False
         s.commit()
     acts = NotificationActivities(org_engine)
@@ -297,12 +299,12 @@ def test_raised_at_keeps_its_instant_across_zones(org_engine: Engine) -> None:
 
 def test_demo_org_seeding_is_idempotent_and_keeps_edits(org_engine: Engine) -> None:
     with Session(org_engine) as s:
-        person = s.exec(select(Staff).where(Staff.code == "cm-001")).one()
+        person = s.exec(select(StaffRow).where(StaffRow.code == "cm-001")).one()
         person.active = False
         s.commit()
     assert seed_demo_org(org_engine) == 0
     with Session(org_engine) as s:
-        assert s.exec(select(Staff).where(Staff.code == "cm-001")).one().active is False
+        assert s.exec(select(StaffRow).where(StaffRow.code == "cm-001")).one().active is False
 
 
 def test_a_change_retried_after_a_partial_failure_writes_everything_once(
@@ -362,4 +364,4 @@ def test_a_change_retried_after_a_partial_failure_writes_everything_once(
     }
     assert len([r for r in final if r.kind == "progress"]) == 1
     with Session(org_engine) as s:
-        assert s.get(Application, "A20260922TEST") is not None
+        assert s.get(ApplicationRow, "A20260922TEST") is not None

@@ -10,8 +10,7 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from activities.projection import APPLICATION, ProjectionActivities, _application_row
-from core.models import Application, TimelineRow, WarningRow
-from workflows.models import (
+from contracts.application import (
     ApplicationProfile,
     ApplicationStatus,
     Customer,
@@ -19,6 +18,7 @@ from workflows.models import (
     RaisedWarning,
     TimelineEntry,
 )
+from readmodel.applications import ApplicationRow, TimelineRow, WarningRow
 
 CST = timezone(timedelta(hours=8))
 T0 = datetime(2026, 9, 28, 9, 0, tzinfo=CST)
@@ -63,13 +63,13 @@ def counts(engine: Engine) -> tuple[int, int, int]:
     with Session(engine) as s:
         return tuple(  # type: ignore[return-value]
             s.exec(select(func.count()).select_from(t)).one()[0]  # type: ignore[call-overload]
-            for t in (Application, TimelineRow, WarningRow)
+            for t in (ApplicationRow, TimelineRow, WarningRow)
         )
 
 
-def row(engine: Engine) -> Application:
+def row(engine: Engine) -> ApplicationRow:
     with Session(engine) as s:
-        found = s.get(Application, "P-0001")
+        found = s.get(ApplicationRow, "P-0001")
         assert found is not None
         s.expunge(found)
         return found

@@ -58,8 +58,8 @@ def test_the_check_finds_the_bad_form(tmp_path: Path) -> None:
     bad.write_text(
         "from temporalio import workflow\n"
         "with workflow.unsafe.imports_passed_through():\n"
-        "    from workflows import presentation\n"
-        "    from workflows.presentation import details\n",
+        "    from domain import views\n"
+        "    from domain.views import details\n",
         encoding="utf-8",
     )
-    assert submodules_imported(bad) == ["wf.py:3: from workflows import presentation"]
+    assert submodules_imported(bad) == ["wf.py:3: from domain import views"]

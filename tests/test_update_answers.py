@@ -6,22 +6,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from core.applications import start_input
+from contracts.application import CancelRequest, RecordEventRequest, UpdateResult
+from domain.ledger import ApplicationLedger
+from domain.start import start_input
 from tests.scenarios import application
-from workflows.application_book import ApplicationBook
-from workflows.models import CancelRequest, RecordEventRequest, UpdateResult
 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=TZ)  # a Tuesday
 
 
-def book() -> ApplicationBook:
-    b = ApplicationBook(start_input(application("ANS0001", T0)))
+def book() -> ApplicationLedger:
+    b = ApplicationLedger(start_input(application("ANS0001", T0)))
     b.sync(T0)
     return b
 
 
-def record(b: ApplicationBook, event: str, at: datetime) -> UpdateResult:
+def record(b: ApplicationLedger, event: str, at: datetime) -> UpdateResult:
     """As the workflow's handler does: check, add, judge, answer."""
     rec = b.check_event(RecordEventRequest(event=event), at)
     b.add_event(rec)
@@ -29,7 +29,7 @@ def record(b: ApplicationBook, event: str, at: datetime) -> UpdateResult:
     return b.brief(ev, rec)
 
 
-def lines(b: ApplicationBook, at: datetime) -> dict[str, tuple[object, ...]]:
+def lines(b: ApplicationLedger, at: datetime) -> dict[str, tuple[object, ...]]:
     return {m.id: (m.state, m.level, m.next_due_at) for m in b.evaluate(at).monitors}
 
 

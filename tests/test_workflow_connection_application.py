@@ -17,8 +17,11 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from calendars import Calendar, get_calendar
-from core.applications import start_input
-from core.models import Application, TimelineRow, WarningRow
+from contracts import search_attributes as sa
+from contracts.application import RaisedWarning, RecordEventRequest, workflow_id
+from domain.start import start_input
+from domain.views import initial_search_attributes
+from readmodel.applications import ApplicationRow, TimelineRow, WarningRow
 from tests.scenarios import (
     ACCEPTED_2026,
     CHANGE_AND_DG,
@@ -36,10 +39,7 @@ from tests.scenarios import (
 )
 from tests.support import describe_raw, new_application_no, search_attributes
 from worker import build_worker
-from workflows import search_attributes as sa
 from workflows.connection_application import ConnectionApplication
-from workflows.models import RaisedWarning, RecordEventRequest, workflow_id
-from workflows.presentation import initial_search_attributes
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
@@ -106,7 +106,7 @@ async def test_10kv_lifecycle_warns_at_the_engines_instants_across_national_day(
     assert attrs[sa.POLICY_VERSION.name] == d.start.policy.version
 
     with Session(db_engine) as s:
-        row = s.get(Application, no)
+        row = s.get(ApplicationRow, no)
         assert row is not None and row.state == "completed" and row.warning_level is None
         rows = s.exec(select(WarningRow).where(WarningRow.application_no == no)).all()
         assert {(r.monitor, r.level) for r in rows} == set(raised)
@@ -133,7 +133,7 @@ async def test_open_warning_is_the_highest_level_and_visible_at_once(
     assert status.next_due_at is not None
     assert datetime.fromisoformat(attrs[sa.NEXT_DUE_AT.name]) == status.next_due_at
     with Session(db_engine) as s:
-        row = s.get(Application, no)
+        row = s.get(ApplicationRow, no)
         assert row is not None and row.warning_level == "orange"
 
 
@@ -282,7 +282,7 @@ async def test_too_short_completion_is_flagged_when_it_arrives(
     assert timedelta(0) <= status.timeline[-1].at - flag.completed_at < timedelta(seconds=1)
     assert (await search_attributes(d.handle))[sa.TOO_SHORT.name] is True
     with Session(db_engine) as s:
-        row = s.get(Application, no)
+        row = s.get(ApplicationRow, no)
         assert row is not None and row.too_short
 
 

@@ -1,6 +1,6 @@
 """ConnectionApplication: one long-running workflow per grid-connection application.
 
-Thin by design: the application's book (workflows.application_book) decides; this class holds
+Thin by design: the application's book (domain.ledger) decides; this class holds
 the Temporal side. One durable timer waits for the earliest pending threshold of all monitors;
 events, holds and calendar changes re-plan it. The database projection is a local activity
 (one marker in history instead of an activity's five events) and idempotent.
@@ -22,10 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
     from activities.projection import ProjectionActivities
     from calendars.snapshot import CalendarSnapshot
-    from policies.codes import PAUSE_EVENT, RESUME_EVENT
-    from policies.engine import Evaluation
-    from workflows.application_book import ApplicationBook
-    from workflows.models import (
+    from contracts.application import (
         ApplicationOutcome,
         ApplicationStart,
         ApplicationStatus,
@@ -38,7 +35,10 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
         UpdateResult,
     )
-    from workflows.presentation import Row, details, projection_input, row, search_attributes
+    from domain.ledger import ApplicationLedger
+    from domain.views import Row, details, projection_input, row, search_attributes
+    from policies.codes import PAUSE_EVENT, RESUME_EVENT
+    from policies.engine import Evaluation
 
 PROJECTION_TIMEOUT = timedelta(seconds=30)
 # The database may be down for a while; the projection keeps trying rather than losing a write.
@@ -69,7 +69,7 @@ class ConnectionApplication:
     @workflow.init
     def __init__(self, start: ApplicationStart) -> None:
         self._start = start
-        self._book = ApplicationBook(start)
+        self._book = ApplicationLedger(start)
         self._dirty = False
         # The one durable wait for the earliest pending threshold (None: nothing pending).
         self._timer: asyncio.Task[None] | None = None

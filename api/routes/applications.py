@@ -20,11 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.errors import raise_if_unavailable, update_rejected
 from api.schemas import ApplicationCreate
-from core.applications import initial_status, start_input
-from core.models import Application, ApplicationPublic
-from policies.loader import PolicyError
-from workflows.connection_application import ConnectionApplication
-from workflows.models import (
+from contracts.application import (
     ApplicationOutcome,
     ApplicationStatus,
     CancelRequest,
@@ -34,7 +30,11 @@ from workflows.models import (
     WarningLevel,
     workflow_id,
 )
-from workflows.presentation import initial_search_attributes, summary
+from domain.start import initial_status, start_input
+from domain.views import initial_search_attributes, summary
+from policies.loader import PolicyError
+from readmodel.applications import ApplicationPublic, ApplicationRow
+from workflows.connection_application import ConnectionApplication
 
 log = logging.getLogger(__name__)
 OVERDUE_LEVELS = ("yellow", "red")
@@ -114,23 +114,23 @@ def list_applications(
 ) -> ApplicationPage:
     filters: list[ColumnElement[bool]] = []
     for column, value in (
-        (Application.unit, unit),
-        (Application.business_type, business_type),
-        (Application.stage, stage),
-        (Application.state, state),
-        (Application.customer_manager, customer_manager),
-        (Application.warning_level, warning_level),
+        (ApplicationRow.unit, unit),
+        (ApplicationRow.business_type, business_type),
+        (ApplicationRow.stage, stage),
+        (ApplicationRow.state, state),
+        (ApplicationRow.customer_manager, customer_manager),
+        (ApplicationRow.warning_level, warning_level),
     ):
         if value is not None:
             filters.append(col(column) == value)
     if overdue is not None:
-        late = col(Application.warning_level).in_(OVERDUE_LEVELS)
-        filters.append(late if overdue else ~late | col(Application.warning_level).is_(None))
-    total = session.exec(select(func.count()).select_from(Application).where(*filters)).one()
+        late = col(ApplicationRow.warning_level).in_(OVERDUE_LEVELS)
+        filters.append(late if overdue else ~late | col(ApplicationRow.warning_level).is_(None))
+    total = session.exec(select(func.count()).select_from(ApplicationRow).where(*filters)).one()
     rows = session.exec(
-        select(Application)
+        select(ApplicationRow)
         .where(*filters)
-        .order_by(col(Application.accepted_at).desc())
+        .order_by(col(ApplicationRow.accepted_at).desc())
         .offset(offset)
         .limit(limit)
     ).all()
@@ -147,7 +147,7 @@ async def get_application(
     application_no: str, temporal: TemporalDep, session: SessionDep
 ) -> ApplicationStatus:
     """Live from the workflow's `status` query while it runs; from the database once closed."""
-    row = session.get(Application, application_no)
+    row = session.get(ApplicationRow, application_no)
     if row is not None and row.state != "running" and row.final_status is not None:
         return ApplicationStatus.model_validate(row.final_status)
     handle = _handle(temporal, application_no)

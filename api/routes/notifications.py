@@ -15,7 +15,7 @@ from activities.notifications import NotificationActivities
 from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import is_unavailable, temporal_unavailable
 from api.routes.staff import require_admin
-from core.org_models import OutboxRow, UndeliverableRow
+from readmodel.outbox import OutboxRow, UndeliverableRow
 from workflows.sms_dispatcher import DISPATCHER_ID, SmsDispatcher
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])

@@ -17,15 +17,10 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, select
 
 from api.deps import SessionDep, SettingsDep
+from contracts.organisation import StaffIn, normalize_mobile
 from core.config import Settings
-from core.org_models import (
-    ROLES,
-    OrgUnit,
-    Staff,
-    StaffBase,
-    StaffIn,
-    normalize_mobile,
-)
+from policies.codes import ROLES
+from readmodel.organisation import StaffBase, StaffRow, UnitRow
 
 router = APIRouter(prefix="/api/staff", tags=["organisation"])
 
@@ -95,10 +90,10 @@ def validate(model: type[M], data: Any) -> M:
 
 
 def unit_exists(session: Session, code: str) -> bool:
-    return session.get(OrgUnit, code) is not None
+    return session.get(UnitRow, code) is not None
 
 
-def _public(s: Staff) -> StaffPublic:
+def _public(s: StaffRow) -> StaffPublic:
     return StaffPublic.model_validate(s, from_attributes=True)
 
 
@@ -109,12 +104,14 @@ def list_staff(
     role: str | None = None,
     active: bool | None = None,
 ) -> list[StaffPublic]:
-    query = select(Staff)
+    query = select(StaffRow)
     if unit is not None:
-        query = query.where((col(Staff.unit) == unit) | col(Staff.unit).startswith(f"{unit}/"))
+        query = query.where(
+            (col(StaffRow.unit) == unit) | col(StaffRow.unit).startswith(f"{unit}/")
+        )
     if active is not None:
-        query = query.where(col(Staff.active).is_(active))
-    rows = session.exec(query.order_by(col(Staff.unit), col(Staff.code))).all()
+        query = query.where(col(StaffRow.active).is_(active))
+    rows = session.exec(query.order_by(col(StaffRow.unit), col(StaffRow.code))).all()
     if role is not None:
         if role not in ROLES:
             raise HTTPException(
@@ -127,7 +124,7 @@ def list_staff(
 
 @router.get("/{code}", response_model=StaffPublic)
 def get_staff(code: str, session: SessionDep) -> StaffPublic:
-    row = session.exec(select(Staff).where(Staff.code == code)).first()
+    row = session.exec(select(StaffRow).where(StaffRow.code == code)).first()
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail={"reason": f"no staff {code}"})
     return _public(row)
@@ -150,12 +147,12 @@ def create_staff(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             detail={"field": "unit", "reason": f"no unit {data.unit}: create it first"},
         )
-    if session.exec(select(Staff).where(Staff.code == data.code)).first() is not None:
+    if session.exec(select(StaffRow).where(StaffRow.code == data.code)).first() is not None:
         raise HTTPException(
             status.HTTP_409_CONFLICT,
             detail={"field": "code", "reason": f"staff {data.code} exists; PATCH it instead"},
         )
-    row = Staff(**data.model_dump())
+    row = StaffRow(**data.model_dump())
     session.add(row)
     session.commit()
     session.refresh(row)
@@ -171,7 +168,7 @@ def update_staff(
     x_admin_token: Annotated[str | None, Header()] = None,
 ) -> StaffPublic:
     require_admin(settings, x_admin_token, "changing staff")
-    row = session.exec(select(Staff).where(Staff.code == code)).first()
+    row = session.exec(select(StaffRow).where(StaffRow.code == code)).first()
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail={"reason": f"no staff {code}"})
     if "code" in body and body["code"] != code:
@@ -274,7 +271,7 @@ async def import_staff(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             detail={"field": "body", "reason": "not UTF-8 text"},
         ) from None
-    units = set(session.exec(select(OrgUnit.code)).all())
+    units = set(session.exec(select(UnitRow.code)).all())
     items, errors = parse_csv(text, units)
     report = ImportReport(errors=errors, dry_run=dry_run)
     if not items and not errors:
@@ -283,12 +280,12 @@ async def import_staff(
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, detail=report.model_dump(mode="json")
         )
-    existing = {s.code: s for s in session.exec(select(Staff)).all()}
+    existing = {s.code: s for s in session.exec(select(StaffRow)).all()}
     for item in items:
         values = item.model_dump()
         row = existing.get(item.code)
         if row is None:
-            session.add(Staff(**values))
+            session.add(StaffRow(**values))
             report.created += 1
         elif all(getattr(row, k) == v for k, v in values.items()):
             report.unchanged += 1

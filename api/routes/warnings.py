@@ -10,8 +10,8 @@ from sqlalchemy import ColumnElement
 from sqlmodel import col, func, select
 
 from api.deps import SessionDep
-from core.models import Application, WarningPublic, WarningRow
-from workflows.models import LEVEL_ORDER, WarningLevel
+from contracts.application import LEVEL_ORDER, WarningLevel
+from readmodel.applications import ApplicationRow, WarningPublic, WarningRow
 
 router = APIRouter(prefix="/api/warnings", tags=["warnings"])
 
@@ -45,12 +45,14 @@ def warning_board(
     query = select(WarningRow)
     count_query = select(func.count()).select_from(WarningRow)
     if unit is not None:
-        in_unit = (col(Application.unit) == unit) | col(Application.unit).startswith(f"{unit}/")
+        in_unit = (col(ApplicationRow.unit) == unit) | col(ApplicationRow.unit).startswith(
+            f"{unit}/"
+        )
         query = query.join(
-            Application, col(Application.application_no) == WarningRow.application_no
+            ApplicationRow, col(ApplicationRow.application_no) == WarningRow.application_no
         )
         count_query = count_query.join(
-            Application, col(Application.application_no) == WarningRow.application_no
+            ApplicationRow, col(ApplicationRow.application_no) == WarningRow.application_no
         )
         filters.append(in_unit)
     total = session.exec(count_query.where(*filters)).one()

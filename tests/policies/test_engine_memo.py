@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from calendars import get_calendar
-from calendars.core import Calendar
+from calendars.calendar import Calendar
 from policies.engine import (
     Application,
     EvaluationMemo,

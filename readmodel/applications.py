@@ -6,33 +6,13 @@ the API lists and reports from it so it never has to query thousands of workflow
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, UniqueConstraint
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Stores instants as UTC and returns them timezone-aware.
-
-    SQLite keeps no offset: without this, 10:00+08:00 would come back as a naive 10:00.
-    Naive input is refused rather than guessed at.
-    """
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
+from readmodel.types import UTCDateTime
 
 
 class ApplicationBase(SQLModel):
@@ -54,7 +34,9 @@ class ApplicationBase(SQLModel):
     provisional: bool = False
 
 
-class Application(ApplicationBase, table=True):
+class ApplicationRow(ApplicationBase, table=True):
+    __tablename__ = "application"
+
     # Personal data lives here and in the workflow input only.
     customer_name: str = Field(max_length=200)
     customer_phone: str | None = Field(default=None, max_length=20)

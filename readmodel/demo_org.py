@@ -14,7 +14,8 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from core.org_models import OrgUnit, Staff, StaffIn, UnitIn, unit_parent
+from contracts.organisation import StaffIn, UnitIn, unit_parent
+from readmodel.organisation import StaffRow, UnitRow
 
 DEMO_UNITS: list[UnitIn] = [
     UnitIn(code="henan", name="国网河南省电力公司", level="province"),
@@ -116,18 +117,18 @@ def seed_demo_org(engine: Engine) -> int:
     """Insert the demo units and staff that are missing; returns how many rows were added."""
     added = 0
     with Session(engine) as session:
-        have_units = set(session.exec(select(OrgUnit.code)).all())
+        have_units = set(session.exec(select(UnitRow.code)).all())
         for u in DEMO_UNITS:
             if u.code not in have_units:
                 session.add(
-                    OrgUnit(code=u.code, name=u.name, level=u.level, parent=unit_parent(u.code))
+                    UnitRow(code=u.code, name=u.name, level=u.level, parent=unit_parent(u.code))
                 )
                 added += 1
         session.flush()
-        have_staff = set(session.exec(select(Staff.code)).all())
+        have_staff = set(session.exec(select(StaffRow.code)).all())
         for s in DEMO_STAFF:
             if s.code not in have_staff:
-                session.add(Staff(**s.model_dump()))
+                session.add(StaffRow(**s.model_dump()))
                 added += 1
         session.commit()
     return added

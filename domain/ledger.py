@@ -10,18 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import cast
 
-from calendars.core import Calendar
+from calendars.calendar import Calendar
 from calendars.snapshot import CalendarSnapshot
 from calendars.spliced import SplicedCalendar
-from policies.codes import PAUSE_EVENT, RESUME_EVENT
-from policies.engine import (
-    Evaluation,
-    EvaluationMemo,
-    clocks_started,
-    evaluate,
-    known_event,
-)
-from workflows.models import (
+from contracts.application import (
     LEVEL_ORDER,
     ApplicationOutcome,
     ApplicationStart,
@@ -45,6 +37,14 @@ from workflows.models import (
     WarningLevel,
     WarningNotice,
 )
+from policies.codes import PAUSE_EVENT, RESUME_EVENT
+from policies.engine import (
+    Evaluation,
+    EvaluationMemo,
+    clocks_started,
+    evaluate,
+    known_event,
+)
 
 # Staff clocks drift; an event stamped a few minutes ahead is a typo-free "now", not the future.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -66,7 +66,7 @@ class EventConflict(EventRefused):
     """An update that clashes with the application's state or its events' order (409)."""
 
 
-class ApplicationBook:
+class ApplicationLedger:
     def __init__(self, start: ApplicationStart) -> None:
         self.application = start.application
         self.policy = start.policy

@@ -13,10 +13,8 @@ from typing import Any, NamedTuple
 
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
-from policies.engine import Evaluation
-from workflows import search_attributes as sa
-from workflows.application_book import ApplicationBook
-from workflows.models import (
+from contracts import search_attributes as sa
+from contracts.application import (
     ApplicationInput,
     ApplicationState,
     ProjectionInput,
@@ -24,6 +22,8 @@ from workflows.models import (
     TimelineEntry,
     WarningLevel,
 )
+from domain.ledger import ApplicationLedger
+from policies.engine import Evaluation
 
 #: A search attribute's key and the value it should have now (None: unset).
 Wanted = dict[str, tuple[SearchAttributeKey[Any], Any]]
@@ -67,7 +67,7 @@ def summary(inp: ApplicationInput) -> str:
     return f"{what}{size} · {p.unit}"
 
 
-def search_attributes(book: ApplicationBook, current: Row) -> Wanted:
+def search_attributes(book: ApplicationLedger, current: Row) -> Wanted:
     """The search attributes that follow the application's state."""
     return {
         sa.STAGE.name: (sa.STAGE, current.stage),
@@ -102,7 +102,7 @@ def details(current: Row, ev: Evaluation) -> str:
     return "\n".join(lines)
 
 
-def row(book: ApplicationBook, ev: Evaluation) -> Row:
+def row(book: ApplicationLedger, ev: Evaluation) -> Row:
     return Row(
         state=book.state,
         stage=book.stage(ev),
@@ -114,7 +114,7 @@ def row(book: ApplicationBook, ev: Evaluation) -> Row:
 
 
 def projection_input(
-    book: ApplicationBook,
+    book: ApplicationLedger,
     current: Row,
     now: datetime,
     timeline: list[TimelineEntry],

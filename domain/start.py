@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from calendars import ClockConfig, get_calendar
-from calendars.core import Calendar
+from calendars.calendar import Calendar
+from contracts.application import ApplicationInput, ApplicationStart, ApplicationStatus
+from domain.ledger import ApplicationLedger
 from policies.loader import load_policy
 from policies.schema import ResolvedPolicy
 from policies.slim import slim_policy
-from workflows.application_book import ApplicationBook
-from workflows.models import ApplicationInput, ApplicationStart, ApplicationStatus
 
 
 def calendar_for(policy: ResolvedPolicy) -> Calendar:
@@ -42,6 +42,6 @@ def start_input(inp: ApplicationInput, calendar: Calendar | None = None) -> Appl
 
 def initial_status(start: ApplicationStart, now: datetime) -> ApplicationStatus:
     """What the workflow will answer once started: the same pure code, evaluated here."""
-    book = ApplicationBook(start)
+    book = ApplicationLedger(start)
     ev, _ = book.sync(max(now, start.application.profile.accepted_at))
     return book.status(ev)
