@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck pytest bench register-search-attributes clean
+.PHONY: run test lint typecheck pytest format record-histories bench register-search-attributes clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -39,6 +39,16 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+# Rewrites the code in the project's style and fixes what ruff can fix by itself.
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Records the saved workflow histories the replay tests read (after a change to workflow code,
+# keep the old ones: they are what running workflows replay).
+record-histories: $(STAMP)
+	$(BIN)/python scripts/record_histories.py
 
 bench: $(STAMP)
 	@for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
