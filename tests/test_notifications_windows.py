@@ -9,12 +9,8 @@ from freezegun import freeze_time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from activities.notifications import (
-    current_or_next_window,
-    next_window,
-    window_spec,
-)
 from calendars import get_calendar
+from domain.notifications.windows import current_or_next_window, next_window, window_spec
 from policies.loader import load_policy
 from tests.notification_scenarios import TZ
 
