@@ -16,10 +16,11 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
-from activities.notifications import DispatchRequest, NotificationActivities
+from activities.notifications import NotificationActivities
 from api.app import attach, create_app
 from calendars import get_calendar
 from contracts.application import ProgressNotice
+from contracts.notifications import DispatchRequest
 from core.config import Settings
 from core.db import make_engine
 from readmodel import init_db

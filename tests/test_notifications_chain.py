@@ -20,12 +20,13 @@ from temporalio.worker import Worker
 
 from activities.changes import ChangeActivities
 from activities.gateways import LogGateway
-from activities.notifications import NotificationActivities, next_window, window_spec
+from activities.notifications import NotificationActivities
 from activities.projection import ProjectionActivities
 from contracts.application import RaisedWarning, WarningNotice
 from core.config import Settings
 from core.db import make_engine
 from core.temporal import register_search_attributes
+from domain.notifications.windows import next_window, window_spec
 from policies.loader import load_policy
 from readmodel import init_db
 from readmodel.demo_org import seed_demo_org

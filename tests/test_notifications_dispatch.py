@@ -23,13 +23,16 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.gateways import SendResult, SmsMessage
-from activities.notifications import DispatchRequest, DispatchResult, NotificationActivities
+from activities.notifications import NotificationActivities
 from calendars import Calendar, get_calendar
+from contracts.notifications import DispatchRequest, DispatchResult
 from core.config import Settings
 from core.db import make_engine
+from domain.notifications.windows import SendWindows
 from readmodel import init_db
 from readmodel.demo_org import seed_demo_org
 from readmodel.outbox import OutboxRow
+from readmodel.outbox_queue import OutboxQueue
 from tests.notification_scenarios import (
     TZ,
     RecordingGateway,
@@ -323,7 +326,8 @@ def test_failed_rows_can_be_requeued_for_the_next_window(engine: Engine) -> None
     acts.dispatch_due(DispatchRequest(at=at))
     assert {r.state for r in outbox(engine)} == {"failed"}
     # The gateway is repaired on the evening before National Day.
-    assert acts.requeue_failed(datetime(2026, 9, 30, 19, 0, tzinfo=TZ)) == 3
+    windows = SendWindows(Settings().sms_progress_hours, calendar_for=lambda _r: cal)
+    assert OutboxQueue(engine).requeue_failed(datetime(2026, 9, 30, 19, 0, tzinfo=TZ), windows) == 3
     rows = outbox(engine)
     assert {(r.state, r.attempts) for r in rows} == {("pending", 0)}
     assert {r.send_after for r in rows} == {datetime(2026, 10, 8, 8, 30, tzinfo=TZ)}

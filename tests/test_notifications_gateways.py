@@ -21,8 +21,9 @@ from activities.gateways import (
     SmsMessage,
     gateway_from_settings,
 )
-from activities.notifications import DispatchRequest, NotificationActivities
+from activities.notifications import NotificationActivities
 from calendars import get_calendar
+from contracts.notifications import DispatchRequest
 from core.config import Settings
 from core.db import make_engine
 from readmodel import init_db

@@ -29,7 +29,8 @@ from readmodel import init_db
 from readmodel.applications import ApplicationRow
 from readmodel.demo_org import seed_demo_org
 from readmodel.organisation import StaffRow
-from readmodel.outbox import OutboxRow, UndeliverableRow
+from readmodel.outbox import OutboxBase, OutboxRow, UndeliverableRow
+from readmodel.outbox_queue import OutboxQueue
 
 TZ = ZoneInfo("Asia/Shanghai")
 HENAN = load_policy("henan/sanmenxia").recipient_profiles["new_service"]
@@ -365,3 +366,52 @@ def test_a_change_retried_after_a_partial_failure_writes_everything_once(
     assert len([r for r in final if r.kind == "progress"]) == 1
     with Session(org_engine) as s:
         assert s.get(ApplicationRow, "A20260922TEST") is not None
+
+
+def test_candidate_staff_are_the_unit_chain_and_the_named_customer_manager(
+    org_engine: Engine,
+) -> None:
+    with Session(org_engine) as s:
+        s.exec(select(StaffRow).where(StaffRow.code == "cs-smx")).one().active = False
+        s.commit()
+    queue = OutboxQueue(org_engine)
+    codes = {p.code for p in queue.candidate_staff("henan/sanmenxia/lingbao", "cm-201")}
+    assert {"cm-101", "cs-lb", "cm-001", "md-smx", "pdh-mkt", "cm-201"} <= codes
+    assert "cs-smx" not in codes  # inactive
+    assert not codes & {"cs-hc", "md-hc"}  # Huangchuan is not on Lingbao's chain
+    without_cm = {p.code for p in queue.candidate_staff("henan/sanmenxia/lingbao", None)}
+    assert without_cm == codes - {"cm-201"}
+
+
+def test_an_enqueue_repeated_inserts_nothing_and_records_each_gap_once(
+    org_engine: Engine,
+) -> None:
+    at = datetime(2026, 9, 22, 8, 30, tzinfo=TZ)
+    row = OutboxBase(
+        application_no="A1",
+        unit="henan/sanmenxia",
+        kind="warning",
+        monitor="hv.plan_reply",
+        level="red",
+        phone="13800000001",
+        role="customer_manager",
+        message="m",
+        send_after=at,
+        send_before=at + timedelta(minutes=30),
+        window="warning",
+        created_at=at,
+    )
+    gap = UndeliverableRow(
+        application_no="A1",
+        unit="henan/sanmenxia",
+        monitor="hv.plan_reply",
+        level="red",
+        role="executive",
+        reason="nobody holds it",
+        created_at=at,
+    )
+    queue = OutboxQueue(org_engine)
+    assert queue.enqueue([row], [gap]) == 1
+    assert queue.enqueue([row, row.model_copy(update={"phone": "13800000002"})], [gap]) == 1
+    assert OutboxQueue(org_engine).enqueue([row], [gap]) == 0
+    assert len(rows(org_engine)) == 2 and len(missing(org_engine)) == 1

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from activities.notifications import (
+from calendars import Calendar, get_calendar
+from domain.notifications.windows import (
+    SendWindows,
     current_or_next_window,
     next_window,
+    retry_delay,
+    units_with_packs,
+    window_kind,
     window_spec,
 )
-from calendars import get_calendar
 from policies.loader import load_policy
 from tests.notification_scenarios import TZ
 
@@ -25,8 +29,8 @@ APPT = window_spec(HENAN, "appointment", "08:00-20:00")
 PROGRESS = window_spec(HENAN, "progress", "08:00-20:00")
 
 
-def t(y: int, mo: int, d: int, h: int, mi: int = 0) -> datetime:
-    return datetime(y, mo, d, h, mi, tzinfo=TZ)
+def t(y: int, mo: int, d: int, h: int, mi: int = 0, s: int = 0) -> datetime:
+    return datetime(y, mo, d, h, mi, s, tzinfo=TZ)
 
 
 def test_the_henan_table_is_read() -> None:
@@ -139,3 +143,131 @@ def test_every_window_is_a_send_time_on_a_working_day(raised: datetime) -> None:
 def test_progress_hours_must_run_forward() -> None:
     with pytest.raises(ValueError, match="SMS_PROGRESS_HOURS"):
         window_spec(HENAN, "progress", "20:00-08:00")
+
+
+# --------------------------------------------------------------------------- any unit's windows
+
+WINDOWS = SendWindows("08:00-20:00", calendar_for=lambda _r: CAL)
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [("plan_reply", "warning"), ("appointment_confirm", "appointment"), ("", "warning")],
+)
+def test_window_kind(code: str, kind: str) -> None:
+    assert window_kind(code) == kind
+
+
+@pytest.mark.parametrize(
+    ("attempts", "seconds"), [(0, 30), (1, 30), (2, 60), (3, 120), (5, 480), (6, 600), (20, 600)]
+)
+def test_retry_delay_doubles_up_to_ten_minutes(attempts: int, seconds: int) -> None:
+    assert retry_delay(attempts) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize(
+    ("unit", "kind", "at", "start"),
+    [
+        # A supply station has no pack: its city's windows.
+        (
+            "henan/sanmenxia/lingbao/yinzhuang",
+            "warning",
+            t(2026, 9, 22, 9, 0),
+            t(2026, 9, 22, 11, 30),
+        ),
+        ("henan/sanmenxia", "appointment", t(2026, 9, 22, 9, 0), t(2026, 9, 22, 10, 30)),
+        # No SMS table in Shanghai's pack: the default times.
+        ("shanghai/pudong", "warning", t(2026, 9, 22, 12, 0), t(2026, 9, 22, 15, 30)),
+        ("national", "progress", t(2026, 10, 3, 7, 0), t(2026, 10, 3, 8, 0)),
+    ],
+)
+def test_any_units_windows_come_from_its_nearest_pack(
+    unit: str, kind: str, at: datetime, start: datetime
+) -> None:
+    assert WINDOWS(unit, kind, at, join_open=False).start == start
+
+
+def test_the_calendar_the_lookup_gives_is_the_one_counted() -> None:
+    """A calendar published after the process started reaches the windows: the lookup is
+    asked at every call, not once."""
+    calendars = {"CN": CAL}
+    windows = SendWindows("08:00-20:00", calendar_for=lambda region: calendars[region])
+    at = t(2026, 9, 22, 16, 0)  # Tuesday after the last window
+    assert windows("henan", "warning", at, join_open=False).start == t(2026, 9, 23, 8, 30)
+    calendars["CN"] = Calendar(
+        region="CN",
+        version="amended",
+        published_years=[2026],
+        holidays=[date(2026, 9, 23)],
+        makeup_workdays=[],
+    )
+    assert windows("henan", "warning", at, join_open=False).start == t(2026, 9, 24, 8, 30)
+
+
+@pytest.mark.parametrize(
+    ("attempts", "at", "window_end", "expected"),
+    [
+        # Early in the window: back off within it.
+        (
+            1,
+            t(2026, 9, 22, 8, 31),
+            t(2026, 9, 22, 9, 0),
+            (t(2026, 9, 22, 8, 31, 30), t(2026, 9, 22, 9, 0)),
+        ),
+        (
+            3,
+            t(2026, 9, 22, 8, 40),
+            t(2026, 9, 22, 9, 0),
+            (t(2026, 9, 22, 8, 42), t(2026, 9, 22, 9, 0)),
+        ),
+        # The back-off would pass the window's end: the next window.
+        (
+            5,
+            t(2026, 9, 22, 8, 55),
+            t(2026, 9, 22, 9, 0),
+            (t(2026, 9, 22, 11, 30), t(2026, 9, 22, 12, 0)),
+        ),
+        # The last window before National Day: the next is a week later.
+        (
+            4,
+            t(2026, 9, 30, 15, 58),
+            t(2026, 9, 30, 16, 0),
+            (t(2026, 10, 8, 8, 30), t(2026, 10, 8, 9, 0)),
+        ),
+    ],
+)
+def test_after_a_transient_failure(
+    attempts: int, at: datetime, window_end: datetime, expected: tuple[datetime, datetime]
+) -> None:
+    assert WINDOWS.after_failure("henan", "warning", attempts, at, window_end) == expected
+
+
+@pytest.mark.parametrize(
+    ("at", "pending", "poll", "wake"),
+    [
+        # Nothing pending: the next window of either kind (10:30 appointments, 11:30 warnings).
+        (t(2026, 9, 22, 9, 0), [], None, t(2026, 9, 22, 10, 30)),
+        (t(2026, 9, 22, 10, 45), [], None, t(2026, 9, 22, 11, 30)),
+        # A pending row before any window wins.
+        (t(2026, 9, 22, 9, 0), [t(2026, 9, 22, 9, 5)], None, t(2026, 9, 22, 9, 5)),
+        # At a window's start, the next one (not the same instant again).
+        (t(2026, 9, 22, 8, 30), [], None, t(2026, 9, 22, 10, 30)),
+        # Polling for progress messages during the progress hours ...
+        (t(2026, 9, 22, 9, 0), [], 5, t(2026, 9, 22, 9, 5)),
+        # ... but not at night: the hours open before the first warning window.
+        (t(2026, 10, 3, 22, 0), [], 5, t(2026, 10, 4, 8, 0)),
+        # A holiday night without polling: the first window after National Day.
+        (t(2026, 10, 3, 22, 0), [], None, t(2026, 10, 8, 8, 30)),
+    ],
+)
+def test_next_wake(at: datetime, pending: list[datetime], poll: int | None, wake: datetime) -> None:
+    assert WINDOWS.next_wake(at, pending, poll, units=["henan/sanmenxia"]) == wake
+
+
+def test_next_wake_looks_at_every_pack_by_default() -> None:
+    at = t(2026, 9, 22, 9, 0)
+    assert WINDOWS.next_wake(at, [], None) == min(
+        WINDOWS(u, k, at + timedelta(seconds=1), join_open=False).start
+        for u in units_with_packs()
+        for k in ("warning", "appointment")
+    )

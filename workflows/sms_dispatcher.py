@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from temporalio.client import Client
 
 with workflow.unsafe.imports_passed_through():
-    from activities.notifications import DispatchRequest, DispatchResult, NotificationActivities
+    from activities.notifications import NotificationActivities
+    from contracts.notifications import DispatchRequest, DispatchResult
 
 DISPATCHER_ID = "sms-dispatcher"
 DISPATCH_TIMEOUT = timedelta(minutes=35)  # a whole 30-minute window, plus slack

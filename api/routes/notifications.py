@@ -3,20 +3,21 @@ the roles nobody could be found for (undeliverable recipients)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, status
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement
-from sqlmodel import col, func, select
 
-from activities.notifications import NotificationActivities
 from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import is_unavailable, temporal_unavailable
 from api.routes.staff import require_admin
-from readmodel.outbox import OutboxRow, UndeliverableRow
+from domain.notifications.windows import SendWindows
+from readmodel.outbox_queue import OutboxQueue, outbox_page
 from workflows.sms_dispatcher import DISPATCHER_ID, SmsDispatcher
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])
 
@@ -76,43 +77,23 @@ def list_notifications(
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> NotificationPage:
-    filters: list[ColumnElement[bool]] = []
-    if application is not None:
-        filters.append(col(OutboxRow.application_no) == application)
-    if phone_suffix is not None:
-        filters.append(col(OutboxRow.phone).endswith(phone_suffix))
-    if monitor is not None:
-        filters.append(col(OutboxRow.monitor) == monitor)
-    if level is not None:
-        filters.append(col(OutboxRow.level) == level)
-    counts = {"pending": 0, "sent": 0, "failed": 0}
-    for st, n in session.exec(
-        select(OutboxRow.state, func.count()).where(*filters).group_by(OutboxRow.state)
-    ).all():
-        counts[st] = n
-    if state is not None:
-        filters.append(col(OutboxRow.state) == state)
-    total = session.exec(select(func.count()).select_from(OutboxRow).where(*filters)).one()
-    rows = session.exec(
-        select(OutboxRow)
-        .where(*filters)
-        .order_by(col(OutboxRow.send_after), col(OutboxRow.id))
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    gaps = select(UndeliverableRow)
-    if application is not None:
-        gaps = gaps.where(UndeliverableRow.application_no == application)
-    undeliverable = session.exec(
-        gaps.order_by(col(UndeliverableRow.created_at), col(UndeliverableRow.id)).limit(500)
-    ).all()
+    page = outbox_page(
+        session,
+        application=application,
+        state=state,
+        phone_suffix=phone_suffix,
+        monitor=monitor,
+        level=level,
+        offset=offset,
+        limit=limit,
+    )
     return NotificationPage(
-        items=[NotificationPublic.model_validate(r, from_attributes=True) for r in rows],
-        counts=counts,
+        items=[NotificationPublic.model_validate(r, from_attributes=True) for r in page.rows],
+        counts=page.counts,
         undeliverable=[
-            UndeliverablePublic.model_validate(u, from_attributes=True) for u in undeliverable
+            UndeliverablePublic.model_validate(u, from_attributes=True) for u in page.undeliverable
         ],
-        total=total,
+        total=page.total,
         offset=offset,
         limit=limit,
     )
@@ -132,8 +113,11 @@ def requeue_failed(
     """Put failed messages (gateway refusals, attempts exhausted) back in the queue for the
     next send window, e.g. once the gateway's configuration is repaired."""
     require_admin(settings, x_admin_token, "requeueing messages")
-    acts = NotificationActivities(engine, settings)
-    return Requeued(requeued=acts.requeue_failed(datetime.now(UTC), application))
+    windows = SendWindows(settings.sms_progress_hours)
+    requeued = OutboxQueue(engine).requeue_failed(datetime.now(UTC), windows, application)
+    if requeued:
+        log.info("requeued %d failed SMS", requeued)
+    return Requeued(requeued=requeued)
 
 
 class Woken(BaseModel):
