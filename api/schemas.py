@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from pydantic import ConfigDict, Field, field_validator
 
-from policies.application import require_aware
 from policies.preview import ProfileIn
+from policies.profile import require_aware
 from workflows.models import (
     APPLICATION_NO_PATTERN,
     ApplicationInput,

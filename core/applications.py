@@ -10,9 +10,9 @@ from datetime import datetime
 
 from calendars import ClockConfig, get_calendar
 from calendars.core import Calendar
+from policies.engine import select_rules
 from policies.loader import load_policy
 from policies.schema import ResolvedPolicy
-from policies.slim import slim_policy
 from workflows.application_book import ApplicationBook
 from workflows.models import ApplicationInput, ApplicationStart, ApplicationStatus
 
@@ -35,7 +35,7 @@ def start_input(inp: ApplicationInput, calendar: Calendar | None = None) -> Appl
     policy = load_policy(inp.profile.unit)
     return ApplicationStart(
         application=inp,
-        policy=slim_policy(policy, inp.profile.to_engine()),
+        policy=select_rules(policy, inp.profile),
         calendar=(calendar or calendar_for(policy)).snapshot(),
     )
 
