@@ -387,8 +387,9 @@ def _too_short(run: _Run, rule: TooShortRule) -> TooShortOut:
             flagged = False
     key = ("short", rule.id, start, until, flagged)
     cache = run.cache
-    if cache is not None and (hit := cache.get(key)) is not None:
-        return hit  # type: ignore[no-any-return]
+    hit: TooShortOut | None = cache.get(key) if cache is not None else None
+    if hit is not None:
+        return hit
     src = rule.sources[-1] if rule.sources else rule.source
     out = TooShortOut(
         id=rule.id,
