@@ -12,7 +12,6 @@ from datetime import datetime, time, timedelta, tzinfo
 from typing import Any, Protocol
 
 from policies.engine.models import CalendarLike
-from policies.schema import Duration
 
 #: An excluded stretch of time; an open one (not yet resumed) has no end.
 Interval = tuple[datetime, datetime | None]
@@ -57,11 +56,6 @@ class WorkClock:
 
 
 WALL = WallClock()
-
-
-def clock_for(limit: Duration | None, work: WorkClock) -> Clock:
-    """The clock a limit counts on (the business clock when there is no limit)."""
-    return work if limit is None or limit.working else WALL
 
 
 def advance(

@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 
 from policies.codes import STAGE_ORDER
 from policies.engine.clocks import (
+    WALL,
     Clock,
     Interval,
     WorkClock,
     advance,
     as_amount,
-    clock_for,
     counted,
     merge_intervals,
     snap,
@@ -61,6 +61,7 @@ class _Run:
         "calendar_version",
         "day_hours",
         "selection",
+        "skipped",
         "timeline",
         "tz",
         "work",
@@ -80,6 +81,7 @@ class _Run:
         facts = Facts(policy, application, self.tz)
         self.accepted_on = facts.accepted_on
         self.selection: Selection = index.select(facts)
+        self.skipped = self.selection.skipped
         self.timeline = Timeline(policy, application, events, as_of)
         self.as_of = as_of
         self.cache = cache
@@ -89,14 +91,14 @@ class _Run:
         self.work = WorkClock(calendar)
 
     def clock(self, limit: Duration | None) -> Clock:
-        return clock_for(limit, self.work)
+        """The clock `limit` counts on (the business clock when there is none)."""
+        return self.work if limit is None or limit.working else WALL
 
     def resolve(
         self, spec: EventSpec, default: str, not_before: datetime | None
     ) -> datetime | None:
-        return resolve_spec(
-            spec, self.timeline, self.selection.skipped, default, not_before, self.tz
-        )
+        """When `spec` (a start or stop condition) happened by `as_of`, if it has."""
+        return resolve_spec(spec, self.timeline, self.skipped, default, not_before, self.tz)
 
 
 def evaluate(
@@ -171,12 +173,12 @@ def _monitor(run: _Run, plan: Plan, short: TooShortOut | None) -> MonitorOut:
     """A monitor rule's output: pending until its start condition holds, else judged."""
     rule = plan.rule
     assert rule.start is not None and rule.stop is not None
-    start = run.resolve(rule.start, "first", None)
+    start = resolve_spec(rule.start, run.timeline, run.skipped, "first", None, run.tz)
     short_key = None if short is None else (short.started_at, short.until, short.flagged)
     if start is None:
         return _pending_monitor(run, plan, short, short_key)
-    stop = run.resolve(rule.stop, "last", start)
-    pauses = pause_intervals(rule, run.timeline, run.selection.skipped, start)
+    stop = resolve_spec(rule.stop, run.timeline, run.skipped, "last", start, run.tz)
+    pauses = pause_intervals(rule, run.timeline, run.skipped, start)
     cache = run.cache
     # A stopped monitor's output no longer depends on `as_of`: answer it from the memo.
     stopped_key = (
@@ -192,27 +194,6 @@ def _monitor(run: _Run, plan: Plan, short: TooShortOut | None) -> MonitorOut:
     if stopped_key is not None and cache is not None:
         cache[stopped_key] = out
     return out
-
-
-def _common(run: _Run, plan: Plan, short: TooShortOut | None) -> dict[str, Any]:
-    """The fields of a monitor's output that come from its rule, not from its events."""
-    rule = plan.rule
-    return {
-        "id": rule.id,
-        "code": rule.code,
-        "label": rule.label,
-        "provincial_limit": rule.provincial,
-        "national_limit": rule.national,
-        "result": rule.result,
-        "recipients": plan.recipients,
-        "coordination": bool(rule.coordination),
-        "too_short": short,
-        "calendar_version": run.calendar_version,
-        "source": plan.source,
-        "sources": plan.sources,
-        "flags": plan.flags,
-        "notes": plan.notes,
-    }
 
 
 def _pending_monitor(
@@ -236,7 +217,9 @@ def _pending_monitor(
         elapsed=None,
         pauses=[],
         provisional=False,
-        **_common(run, plan, short),
+        too_short=short,
+        calendar_version=run.calendar_version,
+        **plan.out_fields,
     )
     if cache is not None:
         cache[key] = out
@@ -274,7 +257,9 @@ def _judged_monitor(
         ),
         pauses=pauses,
         provisional=run.calendar.provisional_between(start, latest),
-        **_common(run, plan, short),
+        too_short=short,
+        calendar_version=run.calendar_version,
+        **plan.out_fields,
     )
 
 
@@ -297,9 +282,11 @@ def _dues(run: _Run, plan: Plan, start: datetime, intervals: list[Interval]) -> 
         return dues
     rule = plan.rule
     check_times = rule.check_times
+    work = run.work
 
     def due(delta: timedelta, limit: Duration | None) -> datetime | None:
-        at = advance(run.clock(limit), start, delta, intervals)
+        clock = work if limit is None or limit.working else WALL
+        at = advance(clock, start, delta, intervals)
         if at is not None and check_times:
             at = snap(at, check_times, run.tz)
         return at

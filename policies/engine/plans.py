@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from policies.codes import LEVELS, NOTICE_CODES
 from policies.engine.matching import Facts
@@ -34,6 +35,7 @@ class Plan:
         "nat_td",
         "notes",
         "orange_lead",
+        "out_fields",
         "pending_thresholds",
         "prov_td",
         "recipients",
@@ -68,7 +70,22 @@ class Plan:
             lv: _recipients(policy, rule.recipients, lv, coord) for lv in self.levels
         }
         self.targets = _targets(rule, self.levels, leads, day_hours)
-        # Shared by every pending evaluation of this plan (outputs are read-only by contract).
+        # The fields of the monitor's output that no event changes, shared by every evaluation
+        # of this plan, like its pending thresholds (outputs are read-only by contract).
+        self.out_fields: dict[str, Any] = {
+            "id": rule.id,
+            "code": rule.code,
+            "label": rule.label,
+            "provincial_limit": prov,
+            "national_limit": nat,
+            "result": rule.result,
+            "recipients": self.recipients,
+            "coordination": coord,
+            "source": self.source,
+            "sources": self.sources,
+            "flags": self.flags,
+            "notes": self.notes,
+        }
         self.pending_thresholds = [
             Threshold(
                 level=lv, due_at=None, after=amt, reached=False, recipients=self.recipients[lv]
