@@ -377,7 +377,6 @@ def _too_short(run: _Run, rule: TooShortRule) -> TooShortOut:
     hit: TooShortOut | None = cache.get(key) if cache is not None else None
     if hit is not None:
         return hit
-    src = rule.sources[-1] if rule.sources else rule.source
     out = TooShortOut(
         id=rule.id,
         label=rule.label,
@@ -388,7 +387,7 @@ def _too_short(run: _Run, rule: TooShortRule) -> TooShortOut:
         until=until,
         flagged=flagged,
         result=rule.result or "onsite_check",
-        source=src.cite() if src else "",
+        source=run.selection.citations[rule.id][0],
     )
     if cache is not None:
         cache[key] = out
@@ -412,7 +411,7 @@ def _standalone_monitor(run: _Run, rule: TooShortRule, short: TooShortOut) -> Mo
     started = short.started_at
     stop = run.resolve(rule.stop, "last", started) if started is not None else None
     state: State = "pending" if started is None else ("met" if stop else "running")
-    src = rule.sources[-1] if rule.sources else rule.source
+    source, sources = run.selection.citations[rule.id]
     provisional = bool(
         started is not None
         and short.until is not None
@@ -440,8 +439,8 @@ def _standalone_monitor(run: _Run, rule: TooShortRule, short: TooShortOut) -> Mo
         too_short=short,
         calendar_version=run.calendar_version,
         provisional=provisional,
-        source=src.cite() if src else "",
-        sources=[s.cite() for s in (rule.sources or [])],
+        source=source,
+        sources=list(sources),
         flags=list(rule.flags or []),
         notes=list(rule.notes or []),
     )

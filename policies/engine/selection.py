@@ -26,7 +26,7 @@ _SELECTIONS_MAX = 16384
 class Selection:
     """The rules in force for one kind of application, in the policy's order."""
 
-    __slots__ = ("attached", "plans", "skipped", "standalone", "too_short")
+    __slots__ = ("attached", "citations", "plans", "skipped", "standalone", "too_short")
 
     def __init__(
         self, plans: list[Plan], too_short: list[TooShortRule], skipped: frozenset[str]
@@ -52,6 +52,13 @@ class Selection:
         taken = {t.id for t in self.attached if t is not None}
         #: The too-short rules reported as monitors of their own.
         self.standalone = [t for t in too_short if t.id not in taken]
+        #: Per too-short rule id: its most specific clause and all its clauses, cited once.
+        self.citations = {t.id: _citations(t) for t in too_short}
+
+
+def _citations(rule: TooShortRule) -> tuple[str, list[str]]:
+    main = rule.sources[-1] if rule.sources else rule.source
+    return (main.cite() if main else "", [s.cite() for s in rule.sources or []])
 
 
 class RuleIndex:
