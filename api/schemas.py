@@ -13,8 +13,8 @@ from contracts.application import (
     ApplicationProfile,
     Customer,
 )
-from policies.application import require_aware
 from policies.preview import ProfileIn
+from policies.profile import require_aware
 
 # A back-office clerk may record an application taken on paper in the last week, no earlier:
 # older ones would start with deadlines already long past and distort the reports.

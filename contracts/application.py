@@ -18,9 +18,9 @@ from pydantic import (
 )
 
 from calendars.snapshot import CalendarSnapshot
-from policies.application import ApplicationProfile, require_aware
 from policies.engine import Event as EngineEvent
 from policies.engine import MonitorOut
+from policies.profile import ApplicationProfile, require_aware
 from policies.schema import ResolvedPolicy
 
 # Application numbers become workflow IDs and URL segments: keep them to a safe alphabet.

@@ -41,6 +41,7 @@ from policies.codes import PAUSE_EVENT, RESUME_EVENT
 from policies.engine import (
     Evaluation,
     EvaluationMemo,
+    RuleIndex,
     clocks_started,
     evaluate,
     known_event,
@@ -70,7 +71,11 @@ class ApplicationLedger:
     def __init__(self, start: ApplicationStart) -> None:
         self.application = start.application
         self.policy = start.policy
-        self._engine_app = start.application.profile.to_engine()
+        self._profile = start.application.profile
+        # The rules this application can use, selected once here: evaluations (and the
+        # handlers that only read) take them from the index instead of selecting again.
+        self._rules = RuleIndex(self.policy)
+        self._rules.selection(self._profile)
         carried = start.carried
         if carried is None:
             accepted_at = start.application.profile.accepted_at
@@ -150,10 +155,11 @@ class ApplicationLedger:
         ev = evaluate(
             self.policy,
             self.calendar,
-            self._engine_app,
+            self._profile,
             self._engine_events,
             as_of,
             self._memo,
+            self._rules,
         )
         self._last = (key, ev)
         if self._skipped is None:
@@ -239,7 +245,9 @@ class ApplicationLedger:
 
     def _check_clock_started(self, code: str, at: datetime) -> None:
         """A stage cannot complete before the events that start its clock (wrong order)."""
-        timed = clocks_started(self.policy, self._engine_app, self._engine_events, code, at)
+        timed = clocks_started(
+            self.policy, self._profile, self._engine_events, code, at, self._rules
+        )
         if timed and not any(started for _, started in timed):
             waits_for = sorted({e for monitor, _ in timed for e in self._start_events(monitor)})
             raise EventConflict(

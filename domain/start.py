@@ -12,9 +12,9 @@ from calendars import ClockConfig, get_calendar
 from calendars.calendar import Calendar
 from contracts.application import ApplicationInput, ApplicationStart, ApplicationStatus
 from domain.ledger import ApplicationLedger
+from policies.engine import select_rules
 from policies.loader import load_policy
 from policies.schema import ResolvedPolicy
-from policies.slim import slim_policy
 
 
 def calendar_for(policy: ResolvedPolicy) -> Calendar:
@@ -35,7 +35,7 @@ def start_input(inp: ApplicationInput, calendar: Calendar | None = None) -> Appl
     policy = load_policy(inp.profile.unit)
     return ApplicationStart(
         application=inp,
-        policy=slim_policy(policy, inp.profile.to_engine()),
+        policy=select_rules(policy, inp.profile),
         calendar=(calendar or calendar_for(policy)).snapshot(),
     )
 

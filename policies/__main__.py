@@ -7,8 +7,9 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 
-from policies.engine import Application, GridWorks, effective_rules
+from policies.engine import effective_rules
 from policies.loader import PolicyError, check_all, load_policy
+from policies.profile import ApplicationProfile, GridWorks
 from policies.schema import Duration, EventSpec
 
 
@@ -60,7 +61,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         if args.grid_works
         else None
     )
-    app = Application(
+    app = ApplicationProfile(
+        unit=policy.unit,
         business_type=args.business_type,
         voltage=args.voltage,
         capacity_kva=args.capacity_kva,

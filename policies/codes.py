@@ -48,39 +48,47 @@ VOLTAGES: frozenset[str] = frozenset(
     {"220V", "380V", "10kV", "20kV", "35kV", "66kV", "110kV", "220kV"}
 )
 
-STAGE_CODES: frozenset[str] = frozenset(
-    {
-        "appointment_confirm",
-        "accept",
-        "site_survey",
-        "plan_reply",
-        "design_review",
-        "mid_inspection",
-        "completion_inspection",
-        "customer_works",
-        "grid_works",
-        "admin_approval",
-        "fee_payment",
-        "contract",
-        "dispatch_agreement",
-        "protection_setting",
-        "meter_install",
-        "outage_plan",
-        "energize",
-        "terminal_commissioning",
-        "archive",
-        # Project addition (docs/policies.md, "New codes"): 设备封停 of the Henan change-service
-        # table, timed from site survey to archive for suspensions.
-        "equipment_sealing",
-    }
-)
-
 NOTICE_CODES: frozenset[str] = frozenset(
     {"joint_survey", "joint_drawing_review", "joint_mid_inspection", "joint_acceptance"}
 )
 
 #: Monitor code for whole-process limits (全流程).
 FULL_PROCESS = "full_process"
+
+#: Every stage and coordination-notice code in the order they happen in a process, whole-process
+#: limits last: the order an evaluation reports its monitors in.
+STAGE_ORDER: tuple[str, ...] = (
+    "appointment_confirm",
+    "accept",
+    "site_survey",
+    "joint_survey",
+    "plan_reply",
+    "admin_approval",
+    "grid_works",
+    "design_review",
+    "joint_drawing_review",
+    "customer_works",
+    "mid_inspection",
+    "joint_mid_inspection",
+    "completion_inspection",
+    "joint_acceptance",
+    "fee_payment",
+    "contract",
+    "meter_install",
+    "dispatch_agreement",
+    "protection_setting",
+    "outage_plan",
+    "energize",
+    # Project addition (docs/policies.md, "New codes"): 设备封停 of the Henan change-service
+    # table, timed from site survey to archive for suspensions.
+    "equipment_sealing",
+    "terminal_commissioning",
+    "archive",
+    FULL_PROCESS,
+)
+
+#: Stage codes (环节, GLOSSARY.md): the ordered list less the notices and whole-process limits.
+STAGE_CODES: frozenset[str] = frozenset(STAGE_ORDER) - NOTICE_CODES - {FULL_PROCESS}
 
 LEVELS: tuple[str, ...] = ("blue", "yellow", "orange", "red")
 

@@ -18,9 +18,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from policies.application import ApplicationProfile, require_aware
 from policies.engine import (
-    Application,
     CalendarLike,
     Elapsed,
     Event,
@@ -31,6 +29,7 @@ from policies.engine import (
     known_event,
 )
 from policies.loader import list_units, load_policy
+from policies.profile import ApplicationProfile, require_aware
 from policies.schema import Duration, ResolvedPolicy
 
 
@@ -94,8 +93,8 @@ class PreviewRequest(ProfileIn):
                 raise ValueError(f"events[{i}].at: {ev.at.isoformat()} is before accepted_at")
         return self
 
-    def application(self) -> Application:
-        return self.to_engine()
+    def application(self) -> ApplicationProfile:
+        return self
 
     def engine_events(self) -> list[Event]:
         return [

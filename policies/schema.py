@@ -229,8 +229,9 @@ class RecipientProfile(_Strict):
         return value if isinstance(value, RecipientLevel) else None
 
 
-class Settings(_Strict):
-    """Pack-wide settings; a child sets only what it changes."""
+class PackSettings(_Strict):
+    """A pack's `[settings]` table (time zone, calendar, clock); a child sets only what it
+    changes. The merged result is `ResolvedSettings`."""
 
     timezone: str | None = None
     calendar_region: str | None = None
@@ -392,7 +393,7 @@ class PackFile(_Strict):
     """One pack file, as written."""
 
     pack: PackHeader
-    settings: Settings | None = None
+    settings: PackSettings | None = None
     warning_rules: WarningRules | None = None
     recipient_profiles: dict[str, RecipientProfile] = Field(default_factory=dict)
     event_aliases: dict[str, str] = Field(default_factory=dict)
@@ -464,12 +465,12 @@ __all__ = [
     "MonitorRule",
     "PackFile",
     "PackHeader",
+    "PackSettings",
     "PauseSpec",
     "RecipientLevel",
     "RecipientProfile",
     "ResolvedPolicy",
     "ResolvedSettings",
-    "Settings",
     "Source",
     "StageRule",
     "Superseded",

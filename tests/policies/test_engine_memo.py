@@ -12,19 +12,19 @@ import pytest
 from calendars import get_calendar
 from calendars.calendar import Calendar
 from policies.engine import (
-    Application,
     EvaluationMemo,
     Event,
-    GridWorks,
     clocks_started,
     evaluate,
 )
 from policies.loader import load_policy
+from policies.profile import ApplicationProfile, GridWorks
 
 CST = timezone(timedelta(hours=8))
 # Accepted the Friday before the National Day week: the calendar matters for every instant.
 T0 = datetime(2026, 9, 25, 9, 30, tzinfo=CST)
-HV = Application(
+HV = ApplicationProfile(
+    unit="henan/sanmenxia",
     business_type="hv",
     voltage="10kV",
     capacity_kva=630,
@@ -32,7 +32,9 @@ HV = Application(
     grid_works=GridWorks(type="overhead_line", voltage="10kV"),
     accepted_at=T0,
 )
-LV = Application(business_type="lv_residential", voltage="220V", accepted_at=T0)
+LV = ApplicationProfile(
+    unit="henan/sanmenxia", business_type="lv_residential", voltage="220V", accepted_at=T0
+)
 HV_EVENTS = [
     "joint_survey.started",
     "joint_survey.completed",
@@ -83,7 +85,7 @@ def lifecycle(names: list[str], seed: int) -> list[Event]:
 )
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_memo_answers_as_fresh_evaluations_do(
-    unit: str, app: Application, names: list[str], seed: int
+    unit: str, app: ApplicationProfile, names: list[str], seed: int
 ) -> None:
     policy = load_policy(unit)
     calendar = get_calendar("CN")

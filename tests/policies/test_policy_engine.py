@@ -10,9 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calendars import get_calendar
-from policies.engine import Application, Event, GridWorks, effective_rules, evaluate
+from policies.engine import Event, effective_rules, evaluate
 from policies.loader import PolicyError, load_policy
 from policies.preview import policy_calendar
+from policies.profile import ApplicationProfile, GridWorks
 
 CST = timezone(timedelta(hours=8))
 CAL = get_calendar("CN")
@@ -24,8 +25,9 @@ instants = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2026,
 )
 
 
-def hv_app(accepted: datetime, grid: bool = True) -> Application:
-    return Application(
+def hv_app(accepted: datetime, grid: bool = True) -> ApplicationProfile:
+    return ApplicationProfile(
+        unit="henan/sanmenxia",
         business_type="hv",
         voltage="10kV",
         grid_works=GridWorks(type="overhead_line", voltage="10kV") if grid else None,
@@ -173,7 +175,12 @@ def test_rule_in_force_at_acceptance_applies(tmp_path: Path) -> None:
         (datetime(2021, 12, 31, 16, 0, tzinfo=UTC), 15),
         (datetime(2026, 3, 2, 9, 0, tzinfo=CST), 15),
     ]:
-        app = Application(business_type="lv_small_micro", voltage="380V", accepted_at=accepted)
+        app = ApplicationProfile(
+            unit="henan/sanmenxia",
+            business_type="lv_small_micro",
+            voltage="380V",
+            accepted_at=accepted,
+        )
         ev = evaluate(policy, CAL, app, (), accepted)
         (m,) = ev.monitors
         assert m.provincial_limit is not None
@@ -249,9 +256,16 @@ def test_business_type_defaults_of_the_national_pack() -> None:
         ("irrigation_well", "380V", "lv.full_process.no_grid"),
     ]
     for business_type, voltage, rule_id in cases:
-        app = Application(business_type=business_type, voltage=voltage, accepted_at=accepted)
+        app = ApplicationProfile(
+            unit="henan/sanmenxia",
+            business_type=business_type,
+            voltage=voltage,
+            accepted_at=accepted,
+        )
         ids = {m.id for m in evaluate(HENAN, CAL, app, (), accepted).monitors}
         assert rule_id in ids, (business_type, voltage, sorted(ids))
-    lv_temp = Application(business_type="temporary", voltage="380V", accepted_at=accepted)
+    lv_temp = ApplicationProfile(
+        unit="henan/sanmenxia", business_type="temporary", voltage="380V", accepted_at=accepted
+    )
     ids = {m.id for m in evaluate(HENAN, CAL, lv_temp, (), accepted).monitors}
     assert "hv.plan_reply" not in ids

@@ -11,9 +11,10 @@ import pytest
 
 from calendars import get_calendar
 from policies.codes import BUSINESS_TYPES
-from policies.engine import Application, evaluate
+from policies.engine import evaluate
 from policies.loader import PolicyError, check_all, list_units, load_policy, policy_from_json
 from policies.preview import PreviewRequest, preview
+from policies.profile import ApplicationProfile
 from policies.schema import ResolvedPolicy
 
 CST = timezone(timedelta(hours=8))
@@ -260,7 +261,8 @@ def test_resolved_policy_round_trips_through_json() -> None:
     # The workflow's start input drops nulls: still the same policy.
     assert policy_from_json(policy.model_dump(mode="json", exclude_none=True)) == policy
     cal = get_calendar("CN")
-    app = Application(
+    app = ApplicationProfile(
+        unit=policy.unit,
         business_type="hv",
         voltage="10kV",
         dual_power=True,

@@ -1,9 +1,13 @@
 """What an application is: the attributes its rules are selected by (one model for all).
 
-The preview request, the create-application body and the workflow's start input all carry this
-model, so they cannot drift apart. Pure (codes checked against policies.codes, no file reads):
-the workflow sandbox deserialises it. Checks that need the packs (is the unit known, is a flag
-declared) live in `ProfileIn`, which the API's request bodies build on.
+The preview request, the create-application body, the workflow's start input and the engine all
+take this model, so they cannot drift apart. Frozen: the engine keys its rule selections on these
+values. Pure (codes checked against policies.codes, no file reads): the workflow sandbox
+deserialises it. Checks that need the packs (is the unit known, is a flag declared) live in
+`policies.preview.ProfileIn`, which the API's request bodies build on.
+
+Its JSON shape is recorded in every workflow's start input: add fields with defaults, never
+rename or remove one.
 """
 
 from __future__ import annotations
@@ -22,8 +26,6 @@ from policies.codes import (
     SUPPORTING_WORKS_TYPES,
     VOLTAGES,
 )
-from policies.engine import Application
-from policies.engine import GridWorks as EngineGridWorks
 
 
 def _member(codes: frozenset[str], what: str) -> Callable[[str], str]:
@@ -61,7 +63,9 @@ def require_aware(value: datetime | None) -> datetime | None:
 
 
 class GridWorks(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """The supporting grid works (配套电网工程) an application needs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: SupportingWorksType
     voltage: Voltage | None = None
@@ -70,7 +74,7 @@ class GridWorks(BaseModel):
 class ApplicationProfile(BaseModel):
     """The attributes the policy engine decides on (DESIGN.md §4)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     unit: str = Field(description="Unit code, e.g. henan/sanmenxia (GLOSSARY.md)")
     business_type: BusinessType
@@ -87,7 +91,7 @@ class ApplicationProfile(BaseModel):
     dg_variant: DgVariant | None = None
     meter_change: bool | None = None
     outside_line_m: float | None = Field(default=None, ge=0)
-    flags: list[str] = Field(default_factory=list)
+    flags: tuple[str, ...] = ()
 
     @field_validator("unit")
     @classmethod
@@ -97,26 +101,3 @@ class ApplicationProfile(BaseModel):
         return v
 
     _aware = field_validator("accepted_at")(require_aware)
-
-    def to_engine(self) -> Application:
-        return Application(
-            business_type=self.business_type,
-            voltage=self.voltage,
-            capacity_kva=self.capacity_kva,
-            capacity_kw=self.capacity_kw,
-            dual_power=self.dual_power,
-            important=self.important,
-            small_micro=self.small_micro,
-            area=self.area,
-            grid_works=(
-                EngineGridWorks(type=self.grid_works.type, voltage=self.grid_works.voltage)
-                if self.grid_works is not None
-                else None
-            ),
-            channel=self.channel,
-            accepted_at=self.accepted_at,
-            dg_variant=self.dg_variant,
-            meter_change=self.meter_change,
-            outside_line_m=self.outside_line_m,
-            flags=tuple(self.flags),
-        )
