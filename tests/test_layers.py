@@ -36,11 +36,12 @@ def imported_layers(path: Path) -> list[tuple[int, str]]:
     """(line, layer) for every import of a project layer in the module."""
     found: list[tuple[int, str]] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        names: list[str] = []
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names = [node.module]
+        else:
+            continue
         found += [(node.lineno, n.split(".")[0]) for n in names if n.split(".")[0] in LAYERS]
     return found
 
