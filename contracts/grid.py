@@ -15,15 +15,17 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from policies.codes import VOLTAGES
-from policies.plans.resources import POINT_KINDS
+from policies.plans.resources import POINT_KINDS, Location
 
 ResourceKind = Literal["feeder", "transformer"]
 RESOURCE_KINDS: tuple[str, ...] = ("feeder", "transformer")
 
 #: Low voltage: what a public distribution transformer (台区) supplies.
 LV_VOLTAGES: frozenset[str] = frozenset({"220V", "380V"})
-#: Feeders and substations: 10 kV, and 35 kV and above.
+#: Feeders: 10 kV, and 35 kV and above.
 HV_VOLTAGES: frozenset[str] = VOLTAGES - LV_VOLTAGES
+#: Substations, by their highest voltage (a 10 kV station is a switching station, a point).
+SUBSTATION_VOLTAGES: frozenset[str] = HV_VOLTAGES - {"10kV", "20kV"}
 
 ReservationState = Literal["held", "released"]
 ReleaseReason = Literal["cancelled", "replaced", "expired", "revised"]
@@ -33,11 +35,15 @@ __all__ = [
     "LV_VOLTAGES",
     "POINT_KINDS",
     "RESOURCE_KINDS",
+    "SUBSTATION_VOLTAGES",
     "OpenCapacity",
+    "ReleaseRequest",
     "Reservation",
     "ReserveOutcome",
+    "ReserveRequest",
     "ResourceKind",
     "ResourceRef",
+    "SnapshotRequest",
     "open_kva",
 ]
 
@@ -116,3 +122,29 @@ class OpenCapacity(BaseModel):
     #: The clause (or the documented default) the loading limit comes from.
     loading_limit_source: str
     open_kva: float
+
+
+# --------------------------------------------------------------------------- activity inputs
+
+
+class SnapshotRequest(BaseModel):
+    """The grid resources near a place, for the plan engine."""
+
+    location: Location
+    radius_km: float = Field(default=5.0, gt=0, le=50)
+    #: Only resources of this unit and the units under it, when given.
+    unit: str | None = None
+
+
+class ReserveRequest(BaseModel):
+    application_no: str
+    plan_version: int = Field(ge=1)
+    resource: ResourceRef
+    kva: float = Field(gt=0)
+
+
+class ReleaseRequest(BaseModel):
+    application_no: str
+    #: Every version when absent.
+    plan_version: int | None = Field(default=None, ge=1)
+    reason: ReleaseReason = "cancelled"

@@ -16,9 +16,10 @@ import re
 from typing import Any, Self
 
 from pydantic import ConfigDict, field_validator, model_validator
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from contracts.grid import HV_VOLTAGES, LV_VOLTAGES, POINT_KINDS
+from contracts.grid import HV_VOLTAGES, LV_VOLTAGES, POINT_KINDS, SUBSTATION_VOLTAGES
 from contracts.organisation import UNIT_CODE_RE, normalize_mobile
 
 #: Ids of grid resources: the asset numbers operators already use (e.g. `SMX-F012`).
@@ -70,7 +71,7 @@ class SubstationBase(_Located):
     voltage: str = Field(max_length=16)
 
     _u = field_validator("unit")(_unit)
-    _v = field_validator("voltage")(_one_of(HV_VOLTAGES))
+    _v = field_validator("voltage")(_one_of(SUBSTATION_VOLTAGES))
 
 
 class SubstationCreate(SubstationBase, _Input):
@@ -247,6 +248,8 @@ class ConnectionPointUpdate(_Input):
 
 class ConnectionPointRow(ConnectionPointBase, table=True):
     __tablename__ = "grid_connection_point"
+    # The points near an application are read by a box of latitude and longitude.
+    __table_args__ = (Index("ix_grid_connection_point_lat_lon", "lat", "lon"),)
 
     id: str = Field(primary_key=True, max_length=64)
 

@@ -202,7 +202,7 @@ def _register(kind: Kind) -> None:
 
     def create(
         session: SessionDep,
-        body: Annotated[dict[str, Any], Body(description=f"A {kind.label}: see the schema")],
+        body: Annotated[dict[str, Any], Body(description="The new row: see the schema")],
     ) -> Any:
         item = _checked(kind, session, body)
         if session.get(kind.row, item.id) is not None:

@@ -1,0 +1,71 @@
+"""The grid activities on the demo grid: the snapshot near a place, and reservations with the
+loading limit of the resource's own pack."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from sqlalchemy import Engine
+from temporalio.testing import ActivityEnvironment
+
+from activities.grid import GridActivities
+from contracts.grid import ReleaseRequest, ReserveRequest, ResourceRef, SnapshotRequest
+from policies.plans.resources import Location
+from readmodel.demo_grid import seed_demo_grid
+from readmodel.demo_org import seed_demo_org
+
+SANMENXIA = Location(lon=111.2, lat=34.77)
+
+
+@pytest.fixture
+def acts(db_engine: Engine) -> GridActivities:
+    seed_demo_org(db_engine)
+    seed_demo_grid(db_engine)
+    return GridActivities(db_engine)
+
+
+def km(a: Location, b: Location) -> float:
+    dy = (a.lat - b.lat) * 111.0
+    dx = (a.lon - b.lon) * 111.0 * math.cos(math.radians(a.lat))
+    return math.hypot(dx, dy)
+
+
+def test_the_snapshot_holds_the_points_nearby_and_what_they_hang_on(acts: GridActivities) -> None:
+    env = ActivityEnvironment()
+    snap = env.run(acts.grid_snapshot, SnapshotRequest(location=SANMENXIA, radius_km=3))
+    assert len(snap.points) >= 20
+    # A box of ±3 km: nothing further than its corner.
+    assert all(km(p.location, SANMENXIA) <= 3 * math.sqrt(2) + 0.01 for p in snap.points)
+    assert not any(p.unit.startswith("henan/xinyang") for p in snap.points)
+    for p in snap.points:
+        feeder = p.feeder or snap.transformers[p.transformer or ""].feeder
+        assert snap.feeders[feeder].substation in snap.substations
+    assert any(p.restricted for p in snap.points)
+    far = env.run(
+        acts.grid_snapshot,
+        SnapshotRequest(location=Location(lon=100.0, lat=30.0), radius_km=5),
+    )
+    assert far.points == () and far.feeders == {}
+
+
+def test_reservations_show_in_the_next_snapshot_until_released(acts: GridActivities) -> None:
+    env = ActivityEnvironment()
+    feeder = ResourceRef(kind="feeder", id="SMX-S01-F02")
+    # Its open capacity is 8000 × 0.8 − 5050 = 1350 (Henan's packs set no loading limit).
+    too_much = env.run(acts.reserve_capacity, ReserveRequest(
+        application_no="A1", plan_version=1, resource=feeder, kva=1351))  # fmt: skip
+    assert too_much.outcome == "no_capacity" and too_much.open_kva == pytest.approx(1350)
+    got = env.run(acts.reserve_capacity, ReserveRequest(
+        application_no="A1", plan_version=1, resource=feeder, kva=1000))  # fmt: skip
+    assert got.outcome == "granted"
+    snap = env.run(acts.grid_snapshot, SnapshotRequest(location=SANMENXIA, radius_km=5))
+    assert snap.feeders["SMX-S01-F02"].reserved_kva == 1000
+    released = env.run(acts.release_capacity, ReleaseRequest(application_no="A1"))
+    assert [r.state for r in released] == ["released"]
+    snap = env.run(acts.grid_snapshot, SnapshotRequest(location=SANMENXIA, radius_km=5))
+    assert snap.feeders["SMX-S01-F02"].reserved_kva == 0
+    gone = env.run(acts.reserve_capacity, ReserveRequest(
+        application_no="A2", plan_version=1, resource=ResourceRef(kind="transformer", id="X"),
+        kva=1))  # fmt: skip
+    assert gone.outcome == "unknown_resource"
