@@ -49,15 +49,17 @@ def test_the_snapshot_holds_the_points_nearby_and_what_they_hang_on(acts: GridAc
     assert far.points == () and far.feeders == {}
 
 
+def ask(app: str, resource: ResourceRef, kva: float) -> ReserveRequest:
+    return ReserveRequest(application_no=app, plan_version=1, resource=resource, kva=kva)
+
+
 def test_reservations_show_in_the_next_snapshot_until_released(acts: GridActivities) -> None:
     env = ActivityEnvironment()
     feeder = ResourceRef(kind="feeder", id="SMX-S01-F02")
     # Its open capacity is 8000 × 0.8 − 5050 = 1350 (Henan's packs set no loading limit).
-    too_much = env.run(acts.reserve_capacity, ReserveRequest(
-        application_no="A1", plan_version=1, resource=feeder, kva=1351))  # fmt: skip
+    too_much = env.run(acts.reserve_capacity, ask("A1", feeder, 1351))
     assert too_much.outcome == "no_capacity" and too_much.open_kva == pytest.approx(1350)
-    got = env.run(acts.reserve_capacity, ReserveRequest(
-        application_no="A1", plan_version=1, resource=feeder, kva=1000))  # fmt: skip
+    got = env.run(acts.reserve_capacity, ask("A1", feeder, 1000))
     assert got.outcome == "granted"
     snap = env.run(acts.grid_snapshot, SnapshotRequest(location=SANMENXIA, radius_km=5))
     assert snap.feeders["SMX-S01-F02"].reserved_kva == 1000
@@ -65,7 +67,6 @@ def test_reservations_show_in_the_next_snapshot_until_released(acts: GridActivit
     assert [r.state for r in released] == ["released"]
     snap = env.run(acts.grid_snapshot, SnapshotRequest(location=SANMENXIA, radius_km=5))
     assert snap.feeders["SMX-S01-F02"].reserved_kva == 0
-    gone = env.run(acts.reserve_capacity, ReserveRequest(
-        application_no="A2", plan_version=1, resource=ResourceRef(kind="transformer", id="X"),
-        kva=1))  # fmt: skip
+    unknown = ResourceRef(kind="transformer", id="X")
+    gone = env.run(acts.reserve_capacity, ask("A2", unknown, 1))
     assert gone.outcome == "unknown_resource"

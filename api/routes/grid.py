@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, HTTPException, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, func, or_, select
+from starlette.concurrency import run_in_threadpool
 
 from api.csv_import import (
     ImportReport,
@@ -196,7 +197,62 @@ def _public(kind: Kind, row: Any) -> Any:
     return kind.public.model_validate(row, from_attributes=True)
 
 
+def _create_row(kind: Kind, session: Session, body: dict[str, Any]) -> Any:
+    item = _checked(kind, session, body)
+    if session.get(kind.row, item.id) is not None:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail={"field": "id", "reason": f"the {kind.label} exists: PATCH it instead"},
+        )
+    row = kind.row(**item.model_dump())
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return _public(kind, row)
+
+
+def _update_row(kind: Kind, session: Session, rid: str, body: dict[str, Any]) -> Any:
+    row = _found(session, kind, rid)
+    if "id" in body and body["id"] != rid:
+        raise unprocessable([FieldError(field="id", reason="an id cannot change")])
+    changes = validate(kind.update, {k: v for k, v in body.items() if k != "id"})
+    merged = {**_public(kind, row).model_dump(), **changes.model_dump(exclude_unset=True)}
+    item = _checked(kind, session, merged, row)
+    for key, value in item.model_dump().items():
+        setattr(row, key, value)
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return _public(kind, row)
+
+
+def _import_rows(kind: Kind, session: Session, text: str, dry_run: bool) -> ImportReport:
+    """Check every row, then write them all or none."""
+    records, errors = csv_records(text, kind.columns, kind.required)
+    refs = GridRefs(session).preload()
+    parsed = parse_records(
+        records, kind.create, lambda item: kind.check(refs, item), attrgetter("id")
+    )
+    report = ImportReport(kind=kind.path, errors=errors + parsed.errors, dry_run=dry_run)
+    if not parsed.items and not report.errors:
+        report.errors.append(RowError(row=1, field="body", reason="no rows"))
+    refuse_if_errors(report)
+    upsert_by_id(session, kind.row, parsed.items, report)
+    if dry_run:
+        session.rollback()
+    else:
+        session.commit()
+    return report
+
+
+CSV_BODY = {
+    "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
+}
+
+
 def _register(kind: Kind) -> None:
+    """The kind's get, create, update and import routes (its list route is its own above)."""
+
     def get_one(rid: str, session: SessionDep) -> Any:
         return _public(kind, _found(session, kind, rid))
 
@@ -204,55 +260,21 @@ def _register(kind: Kind) -> None:
         session: SessionDep,
         body: Annotated[dict[str, Any], Body(description="The new row: see the schema")],
     ) -> Any:
-        item = _checked(kind, session, body)
-        if session.get(kind.row, item.id) is not None:
-            raise HTTPException(
-                status.HTTP_409_CONFLICT,
-                detail={"field": "id", "reason": f"the {kind.label} exists: PATCH it instead"},
-            )
-        row = kind.row(**item.model_dump())
-        session.add(row)
-        session.commit()
-        session.refresh(row)
-        return _public(kind, row)
+        return _create_row(kind, session, body)
 
     def update(
         rid: str,
         session: SessionDep,
         body: Annotated[dict[str, Any], Body(description="Any of the fields but id")],
     ) -> Any:
-        row = _found(session, kind, rid)
-        if "id" in body and body["id"] != rid:
-            raise unprocessable([FieldError(field="id", reason="an id cannot change")])
-        changes = validate(kind.update, {k: v for k, v in body.items() if k != "id"})
-        merged = {**_public(kind, row).model_dump(), **changes.model_dump(exclude_unset=True)}
-        item = _checked(kind, session, merged, row)
-        for key, value in item.model_dump().items():
-            setattr(row, key, value)
-        session.add(row)
-        session.commit()
-        session.refresh(row)
-        return _public(kind, row)
+        return _update_row(kind, session, rid, body)
 
     async def import_csv(
         request: Request, session: SessionDep, dry_run: bool = False
     ) -> ImportReport:
         text = await csv_text(request)
-        records, errors = csv_records(text, kind.columns, kind.required)
-        refs = GridRefs(session).preload()
-        parsed = parse_records(
-            records, kind.create, lambda item: kind.check(refs, item), attrgetter("id")
-        )
-        report = ImportReport(kind=kind.path, errors=errors + parsed.errors, dry_run=dry_run)
-        if not parsed.items and not report.errors:
-            report.errors.append(RowError(row=1, field="body", reason="no rows"))
-        refuse_if_errors(report)
-        upsert_by_id(session, kind.row, parsed.items, report)
-        if dry_run:
-            session.rollback()
-        else:
-            session.commit()
-        return report
+        # A file of thousands of rows takes a while to check: not on the event loop.
+        return await run_in_threadpool(_import_rows, kind, session, text, dry_run)
 
     base = f"/{kind.path}"
     import_doc = (
@@ -260,22 +282,25 @@ def _register(kind: Kind) -> None:
         "Creates new rows and updates existing ones by id. Any row error refuses the whole "
         "file (422 with a report naming each line and field); nothing is written."
     )
-    csv_body = {
-        "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
-    }
-    r = router
-    r.get(base + "/{rid}", response_model=kind.public, responses=ERRORS)(get_one)
+    r, slug = router, kind.path.replace("-", "_")
+    r.get(
+        base + "/{rid}", response_model=kind.public, responses=ERRORS,
+        operation_id=f"get_{slug}",
+    )(get_one)  # fmt: skip
     r.post(
         base, status_code=201, response_model=kind.public, responses=ERRORS,
         dependencies=[AdminDep], openapi_extra=json_body_schema(kind.create),
+        operation_id=f"create_{slug}",
     )(create)  # fmt: skip
     r.patch(
         base + "/{rid}", response_model=kind.public, responses=ERRORS,
         dependencies=[AdminDep], openapi_extra=json_body_schema(kind.update),
+        operation_id=f"update_{slug}",
     )(update)  # fmt: skip
     r.post(
         base + "/import", response_model=ImportReport, responses=ERRORS,
-        dependencies=[AdminDep], openapi_extra=csv_body, description=import_doc,
+        dependencies=[AdminDep], openapi_extra=CSV_BODY, description=import_doc,
+        operation_id=f"import_{slug}",
     )(import_csv)  # fmt: skip
 
 
