@@ -19,7 +19,7 @@ from contracts.grid import (
     ReserveRequest,
     SnapshotRequest,
 )
-from domain.grid import limit_for_unit, snapshot
+from domain.grid import limit_for_unit, snapshot_of
 from policies.plans.resources import GridSnapshot
 from readmodel import reservations
 from readmodel.grid import FeederRow, TransformerRow
@@ -34,13 +34,7 @@ class GridActivities:
     def grid_snapshot(self, req: SnapshotRequest) -> GridSnapshot:
         with Session(self._engine) as session:
             rows = rows_near(session, req.location.lon, req.location.lat, req.radius_km, req.unit)
-        return snapshot(
-            rows.substations,
-            rows.feeders,
-            rows.transformers,
-            rows.points,
-            {"feeder": rows.held["feeder"], "transformer": rows.held["transformer"]},
-        )
+        return snapshot_of(rows)
 
     @activity.defn
     def reserve_capacity(self, req: ReserveRequest) -> ReserveOutcome:

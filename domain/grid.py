@@ -5,14 +5,15 @@ conversion sits here, between them: it takes anything with the rows' fields (the
 of readmodel.grid satisfy the protocols below) and returns `policies.plans.resources` values.
 Both the API and the activities call it.
 
-The loading limit is a pack parameter, `[params.loading_limits]` with `feeder` and
-`transformer` as fractions of the rated capacity. Where no pack in the chain sets it, the
-project default below applies (docs/grid.md, "Open capacity").
+The loading limit is the plan engine's pack parameter, `[params.plan_capacity]` with
+`feeder_loading_limit` and `transformer_loading_limit` (fractions of the rated capacity), so the
+open capacity listed here and the one the engine plans with cannot disagree. Where no pack in
+the chain sets it, the project default below applies (docs/grid.md, "Open capacity").
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import Protocol
 
@@ -46,15 +47,36 @@ class LoadingLimit(BaseModel):
     source: str
 
 
+CAPACITY_TABLE = "plan_capacity"
+
+
 def loading_limit(policy: ResolvedPolicy, kind: ResourceKind) -> LoadingLimit:
     """The fraction of a feeder's or transformer's rated capacity that plans may fill."""
-    table = policy.params.get("loading_limits")
-    if table is not None and kind in table:
-        value = float(table[kind])
+    table = policy.params.get(CAPACITY_TABLE)
+    key = f"{kind}_loading_limit"
+    if table is not None and key in table:
+        value = float(table[key])
         if not 0 < value <= 1:
-            raise ValueError(f"params.loading_limits.{kind}: must be in (0, 1], not {value}")
+            raise ValueError(f"params.{CAPACITY_TABLE}.{key}: must be in (0, 1], not {value}")
         return LoadingLimit(value=value, source=Source.model_validate(table["source"]).cite())
     return LoadingLimit(value=DEFAULT_LOADING_LIMIT, source=DEFAULT_LOADING_LIMIT_SOURCE)
+
+
+#: How far around a customer the grid is read when the pack's routing table does not say:
+#: the 10 kV supply radius of the distribution-planning guide (15 km of route).
+DEFAULT_SEARCH_RADIUS_KM = 15.0
+ROUTING_TABLE = "plan_routing"
+
+
+def search_radius_km(policy: ResolvedPolicy, voltage: str | None) -> float:
+    """The radius of the box read around a customer: the longest route the plan engine would
+    propose at `voltage` (`[params.plan_routing] max_route_m`); a straight line is never longer
+    than its route. With no voltage, the 10 kV radius: the access voltage of most plans that
+    need a snapshot (a 35 kV plan asks with its voltage)."""
+    table = policy.params.get(ROUTING_TABLE) or {}
+    by_voltage = table.get("max_route_m") or {}
+    metres = by_voltage.get(voltage or "10kV")
+    return float(metres) / 1000 if metres else DEFAULT_SEARCH_RADIUS_KM
 
 
 @cache
@@ -168,6 +190,26 @@ def point_value(row: PointFields) -> ConnectionPoint:
         restricted=row.restricted,
         restricted_reason=row.restricted_reason,
     )
+
+
+class NearbyFields(Protocol):
+    """The rows read near a place (readmodel.grid_reads.NearbyRows)."""
+
+    @property
+    def substations(self) -> Sequence[SubstationFields]: ...
+    @property
+    def feeders(self) -> Sequence[FeederFields]: ...
+    @property
+    def transformers(self) -> Sequence[TransformerFields]: ...
+    @property
+    def points(self) -> Sequence[PointFields]: ...
+    @property
+    def held(self) -> Mapping[str, Mapping[str, float]]: ...
+
+
+def snapshot_of(rows: NearbyFields) -> GridSnapshot:
+    held = {"feeder": rows.held.get("feeder", {}), "transformer": rows.held.get("transformer", {})}
+    return snapshot(rows.substations, rows.feeders, rows.transformers, rows.points, held)  # type: ignore[arg-type]
 
 
 def snapshot(

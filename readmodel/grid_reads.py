@@ -29,18 +29,28 @@ class NearbyRows(NamedTuple):
 
 
 def rows_near(
-    session: Session, lon: float, lat: float, radius_km: float, unit: str | None = None
+    session: Session,
+    lon: float | None,
+    lat: float | None,
+    radius_km: float,
+    unit: str | None = None,
+    voltage: str | None = None,
 ) -> NearbyRows:
     """The connection points within the box of `radius_km` around (lon, lat) (of `unit` and
-    the units under it, when given), and every resource they hang on."""
-    dlat = radius_km / KM_PER_DEGREE_LAT
-    dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+    the units under it, and at `voltage`, when given), and every resource they hang on.
+    Without a place, every point of the unit."""
     p = ConnectionPointRow
-    query = select(p).where(
-        col(p.lat).between(lat - dlat, lat + dlat), col(p.lon).between(lon - dlon, lon + dlon)
-    )
+    query = select(p)
+    if lon is not None and lat is not None:
+        dlat = radius_km / KM_PER_DEGREE_LAT
+        dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+        query = query.where(
+            col(p.lat).between(lat - dlat, lat + dlat), col(p.lon).between(lon - dlon, lon + dlon)
+        )
     if unit is not None:
         query = query.where(or_(col(p.unit) == unit, col(p.unit).startswith(f"{unit}/")))
+    if voltage is not None:
+        query = query.where(col(p.voltage) == voltage)
     points = list(session.exec(query.order_by(col(p.id))).all())
     transformer_ids = sorted({pt.transformer for pt in points if pt.transformer})
     transformers = _by_ids(session, TransformerRow, transformer_ids)

@@ -1,5 +1,5 @@
 """The grid activities on the demo grid: the snapshot near a place, and reservations with the
-loading limit of the resource's own pack."""
+loading limit of the resource's own pack; and the plan preview's grid provider over the tables."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from sqlalchemy import Engine
 from temporalio.testing import ActivityEnvironment
 
 from activities.grid import GridActivities
+from api.grid_provider import DatabaseGrid
 from contracts.grid import ReleaseRequest, ReserveRequest, ResourceRef, SnapshotRequest
+from domain.grid import DEFAULT_SEARCH_RADIUS_KM, policy_for_unit, search_radius_km
+from policies.loader import load_policy
 from policies.plans.resources import Location
 from readmodel.demo_grid import seed_demo_grid
 from readmodel.demo_org import seed_demo_org
@@ -70,3 +73,29 @@ def test_reservations_show_in_the_next_snapshot_until_released(acts: GridActivit
     unknown = ResourceRef(kind="transformer", id="X")
     gone = env.run(acts.reserve_capacity, ask("A2", unknown, 1))
     assert gone.outcome == "unknown_resource"
+
+
+def test_the_database_grid_answers_the_plan_previews_questions(db_engine: Engine) -> None:
+    seed_demo_org(db_engine)
+    seed_demo_grid(db_engine)
+    grid = DatabaseGrid(db_engine)
+    near = grid("henan/sanmenxia", SANMENXIA, "10kV")
+    assert near.points and {p.voltage for p in near.points} == {"10kV"}
+    radius = search_radius_km(policy_for_unit("henan/sanmenxia"), "10kV")
+    assert all(km(p.location, SANMENXIA) <= radius * math.sqrt(2) + 0.01 for p in near.points)
+    # A supply station's customer near the county town may be nearest to the county's points.
+    station = grid("henan/sanmenxia/lingbao/yinzhuang", Location(lon=110.86, lat=34.51), None)
+    assert "henan/sanmenxia/lingbao" in {p.unit for p in station.points}
+    assert not any(p.unit.startswith("henan/xinyang") for p in station.points)
+    everything = grid("henan/xinyang/huangchuan", None, None)
+    assert {p.unit for p in everything.points} == {"henan/xinyang/huangchuan"}
+
+
+def test_the_search_radius_follows_the_packs_routing_table() -> None:
+    national = load_policy("national")
+    table = {"max_route_m": {"10kV": 12000, "35kV": 30000}, "source": {"file": "x", "section": "1"}}
+    policy = national.model_copy(update={"params": {**national.params, "plan_routing": table}})
+    assert search_radius_km(policy, "35kV") == 30
+    assert search_radius_km(policy, None) == 12
+    bare = national.model_copy(update={"params": {}})
+    assert search_radius_km(bare, "10kV") == DEFAULT_SEARCH_RADIUS_KM

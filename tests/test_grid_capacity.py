@@ -120,8 +120,12 @@ def test_a_reservation_refused_names_why(client: TestClient) -> None:
 def test_the_loading_limit_comes_from_the_pack_when_it_sets_one() -> None:
     national = load_policy("national")
     assert loading_limit(national, "feeder").value == DEFAULT_LOADING_LIMIT
-    table = {"feeder": 0.7, "transformer": 0.9, "source": {"file": "x.txt", "section": "§1"}}
-    policy = national.model_copy(update={"params": {**national.params, "loading_limits": table}})
+    table = {
+        "feeder_loading_limit": 0.7,
+        "transformer_loading_limit": 0.9,
+        "source": {"file": "x.txt", "section": "§1"},
+    }
+    policy = national.model_copy(update={"params": {**national.params, "plan_capacity": table}})
     assert loading_limit(policy, "feeder").value == 0.7
     assert loading_limit(policy, "transformer").model_dump() == {"value": 0.9, "source": "x.txt §1"}
     # A supply station has no pack of its own: its nearest ancestor's applies.
