@@ -257,10 +257,12 @@ def children(settings: Settings) -> list[Child]:
 
 
 def seed_demo_org(settings: Settings) -> None:
-    """The demo organisation (units, staff) for warnings to reach; idempotent, and an
-    operator's own rows are never overwritten. SEED_DEMO_ORG=false skips it."""
+    """The demo organisation (units, staff) for warnings to reach, and its demo grid;
+    idempotent, and an operator's own rows are never overwritten. SEED_DEMO_ORG=false skips
+    both, SEED_DEMO_GRID=false the grid."""
     from core.db import get_engine
     from readmodel import init_db
+    from readmodel.demo_grid import seed_demo_grid
     from readmodel.demo_org import seed_demo_org as seed
 
     engine = get_engine(settings)
@@ -268,6 +270,10 @@ def seed_demo_org(settings: Settings) -> None:
     added = seed(engine)
     if added:
         log.info("demo organisation loaded: %d units and staff members", added)
+    if settings.seed_demo_grid:
+        added = seed_demo_grid(engine)
+        if added:
+            log.info("demo grid loaded: %d substations, feeders, points and customers", added)
 
 
 def announce(settings: Settings, sup: Supervisor) -> None:

@@ -13,6 +13,7 @@ from temporalio.client import Client
 from api.routes import (
     applications,
     calendars,
+    grid,
     health,
     notifications,
     preview,
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(units.router)
     app.include_router(staff.router)
     app.include_router(notifications.router)
+    app.include_router(grid.router)
     return app
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, HTTPException, Request, status
 from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import Client
@@ -37,3 +38,20 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 EngineDep = Annotated[Engine, Depends(get_db_engine)]
 SessionDep = Annotated[Session, Depends(get_db)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
+
+
+def require_admin_token(
+    settings: SettingsDep, x_admin_token: Annotated[str | None, Header()] = None
+) -> None:
+    """Changes to reference data need the admin token when one is configured."""
+    if settings.admin_token is None:
+        return
+    expected = settings.admin_token.get_secret_value()
+    if x_admin_token is None or not hmac.compare_digest(x_admin_token, expected):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail={"field": "x-admin-token", "reason": "this change needs the admin token"},
+        )
+
+
+AdminDep = Depends(require_admin_token)

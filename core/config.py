@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     sms_dispatch_poll_minutes: int = Field(default=5, ge=1)
     # `make run` loads the demo organisation (readmodel/demo_org.py) into an empty database.
     seed_demo_org: bool = True
+    # And a demo grid for those units (readmodel/demo_grid.py); needs the demo organisation.
+    seed_demo_grid: bool = True
 
     log_level: str = Field(default="INFO")
     # What "a day" means for defaults such as an application's acceptance instant.

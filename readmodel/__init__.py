@@ -15,7 +15,9 @@ def init_db(engine: Engine) -> None:
     """Create (or bring up to date) every table of the read model."""
     # Imported for the side effect of registering the tables on SQLModel.metadata.
     import readmodel.applications
+    import readmodel.grid
     import readmodel.organisation
-    import readmodel.outbox  # noqa: F401
+    import readmodel.outbox
+    import readmodel.reservations  # noqa: F401
 
     create_tables(engine)

@@ -5,6 +5,8 @@
   attributes, session-wide.
 - `db_engine`: a fresh SQLite database in a temporary folder.
 - `dev_worker` / `api`: the worker on the dev server and an async HTTP client on the app.
+- `pg_server` / `pg_engine`: a throwaway PostgreSQL server and a fresh database on it
+  (tests/pg.py); skipped, with the reason printed, where PostgreSQL is not installed.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from core.config import Settings
 from core.db import make_engine
 from core.temporal import register_search_attributes
 from readmodel import init_db
+from tests.pg import pg_engine, pg_server  # noqa: F401  (fixtures)
 from worker import build_worker
 
 BIN = Path(sys.executable).parent

@@ -1,0 +1,259 @@
+"""/api/grid: create, get, update and list every kind of grid resource, their checks, and the
+all-or-nothing CSV imports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from readmodel.grid import ConnectionPointRow, FeederRow, GridCustomerRow
+from tests.grid_support import ALL, LB, SMX, grid_client, load_small_grid
+
+
+@pytest.fixture
+def client(db_engine: Engine, tmp_path: Path) -> TestClient:
+    c = grid_client(db_engine, tmp_path)
+    load_small_grid(c)
+    return c
+
+
+@pytest.mark.parametrize(("path", "rows"), ALL, ids=[p for p, _ in ALL])
+def test_every_kind_reads_back_what_was_created(client: TestClient, path: str, rows: list) -> None:
+    for row in rows:
+        got = client.get(f"/api/grid/{path}/{row['id']}")
+        assert got.status_code == 200
+        assert got.json() | row == got.json()
+    listed = client.get(f"/api/grid/{path}").json()
+    assert [i["id"] for i in listed["items"]] == sorted(r["id"] for r in rows)
+    assert listed["total"] == len(rows)
+    missing = client.get(f"/api/grid/{path}/NOPE")
+    assert missing.status_code == 404
+    assert missing.json()["detail"]["field"] == "id"
+    again = client.post(f"/api/grid/{path}", json=rows[0])
+    assert again.status_code == 409
+    assert again.json()["detail"]["field"] == "id"
+
+
+def test_update_changes_only_the_fields_given(client: TestClient) -> None:
+    r = client.patch("/api/grid/feeders/F1", json={"used_kva": 6500, "name": "湖滨1线"})
+    assert r.status_code == 200, r.text
+    assert r.json()["used_kva"] == 6500 and r.json()["rated_kva"] == 10000
+    assert client.get("/api/grid/feeders/F1").json()["name"] == "湖滨1线"
+    renamed = client.patch("/api/grid/feeders/F1", json={"id": "F9"})
+    assert renamed.status_code == 422 and renamed.json()["detail"]["field"] == "id"
+    unknown = client.patch("/api/grid/feeders/F1", json={"rated_kwh": 1})
+    assert unknown.status_code == 422 and unknown.json()["detail"]["field"] == "rated_kwh"
+    assert client.patch("/api/grid/feeders/NOPE", json={"used_kva": 1}).status_code == 404
+    # Lifting a restriction clears its reason.
+    lifted = client.patch("/api/grid/connection-points/P2", json={"restricted": False})
+    assert lifted.status_code == 200
+    assert lifted.json()["restricted_reason"] is None
+
+
+def test_a_feeder_keeps_the_voltage_its_points_hang_at(client: TestClient) -> None:
+    r = client.patch("/api/grid/feeders/F1", json={"voltage": "20kV"})
+    assert r.status_code == 422
+    assert r.json()["detail"]["field"] == "voltage"
+    assert "connection point" in r.json()["detail"]["reason"]
+    # F4 has no points: its voltage may change.
+    assert client.patch("/api/grid/feeders/F4", json={"voltage": "20kV"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("substations", {"id": "S9", "name": "x", "unit": SMX, "voltage": "10kV", "lon": 111,
+                         "lat": 34}, "voltage"),
+        ("substations", {"id": "S9", "name": "x", "unit": "henan/nowhere", "voltage": "110kV",
+                         "lon": 111, "lat": 34}, "unit"),
+        ("substations", {"id": "S9", "name": "x", "unit": SMX, "voltage": "110kV", "lon": 200,
+                         "lat": 34}, "lon"),
+        ("substations", {"id": "S 9", "name": "x", "unit": SMX, "voltage": "110kV", "lon": 111,
+                         "lat": 34}, "id"),
+        ("feeders", {"id": "F9", "substation": "S9", "unit": SMX, "voltage": "10kV",
+                     "rated_kva": 100, "used_kva": 0}, "substation"),
+        ("feeders", {"id": "F9", "substation": "S1", "unit": SMX, "voltage": "10kV",
+                     "rated_kva": 0, "used_kva": 0}, "rated_kva"),
+        ("transformers", {"id": "T9", "feeder": "F9", "unit": SMX, "rated_kva": 400,
+                          "load_kva": 0}, "feeder"),
+        ("transformers", {"id": "T9", "feeder": "F1", "unit": SMX, "rated_kva": 400,
+                          "load_kva": 0, "lon": 111}, "lat"),
+        ("connection-points", {"id": "P9", "kind": "tower", "unit": SMX, "voltage": "10kV",
+                               "lon": 111, "lat": 34, "feeder": "F1"}, "kind"),
+        ("connection-points", {"id": "P9", "kind": "pole", "unit": SMX, "voltage": "35kV",
+                               "lon": 111, "lat": 34, "feeder": "F1"}, "voltage"),
+        ("connection-points", {"id": "P9", "kind": "pole", "unit": SMX, "voltage": "10kV",
+                               "lon": 111, "lat": 34}, "feeder"),
+        ("connection-points", {"id": "P9", "kind": "meter_box", "unit": SMX, "voltage": "10kV",
+                               "lon": 111, "lat": 34, "transformer": "T1"}, "voltage"),
+        ("connection-points", {"id": "P9", "kind": "pole", "unit": SMX, "voltage": "10kV",
+                               "lon": 111, "lat": 34, "feeder": "F1", "restricted": True},
+         "restricted_reason"),
+        ("customers", {"id": "C9", "feeder": "F1", "transformer": "T2", "name": "x"},
+         "transformer"),
+        ("customers", {"id": "C9", "feeder": "F1", "name": "x", "phone": "0398-1234567"},
+         "phone"),
+    ],
+)  # fmt: skip
+def test_bad_input_names_the_field(client: TestClient, path: str, body: dict, field: str) -> None:
+    r = client.post(f"/api/grid/{path}", json=body)
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    fields = [e["field"] for e in detail["errors"]] if "errors" in detail else [detail["field"]]
+    assert field in fields
+    assert client.get(f"/api/grid/{path}/{body['id']}").status_code == 404
+
+
+def test_a_refused_phone_is_not_echoed(client: TestClient) -> None:
+    r = client.post(
+        "/api/grid/customers",
+        json={"id": "C9", "feeder": "F1", "name": "张三", "phone": "12345678901"},
+    )
+    assert r.status_code == 422
+    assert "12345678901" not in r.text and "张三" not in r.text
+
+
+def test_changes_need_the_admin_token_when_one_is_set(db_engine: Engine, tmp_path: Path) -> None:
+    c = grid_client(db_engine, tmp_path, admin_token="s3cret")
+    body = ALL[0][1][0]
+    refused = c.post("/api/grid/substations", json=body)
+    assert refused.status_code == 403
+    assert refused.json()["detail"]["field"] == "x-admin-token"
+    wrong = c.post("/api/grid/substations", json=body, headers={"x-admin-token": "nope"})
+    assert wrong.status_code == 403
+    ok = c.post("/api/grid/substations", json=body, headers={"x-admin-token": "s3cret"})
+    assert ok.status_code == 201
+    assert c.get("/api/grid/substations").status_code == 200  # reading needs no token
+
+
+# --------------------------------------------------------------------------- filters
+
+
+def ids(client: TestClient, path: str, **params: object) -> list[str]:
+    r = client.get(f"/api/grid/{path}", params=params)
+    assert r.status_code == 200, r.text
+    return [i["id"] for i in r.json()["items"]]
+
+
+def test_filters(client: TestClient) -> None:
+    # A unit includes the units under it, and only them.
+    assert ids(client, "feeders", unit="henan/sanmenxia") == ["F1", "F2", "F3"]
+    assert ids(client, "feeders", unit=LB) == ["F3"]
+    assert ids(client, "feeders", unit="henan/sanmen") == []
+    assert ids(client, "feeders", unit="henan") == ["F1", "F2", "F3", "F4"]
+    assert ids(client, "feeders", voltage="35kV") == ["F2"]
+    assert ids(client, "feeders", substation="S1") == ["F1", "F2"]
+    assert ids(client, "substations", unit=SMX, voltage="110kV") == ["S1", "S2"]
+    assert ids(client, "transformers", feeder="F3") == ["T2"]
+    assert ids(client, "transformers", voltage="10kV", unit=SMX) == ["T1", "T2"]
+    assert ids(client, "transformers", voltage="35kV") == []
+    assert ids(client, "transformers", voltage="380V") == ["T1", "T2"]
+    # On the feeder itself or on one of its transformers.
+    assert ids(client, "connection-points", feeder="F1") == ["P1", "P2", "P3"]
+    assert ids(client, "connection-points", feeder="F1", voltage="380V") == ["P3"]
+    assert ids(client, "connection-points", restricted=True) == ["P2"]
+    assert ids(client, "connection-points", transformer="T1") == ["P3"]
+    assert ids(client, "customers", feeder="F1") == ["C1", "C2"]
+    assert ids(client, "customers", unit=LB) == ["C3"]
+    assert ids(client, "customers", voltage="380V") == ["C2"]
+    assert ids(client, "customers", voltage="10kV") == ["C1", "C2", "C3"]
+
+
+def test_pages_are_bounded(client: TestClient) -> None:
+    r = client.get("/api/grid/connection-points", params={"offset": 1, "limit": 2}).json()
+    assert [i["id"] for i in r["items"]] == ["P2", "P3"]
+    assert (r["total"], r["offset"], r["limit"]) == (5, 1, 2)
+    assert client.get("/api/grid/feeders", params={"limit": 501}).status_code == 422
+    assert client.get("/api/grid/feeders", params={"offset": -1}).status_code == 422
+    bad_unit = client.get("/api/grid/feeders", params={"unit": "Henan/SMX"})
+    assert bad_unit.status_code == 422 and bad_unit.json()["detail"]["field"] == "unit"
+
+
+# --------------------------------------------------------------------------- CSV import
+
+POINTS_CSV = """id,kind,name,unit,voltage,lon,lat,feeder,transformer,restricted,restricted_reason
+Q1,pole,会兴路1号,henan/sanmenxia,10kV,111.25,34.80,F1,,,
+Q2,branch_box,,henan/sanmenxia,10kV,111.26,34.81,F1,,true,通道受限
+Q3,meter_box,甘棠路2号,henan/sanmenxia,380V,111.201,34.772,,T1,false,
+"""
+
+
+def post_csv(client: TestClient, path: str, text: str, **params: object) -> dict:
+    r = client.post(
+        f"/api/grid/{path}/import",
+        content=text.encode(),
+        params=params,
+        headers={"content-type": "text/csv"},
+    )
+    return {"status": r.status_code, **r.json()}
+
+
+def test_csv_import_creates_then_updates_by_id(client: TestClient, db_engine: Engine) -> None:
+    report = post_csv(client, "connection-points", POINTS_CSV)
+    assert report["status"] == 200, report
+    assert (report["created"], report["updated"], report["unchanged"]) == (3, 0, 0)
+    q2 = client.get("/api/grid/connection-points/Q2").json()
+    assert q2["restricted"] is True and q2["restricted_reason"] == "通道受限"
+    assert client.get("/api/grid/connection-points/Q3").json()["transformer"] == "T1"
+    changed = POINTS_CSV.replace("111.25,34.80", "111.27,34.80")
+    again = post_csv(client, "connection-points", changed)
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 1, 2)
+    with Session(db_engine) as s:
+        assert s.get(ConnectionPointRow, "Q1").lon == 111.27  # type: ignore[union-attr]
+
+
+def test_csv_import_with_a_bad_line_imports_nothing(client: TestClient, db_engine: Engine) -> None:
+    bad = POINTS_CSV + "Q4,pole,,henan/sanmenxia,10kV,111.3,34.8,F404,,,\n"
+    bad += "Q5,pole,,henan/sanmenxia,10kV,east,34.8,F1,,,\n"
+    bad += "Q1,pole,,henan/sanmenxia,10kV,111.3,34.8,F1,,,\n"
+    report = post_csv(client, "connection-points", bad)
+    assert report["status"] == 422
+    detail = report["detail"]
+    assert [(e["row"], e["id"], e["field"]) for e in detail["errors"]] == [
+        (5, "Q4", "feeder"),
+        (6, "Q5", "lon"),
+        (7, "Q1", "id"),
+    ]
+    assert "line 2" in detail["errors"][2]["reason"]
+    assert detail["created"] == 0
+    with Session(db_engine) as s:
+        assert s.get(ConnectionPointRow, "Q1") is None
+
+
+def test_csv_header_and_encoding_errors(client: TestClient) -> None:
+    header = post_csv(client, "feeders", "id,substation,unit,voltage,rated_kw,used_kva\n")
+    assert header["status"] == 422
+    (err,) = header["detail"]["errors"]
+    assert (err["row"], err["field"]) == (1, "header")
+    assert "rated_kva" in err["reason"] and "rated_kw" in err["reason"]
+    empty = post_csv(client, "feeders", "id,substation,unit,voltage,rated_kva,used_kva\n")
+    assert empty["status"] == 422 and empty["detail"]["errors"][0]["reason"] == "no rows"
+    r = client.post("/api/grid/feeders/import", content="id\n\xff".encode("latin-1"), headers={})
+    assert r.status_code == 422 and r.json()["detail"]["field"] == "body"
+
+
+def test_csv_customers_keep_phones_out_of_the_report(client: TestClient, db_engine: Engine) -> None:
+    text = "\ufeffid,feeder,transformer,name,phone\nK1,F1,T1,王某,+86 139 0000 0009\n"
+    text += "K2,F1,,李某,02012345678\n"
+    report = post_csv(client, "customers", text)
+    assert report["status"] == 422
+    (err,) = report["detail"]["errors"]
+    assert (err["row"], err["id"], err["field"]) == (3, "K2", "phone")
+    assert "02012345678" not in str(report) and "李某" not in str(report)
+    ok = post_csv(client, "customers", text.replace("02012345678", ""))
+    assert ok["status"] == 200 and ok["created"] == 2
+    with Session(db_engine) as s:
+        k1 = s.get(GridCustomerRow, "K1")
+        assert k1 is not None and k1.phone == "13900000009"
+
+
+def test_csv_dry_run_writes_nothing(client: TestClient, db_engine: Engine) -> None:
+    text = "id,substation,unit,voltage,rated_kva,used_kva\nF7,S1,henan/sanmenxia,10kV,8000,100\n"
+    report = post_csv(client, "feeders", text, dry_run=True)
+    assert report["status"] == 200 and report["created"] == 1 and report["dry_run"] is True
+    with Session(db_engine) as s:
+        assert s.exec(select(FeederRow).where(FeederRow.id == "F7")).first() is None
