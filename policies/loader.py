@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from policies.codes import BUSINESS_TYPES, EVENT_SUFFIXES, LEVELS
+from policies.plans.rules import PlanRulesError, check_plan_tables
 from policies.rules import apply_case, same_clock
 from policies.schema import (
     BusinessTypeRule,
@@ -353,6 +354,10 @@ def _resolve(unit: str, root: Path) -> ResolvedPolicy:
         application_flags=app_flags,
     )
     validate_policy(policy, files, touched)
+    try:
+        check_plan_tables(policy)
+    except PlanRulesError as exc:
+        raise PolicyError(f"{own_file}: {exc}") from None
     return policy
 
 
