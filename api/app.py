@@ -15,6 +15,7 @@ from api.routes import (
     calendars,
     health,
     notifications,
+    plans,
     preview,
     staff,
     units,
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(units.router)
     app.include_router(staff.router)
     app.include_router(notifications.router)
+    app.include_router(plans.router)
     return app
 
 

@@ -11,6 +11,8 @@ from sqlmodel import Session
 from temporalio.client import Client
 
 from core.config import Settings
+from policies.plans.demo_grid import grid_snapshot_near
+from policies.plans.preview import GridProvider
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -28,6 +30,11 @@ def get_db(engine: Annotated[Engine, Depends(get_db_engine)]) -> Iterator[Sessio
         yield session
 
 
+def get_grid_provider() -> GridProvider:
+    """Where plans read the grid near a customer: the demo grid until the grid tables exist."""
+    return grid_snapshot_near
+
+
 async def get_temporal(request: Request) -> Client:
     client: Client = request.app.state.temporal
     return client
@@ -37,3 +44,4 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 EngineDep = Annotated[Engine, Depends(get_db_engine)]
 SessionDep = Annotated[Session, Depends(get_db)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
+GridDep = Annotated[GridProvider, Depends(get_grid_provider)]
