@@ -70,7 +70,8 @@ class _Builder:
         return f"{self.prefix}-{kind}{n:05d}"
 
     def point(self, kind: str, voltage: str, at: Location, **hangs: str) -> None:
-        restricted = self.rng.random() < 0.05
+        # One point in twenty is on the restricted list.
+        restricted = len(self.points) % 20 == 7
         self.points.append(
             ConnectionPoint(
                 id=self.ident("CP", len(self.points) + 1),
@@ -98,12 +99,9 @@ class _Builder:
         return sub
 
     def feeder(self, sub: Substation, voltage: str, rated: float) -> Feeder:
-        # One feeder in eight is loaded beyond the loading limit: nothing open on it.
-        share = (
-            self.rng.uniform(0.82, 0.95)
-            if self.rng.random() < 0.125
-            else self.rng.uniform(0.2, 0.7)
-        )
+        # One 10 kV feeder in six is loaded beyond the loading limit: nothing open on it.
+        full = voltage == "10kV" and len(self.feeders) % 6 == 5
+        share = self.rng.uniform(0.82, 0.95) if full else self.rng.uniform(0.2, 0.7)
         fd = Feeder(
             id=self.ident("FD", len(self.feeders) + 1),
             substation=sub.id,
@@ -117,9 +115,9 @@ class _Builder:
 
     def transformer(self, fd: Feeder) -> Transformer:
         rated = self.rng.choice((200.0, 400.0, 630.0))
-        share = (
-            self.rng.uniform(0.82, 0.98) if self.rng.random() < 0.15 else self.rng.uniform(0.1, 0.6)
-        )
+        # One transformer in six is nearly full.
+        full = len(self.transformers) % 6 == 5
+        share = self.rng.uniform(0.82, 0.98) if full else self.rng.uniform(0.1, 0.6)
         tr = Transformer(
             id=self.ident("TR", len(self.transformers) + 1),
             feeder=fd.id,
