@@ -29,7 +29,7 @@ def _rule(facts: Facts, rules: list[InvestmentRule]) -> InvestmentRule:
 
 def decide_boundary(facts: Facts, rules: PlanRules, ledger: Ledger) -> Boundary:
     table = rules.investment.rules
-    rule, ambiguous = by_area(facts, lambda f: _rule(f, table))
+    rule, ambiguous = by_area(facts, lambda f: _rule(f, table), lambda r: r.code)
     cite = rule.source.cite()
     if ambiguous:
         ledger.refer(

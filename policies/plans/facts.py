@@ -89,14 +89,16 @@ class Ledger:
             self.reasons.append(Reason(code=code, detail=detail, source=source))
 
 
-def by_area(facts: Facts, decide: Callable[[Facts], _T]) -> tuple[_T, bool]:
+def by_area(
+    facts: Facts, decide: Callable[[Facts], _T], key: Callable[[_T], object]
+) -> tuple[_T, bool]:
     """`decide` under the request's area; when the request gives none, under both readings.
 
-    Returns the answer and whether it depends on the unknown area. A dependent answer is the
-    rural one (the lower thresholds), and the caller must ask a person: the engine never picks
-    an area by itself.
+    Returns the answer and whether it depends on the unknown area (the two answers' `key`
+    differ). A dependent answer is the rural one (the lower thresholds), and the caller must ask
+    a person: the engine never picks an area by itself.
     """
     if facts.area is not None:
         return decide(facts), False
     urban, rural = decide(facts.with_area("urban")), decide(facts.with_area("rural"))
-    return rural, urban != rural
+    return rural, key(urban) != key(rural)

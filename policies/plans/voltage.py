@@ -3,8 +3,9 @@
 Order of the rules (`[params.plan_access]`, `[params.plan_lv_classes]`):
 1. distributed generation: the generation ladder (`dg_ladder`);
 2. the low-voltage classes, first match in force: a class within its capacity is connected at
-   low voltage, unless it carries the class's voluntary-HV flag (客户出具自愿高压接入证明);
-   an excluded customer (a flag or business type the class names) is not of the class;
+   low voltage, unless it carries the class's voluntary-HV flag (客户出具自愿高压接入证明), and
+   above it by the capacity ladder; an excluded customer (a flag or business type the class
+   names) is not of the class;
 3. the general rule: low voltage up to `lv_max` (single-phase 220 V for the named types up to
    `single_phase_max`), then the first rung of `ladder` whose capacity covers the demand.
 The application's own voltage is not followed: where it differs, a person decides.
@@ -66,9 +67,13 @@ def _by_class(facts: Facts, classes: LvClassTable, table: AccessTable) -> Choice
     for cls in classes.classes:
         if not cls.in_force(facts.accepted_on) or not facts.matches(cls.when):
             continue
-        if _excluded(facts, cls) or not facts.within(cls.max):
+        if _excluded(facts, cls):
             continue
         cite = cls.source.cite()
+        if not facts.within(cls.max):
+            # The class's limit is its low-voltage limit: above it, the capacity ladder.
+            why = f"{cls.id}: above {cls.max.amount:g} {cls.max.unit}"
+            return Choice(_climb(facts, table.ladder), cite, why)
         if cls.voluntary_hv_flag and cls.voluntary_hv_flag in facts.request.flags:
             why = f"{cls.id}: within {cls.max.amount:g} {cls.max.unit}, voluntary high voltage"
             return Choice(table.ladder[0].voltage, cite, why)
@@ -97,7 +102,9 @@ def decide_access_voltage(
 ) -> str:
     """The access voltage, recorded; asks a person when it depends on an unknown area or
     differs from the voltage the application was made at."""
-    choice, ambiguous = by_area(facts, lambda f: access_choice(f, classes, table))
+    choice, ambiguous = by_area(
+        facts, lambda f: access_choice(f, classes, table), lambda c: c.voltage
+    )
     if ambiguous:
         ledger.refer(
             "area_unknown",
