@@ -102,8 +102,8 @@ def find_cjk_font() -> Font | None:
     configured = os.environ.get("PLAN_PDF_FONT")
     candidates = list(FONT_CANDIDATES)
     if configured:
-        path, _, index = configured.partition("#")
-        candidates.insert(0, (path, int(index or 0)))
+        path, _, number = configured.partition("#")
+        candidates.insert(0, (path, int(number or 0)))
     for path, index in candidates:
         if Path(path).is_file():
             return Font(Path(path), index)
