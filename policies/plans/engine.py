@@ -22,13 +22,21 @@ from policies.plans.resources import GridSnapshot
 from policies.plans.review import check_review
 from policies.plans.rules import LV_VOLTAGES, PlanRules, plan_rules
 from policies.plans.sources import choose_sources
+from policies.plans.spatial import PointFinder
 from policies.plans.voltage import capacities, decide_access_voltage
 from policies.plans.works import decide_approval, decide_outage, decide_works, outside_line
 from policies.schema import ResolvedPolicy
 
 
-def plan(request: PlanRequest, snapshot: GridSnapshot, policy: ResolvedPolicy) -> Plan:
-    """The supply plan for `request` on the grid of `snapshot` under `policy`."""
+def plan(
+    request: PlanRequest,
+    snapshot: GridSnapshot,
+    policy: ResolvedPolicy,
+    *,
+    finder: PointFinder | None = None,
+) -> Plan:
+    """The supply plan for `request` on the grid of `snapshot` under `policy`. `finder`
+    searches the snapshot's points (default: its spatial index, built once per snapshot)."""
     if request.unit != policy.unit:
         raise ValueError(f"unit: the request is for {request.unit!r}, the policy {policy.unit!r}")
     rules = plan_rules(policy)
@@ -44,7 +52,7 @@ def plan(request: PlanRequest, snapshot: GridSnapshot, policy: ResolvedPolicy) -
     voltage = decide_access_voltage(facts, rules.lv_classes, rules.access, ledger)
     facts = facts.with_voltage(voltage)
     check_review(facts, rules.review, ledger)
-    sources = choose_sources(facts, snapshot, rules, ledger)
+    sources = choose_sources(facts, snapshot, rules, ledger, finder)
     boundary = decide_boundary(facts, rules, ledger)
     metering = decide_metering(facts, rules, ledger)
     length = outside_line(facts, sources, rules, ledger)

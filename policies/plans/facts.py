@@ -81,7 +81,8 @@ class Ledger:
     reasons: list[Reason] = field(default_factory=list)
 
     def decide(self, name: str, value: Any, source: str) -> None:
-        self.decisions.append(Decision(field=name, value=value, source=source))
+        # Built from the engine's own values: validating them again would only cost time.
+        self.decisions.append(Decision.model_construct(field=name, value=value, source=source))
 
     def refer(self, code: str, detail: str, source: str) -> None:
         """A reason a person must decide (joint review, 专业联动); once per code and detail."""

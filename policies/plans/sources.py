@@ -21,7 +21,7 @@ from policies.plans.facts import Facts, Ledger
 from policies.plans.plan import PointRef, PowerSource, Reservation
 from policies.plans.resources import ConnectionPoint, GridSnapshot
 from policies.plans.rules import LV_VOLTAGES, PlanRules
-from policies.plans.spatial import index_of
+from policies.plans.spatial import PointFinder, index_of
 
 
 @dataclass(slots=True)
@@ -77,9 +77,14 @@ def _wanted(facts: Facts, rules: PlanRules) -> tuple[int, str]:
 
 
 def choose_sources(
-    facts: Facts, snapshot: GridSnapshot, rules: PlanRules, ledger: Ledger
+    facts: Facts,
+    snapshot: GridSnapshot,
+    rules: PlanRules,
+    ledger: Ledger,
+    finder: PointFinder | None = None,
 ) -> list[PowerSource]:
-    """The plan's sources, nearest feasible first; reasons recorded when short of them."""
+    """The plan's sources, nearest feasible first; reasons recorded when short of them.
+    `finder` searches the snapshot's points (default: its spatial index)."""
     req, routing = facts.request, rules.routing
     cite = routing.source.cite()
     if req.location is None:
@@ -96,7 +101,9 @@ def choose_sources(
     max_route = routing.max_route_m.get(voltage, 0.0)
     reach = max_route / routing.route_factor
     loc = req.location
-    for dist, point in index_of(snapshot).nearest(loc.lon, loc.lat, routing.search_start_m, reach):
+    finder = finder if finder is not None else index_of(snapshot)
+    found = finder.nearest(loc.lon, loc.lat, routing.search_start_m, reach, voltage)
+    for dist, point in found:
         search.consider(dist, point)
         if len(search.chosen) == wanted:
             break

@@ -15,12 +15,14 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Iterator, Sequence
+from typing import Protocol
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
 
 from policies.plans.resources import ConnectionPoint, GridSnapshot
+from policies.plans.rules import LV_VOLTAGES
 
 EARTH_RADIUS_M = 6_371_008.8
 _M_PER_DEG_LAT = math.pi * EARTH_RADIUS_M / 180.0
@@ -47,39 +49,93 @@ def _haversine_many(
     return out
 
 
-class PointIndex:
-    """The connection points of one snapshot, searchable by distance."""
+class PointFinder(Protocol):
+    """Connection points within `max_m` of a place, nearest first (ties by position in the
+    snapshot); only those at `voltage` (any low voltage for 220/380 V) when it is given."""
+
+    def nearest(
+        self, lon: float, lat: float, start_m: float, max_m: float, voltage: str | None = None
+    ) -> Iterator[tuple[float, ConnectionPoint]]: ...
+
+
+def voltage_class(voltage: str | None) -> str | None:
+    """Low-voltage points serve 220 V and 380 V customers alike."""
+    if voltage is None:
+        return None
+    return "lv" if voltage in LV_VOLTAGES else voltage
+
+
+class _Subset:
+    """The points of one voltage class: their positions in the snapshot and coordinates."""
+
+    def __init__(self, points: Sequence[ConnectionPoint], cls: str | None) -> None:
+        chosen = [i for i, p in enumerate(points) if cls is None or voltage_class(p.voltage) == cls]
+        self.positions = np.array(chosen, dtype=np.intp)
+        self.lons = np.array([points[i].location.lon for i in chosen], dtype=np.float64)
+        self.lats = np.array([points[i].location.lat for i in chosen], dtype=np.float64)
+
+
+class _Classes:
+    """Subsets by voltage class, made on first use."""
 
     def __init__(self, points: Sequence[ConnectionPoint]) -> None:
         self.points: tuple[ConnectionPoint, ...] = tuple(points)
-        self._lons = np.array([p.location.lon for p in self.points], dtype=np.float64)
-        self._lats = np.array([p.location.lat for p in self.points], dtype=np.float64)
-        self._tree = shapely.STRtree(shapely.points(self._lons, self._lats))
+        self._subsets: dict[str | None, _Subset] = {}
 
-    def within(self, lon: float, lat: float, radius_m: float) -> list[tuple[float, int]]:
+    def subset(self, voltage: str | None) -> _Subset:
+        cls = voltage_class(voltage)
+        found = self._subsets.get(cls)
+        if found is None:
+            found = self._subsets[cls] = self._make(cls)
+        return found
+
+    def _make(self, cls: str | None) -> _Subset:
+        return _Subset(self.points, cls)
+
+
+class _TreeSubset(_Subset):
+    def __init__(self, points: Sequence[ConnectionPoint], cls: str | None) -> None:
+        super().__init__(points, cls)
+        self.tree = shapely.STRtree(shapely.points(self.lons, self.lats))
+
+
+class PointIndex(_Classes):
+    """The connection points of one snapshot, searchable by distance: one STRtree per voltage
+    class."""
+
+    def _make(self, cls: str | None) -> _Subset:
+        return _TreeSubset(self.points, cls)
+
+    def within(
+        self, lon: float, lat: float, radius_m: float, voltage: str | None = None
+    ) -> list[tuple[float, int]]:
         """(distance m, position) of every point within `radius_m`, nearest first."""
-        if not self.points:
+        sub = self.subset(voltage)
+        assert isinstance(sub, _TreeSubset)
+        if sub.positions.size == 0:
             return []
         dlat = radius_m / _M_PER_DEG_LAT
         cos = max(math.cos(math.radians(min(abs(lat) + dlat, 89.9))), 1e-6)
         dlon = min(180.0, dlat / cos * _LON_MARGIN)
         box = shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat)
-        hits: NDArray[np.intp] = self._tree.query(box)
+        # A one-element array: a scalar query costs an expand_dims as much as the search.
+        hits: NDArray[np.intp] = sub.tree.query(np.array([box]))[1]
         if hits.size == 0:
             return []
-        dist = _haversine_many(lon, lat, self._lons[hits], self._lats[hits])
+        dist = _haversine_many(lon, lat, sub.lons[hits], sub.lats[hits])
         keep = dist <= radius_m
-        order = np.lexsort((hits[keep], dist[keep]))
-        return list(zip(dist[keep][order].tolist(), hits[keep][order].tolist(), strict=True))
+        positions = sub.positions[hits[keep]]
+        order = np.lexsort((positions, dist[keep]))
+        return list(zip(dist[keep][order].tolist(), positions[order].tolist(), strict=True))
 
     def nearest(
-        self, lon: float, lat: float, start_m: float, max_m: float
+        self, lon: float, lat: float, start_m: float, max_m: float, voltage: str | None = None
     ) -> Iterator[tuple[float, ConnectionPoint]]:
         """Points within `max_m`, nearest first; the radius doubles from `start_m` only as far
         as the caller keeps asking."""
         radius, given = min(start_m, max_m), 0
         while True:
-            found = self.within(lon, lat, radius)
+            found = self.within(lon, lat, radius, voltage)
             for dist, pos in found[given:]:
                 yield dist, self.points[pos]
             given = len(found)
@@ -88,26 +144,22 @@ class PointIndex:
             radius = min(radius * 2, max_m)
 
 
-class Scan:
+class Scan(_Classes):
     """The reference without an index: every point's distance (vectorised), then a full sort.
     Same arithmetic as the index, so both give the same order."""
 
-    def __init__(self, points: Sequence[ConnectionPoint]) -> None:
-        self.points: tuple[ConnectionPoint, ...] = tuple(points)
-        self._lons = np.array([p.location.lon for p in self.points], dtype=np.float64)
-        self._lats = np.array([p.location.lat for p in self.points], dtype=np.float64)
-
     def nearest(
-        self, lon: float, lat: float, start_m: float, max_m: float
+        self, lon: float, lat: float, start_m: float, max_m: float, voltage: str | None = None
     ) -> Iterator[tuple[float, ConnectionPoint]]:
         del start_m  # a scan has no radius to widen
-        dist = _haversine_many(lon, lat, self._lons, self._lats)
-        order = np.lexsort((np.arange(dist.size), dist))
-        for pos in order.tolist():
-            d = float(dist[pos])
+        sub = self.subset(voltage)
+        dist = _haversine_many(lon, lat, sub.lons, sub.lats)
+        order = np.lexsort((sub.positions, dist))
+        for i in order.tolist():
+            d = float(dist[i])
             if d > max_m:
                 return
-            yield d, self.points[pos]
+            yield d, self.points[int(sub.positions[i])]
 
 
 _INDEXES: dict[int, PointIndex] = {}
