@@ -16,6 +16,7 @@ from api.routes import (
     grid,
     health,
     notifications,
+    plans,
     preview,
     staff,
     units,
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(staff.router)
     app.include_router(notifications.router)
     app.include_router(grid.router)
+    app.include_router(plans.router)
     return app
 
 

@@ -11,7 +11,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import Client
 
+from api.grid_provider import DatabaseGrid
 from core.config import Settings
+from policies.plans.preview import GridProvider
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -27,6 +29,11 @@ def get_db_engine(request: Request) -> Engine:
 def get_db(engine: Annotated[Engine, Depends(get_db_engine)]) -> Iterator[Session]:
     with Session(engine) as session:
         yield session
+
+
+def get_grid_provider(engine: Annotated[Engine, Depends(get_db_engine)]) -> GridProvider:
+    """Where plans read the grid near a customer: the grid tables of the read model."""
+    return DatabaseGrid(engine)
 
 
 async def get_temporal(request: Request) -> Client:
@@ -55,3 +62,6 @@ def require_admin_token(
 
 
 AdminDep = Depends(require_admin_token)
+
+
+GridDep = Annotated[GridProvider, Depends(get_grid_provider)]

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from policies.errors import PolicyError
 from policies.merging import MergedChain
+from policies.plans.rules import PlanRulesError, check_plan_tables
 from policies.schema import PackFile, ResolvedPolicy
 from policies.validation import resolve_settings, validate_policy
 
@@ -163,6 +164,10 @@ def _resolve(unit: str, root: Path) -> ResolvedPolicy:
         application_flags=merged.application_flags,
     )
     validate_policy(policy, files, merged.touched)
+    try:
+        check_plan_tables(policy)
+    except PlanRulesError as exc:
+        raise PolicyError(f"{files[unit]}: {exc}") from None
     return policy
 
 

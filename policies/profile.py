@@ -26,6 +26,7 @@ from policies.codes import (
     SUPPORTING_WORKS_TYPES,
     VOLTAGES,
 )
+from policies.plans.resources import Location
 
 
 def _member(codes: frozenset[str], what: str) -> Callable[[str], str]:
@@ -92,6 +93,8 @@ class ApplicationProfile(BaseModel):
     meter_change: bool | None = None
     outside_line_m: float | None = Field(default=None, ge=0)
     flags: tuple[str, ...] = ()
+    #: Where the customer is (WGS84): the supply plan's nearest connection point is found from it.
+    location: Location | None = None
 
     @field_validator("unit")
     @classmethod

@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -33,6 +34,10 @@ from core.temporal import register_search_attributes
 from readmodel import init_db
 from tests.pg import pg_engine, pg_server  # noqa: F401  (fixtures)
 from worker import build_worker
+
+# Tests never judge wall-clock time: a property test slowed by a loaded machine is not a failure.
+hypothesis_settings.register_profile("project", deadline=None)
+hypothesis_settings.load_profile("project")
 
 BIN = Path(sys.executable).parent
 

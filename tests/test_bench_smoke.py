@@ -36,3 +36,10 @@ def test_workflow_benchmark_runs_against_the_embedded_server() -> None:
     assert 0 < history < 300, line
     assert "throughput vs baseline" in out
     assert "the required Temporal work alone" in out
+
+
+def test_plan_benchmark_runs() -> None:
+    out = run("bench/plan_bench.py", "--quick")
+    assert "plans/s" in out
+    assert "same points chosen in 100/100" in out
+    assert "faster (target >= 20x)" in out

@@ -1,0 +1,29 @@
+"""Supply plans: the consultation answer (`POST /api/plan-preview`), without starting anything."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.exceptions import RequestValidationError
+
+from api.deps import GridDep
+from policies.plans.plan import Plan
+from policies.plans.preview import PlanPreviewRequest, plan_preview
+
+router = APIRouter(prefix="/api", tags=["plans"])
+
+
+@router.post("/plan-preview", response_model=Plan)
+def preview_plan(body: PlanPreviewRequest, grid: GridDep) -> Plan:
+    """The supply plan the engine would give this profile now: access voltage, power sources
+    and connection points, investment boundary, metering point, supporting works, approvals,
+    outage tier, and whether a person must decide (`needs_joint_review`, `reasons`). Every
+    decision cites its clause. Needs no Temporal server."""
+    missing = body.missing()
+    if missing:
+        raise RequestValidationError(
+            [
+                {"type": "value_error", "loc": ("body", name), "msg": reason, "input": None}
+                for name, reason in missing
+            ]
+        )
+    return plan_preview(body, grid)
