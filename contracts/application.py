@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from calendars.snapshot import CalendarSnapshot
+from contracts.text import Line, Note, ShortLine, Text
 from policies.application import ApplicationProfile, require_aware
 from policies.engine import Event as EngineEvent
 from policies.engine import MonitorOut
@@ -33,9 +34,9 @@ class Customer(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Line
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9-]{5,20}$")
-    address: str | None = Field(default=None, max_length=500)
+    address: Note | None = None
 
 
 class ApplicationInput(BaseModel):
@@ -44,7 +45,7 @@ class ApplicationInput(BaseModel):
     application_no: str = Field(pattern=APPLICATION_NO_PATTERN)
     profile: ApplicationProfile
     customer: Customer
-    customer_manager: str | None = Field(default=None, max_length=64)
+    customer_manager: ShortLine | None = None
     #: The customer may refuse progress messages (办电进程主动推送); warnings to staff still go.
     notify_customer: bool = True
 
@@ -54,14 +55,14 @@ EVENT_PATTERN = r"^[a-z][a-z0-9_]*\.(started|completed)$"
 
 class RecordEventRequest(BaseModel):
     """A stage event reported by staff: `<stage>.started` or `<stage>.completed`
-    (stage or coordination-notice code from GLOSSARY.md)."""
+    (stage or coordination-notice code from docs/glossary.md)."""
 
     model_config = ConfigDict(extra="forbid")
 
     event: str = Field(pattern=EVENT_PATTERN, examples=["site_survey.completed"])
     at: datetime | None = Field(default=None, description="When it happened; defaults to now")
-    by: str | None = Field(default=None, max_length=64, description="Staff code, not a name")
-    note: str | None = Field(default=None, max_length=500)
+    by: ShortLine | None = Field(default=None, description="Staff code, not a name")
+    note: Note | None = None
 
     _aware_at = field_validator("at")(require_aware)
 
@@ -71,9 +72,9 @@ class HoldRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Text
     at: datetime | None = None
-    by: str | None = Field(default=None, max_length=64)
+    by: ShortLine | None = None
 
     _aware_at = field_validator("at")(require_aware)
 
@@ -81,8 +82,8 @@ class HoldRequest(BaseModel):
 class CancelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=500)
-    by: str | None = Field(default=None, max_length=64)
+    reason: Text
+    by: ShortLine | None = None
 
 
 class TimelineEntry(BaseModel):

@@ -9,9 +9,19 @@ unit. Names and phones are personal data: never in logs at INFO, search attribut
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonDict
+
+from contracts.text import Line, PersonName
 
 # The role and department codes are the glossary's, kept once in policies.codes.
 from policies.codes import DEPARTMENTS, ROLES
@@ -27,6 +37,20 @@ DEPARTMENT_ROLES: frozenset[str] = frozenset(
 UNIT_CODE_RE = re.compile(r"^[a-z][a-z0-9-]*(/[a-z][a-z0-9-]*)*$")
 STAFF_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
+#: A mobile number as a person types it: an optional +86, 0086 or 86, then the 11 digits,
+#: single spaces or '-' between them.
+MOBILE_INPUT_PATTERN = r"^(\+86|0086|86)?[ -]?1[3-9][0-9]([ -]?[0-9]){8}$"
+#: Staff codes name a staff member in a path: `/api/staff/import` is the import's.
+RESERVED_STAFF_CODES = frozenset({"import"})
+
+Role = Annotated[str, WithJsonSchema({"type": "string", "enum": sorted(ROLES)})]
+Department = Annotated[str, WithJsonSchema({"type": "string", "enum": sorted(DEPARTMENTS)})]
+
+
+def _schema_pattern(pattern: str) -> JsonDict:
+    """The JSON Schema of a pattern the model's own validator checks (with a clearer message
+    than a pattern's)."""
+    return {"pattern": pattern}
 
 
 def normalize_mobile(raw: str) -> str:
@@ -64,14 +88,18 @@ class UnitIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(max_length=128)
-    name: str = Field(min_length=1, max_length=200)
+    code: str = Field(
+        max_length=128,
+        json_schema_extra=_schema_pattern(UNIT_CODE_RE.pattern),
+        examples=["henan/sanmenxia"],
+    )
+    name: Line
     level: UnitLevel
 
     @field_validator("code")
     @classmethod
     def _code(cls, v: str) -> str:
-        if not UNIT_CODE_RE.match(v):
+        if not UNIT_CODE_RE.fullmatch(v):
             raise ValueError("must be a unit code like 'henan/sanmenxia' (lowercase, '/' between)")
         return v
 
@@ -88,21 +116,44 @@ class StaffIn(BaseModel):
     """A staff member as the API and the CSV import accept them. The phone is normalised to
     its 11 digits so that the outbox's de-duplication by phone sees one number once."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        # The department rule below, for clients and fuzzers reading the schema.
+        json_schema_extra={
+            "if": {
+                "properties": {"roles": {"contains": {"enum": [*sorted(DEPARTMENT_ROLES)]}}},
+                "required": ["roles"],
+            },
+            "then": {
+                "properties": {"department": {"not": {"const": "marketing"}}},
+                "required": ["department"],
+            },
+        },
+    )
 
-    code: str = Field(max_length=64)
-    name: str = Field(min_length=1, max_length=100)
-    roles: list[str] = Field(min_length=1)
-    unit: str = Field(max_length=128)
-    department: str = "marketing"
-    phone: str
+    code: str = Field(
+        max_length=64,
+        json_schema_extra={**_schema_pattern(STAFF_CODE_RE.pattern), "not": {"enum": ["import"]}},
+        examples=["cm-001"],
+    )
+    name: PersonName
+    roles: list[Role] = Field(min_length=1)
+    unit: str = Field(max_length=128, json_schema_extra=_schema_pattern(UNIT_CODE_RE.pattern))
+    department: Department = "marketing"
+    phone: str = Field(
+        json_schema_extra=_schema_pattern(MOBILE_INPUT_PATTERN),
+        description="A mainland mobile number: 11 digits (13x-19x), optional +86; "
+        "spaces and '-' are ignored",
+    )
     active: bool = True
 
     @field_validator("code")
     @classmethod
     def _staff_code(cls, v: str) -> str:
-        if not STAFF_CODE_RE.match(v):
+        if not STAFF_CODE_RE.fullmatch(v):
             raise ValueError("letters, digits, '_', '.', '-'; up to 64; e.g. cm-001")
+        if v in RESERVED_STAFF_CODES:
+            raise ValueError(f"{v!r} is reserved (a path of the staff API)")
         return v
 
     @field_validator("roles")
@@ -110,13 +161,13 @@ class StaffIn(BaseModel):
     def _roles(cls, v: list[str]) -> list[str]:
         unknown = sorted(set(v) - ROLES)
         if unknown:
-            raise ValueError(f"unknown role code(s) {', '.join(unknown)} (GLOSSARY.md roles)")
+            raise ValueError(f"unknown role code(s) {', '.join(unknown)} (docs/glossary.md roles)")
         return list(dict.fromkeys(v))
 
     @field_validator("unit")
     @classmethod
     def _unit(cls, v: str) -> str:
-        if not UNIT_CODE_RE.match(v):
+        if not UNIT_CODE_RE.fullmatch(v):
             raise ValueError("must be a unit code like 'henan/sanmenxia'")
         return v
 
@@ -130,6 +181,11 @@ class StaffIn(BaseModel):
     @field_validator("phone")
     @classmethod
     def _phone(cls, v: str) -> str:
+        if not re.fullmatch(MOBILE_INPUT_PATTERN, v):
+            raise ValueError(
+                "not a mainland mobile number (11 digits, 13x-19x, optional +86; single spaces "
+                "or '-' between digits)"
+            )
         return normalize_mobile(v)
 
     @model_validator(mode="after")

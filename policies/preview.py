@@ -18,6 +18,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from policies import combinations
 from policies.application import ApplicationProfile, require_aware
 from policies.engine import (
     Application,
@@ -45,9 +46,50 @@ class EventIn(BaseModel):
     _aware = field_validator("at")(require_aware)
 
 
+#: Realistic maxima: the largest single connections are a few hundred MVA; 2,000 MVA is
+#: beyond any one customer, so a larger number is a typo or a unit mistake (W for kW).
+MAX_CAPACITY = 2_000_000
+#: 100 km of outside line: beyond that the connection is a transmission project.
+MAX_OUTSIDE_LINE_M = 100_000
+
+
+def _profile_schema(schema: dict[str, Any], cls: type[Any]) -> None:
+    """The checks below, for clients and fuzzers: the known units, which voltages go with
+    which business type (policies.combinations), and each unit's declared flags."""
+    units = list_units()
+    schema["properties"]["unit"]["enum"] = units
+    declared = {u: sorted(load_policy(u).application_flags) for u in units}
+    every = sorted({f for flags in declared.values() for f in flags})
+    schema["properties"]["flags"]["items"] = {"type": "string", "enum": every}
+    per_unit: list[dict[str, Any]] = [
+        {
+            "if": {"properties": {"unit": {"const": u}}, "required": ["unit"]},
+            "then": {
+                "properties": {"flags": {"items": {"enum": flags}} if flags else {"maxItems": 0}}
+            },
+        }
+        for u, flags in declared.items()
+    ]
+    schema["allOf"] = [*combinations.json_schema(), *per_unit]
+
+
 class ProfileIn(ApplicationProfile):
     """An application's attributes as a request brings them: also checked against the packs
-    (the unit exists, its flags are declared). The create body and the preview share it."""
+    (the unit exists, its flags are declared), for attributes that go together
+    (policies.combinations) and for realistic, finite numbers. The create body and the
+    preview share it."""
+
+    model_config = ConfigDict(json_schema_extra=_profile_schema)
+
+    capacity_kva: float | None = Field(
+        default=None, ge=0, le=MAX_CAPACITY, allow_inf_nan=False, description="Up to 2,000,000"
+    )
+    capacity_kw: float | None = Field(
+        default=None, ge=0, le=MAX_CAPACITY, allow_inf_nan=False, description="Up to 2,000,000"
+    )
+    outside_line_m: float | None = Field(
+        default=None, ge=0, le=MAX_OUTSIDE_LINE_M, allow_inf_nan=False
+    )
 
     @field_validator("unit")
     @classmethod
@@ -56,6 +98,14 @@ class ProfileIn(ApplicationProfile):
         if value not in units:
             raise ValueError(f"unknown unit {value!r}; known: {', '.join(units)}")
         return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        errors = combinations.combination_errors(self)
+        if errors:
+            field, reason = errors[0]
+            raise ValueError(f"{field}: {reason}")
+        return self
 
     @model_validator(mode="after")
     def _flags_declared(self) -> Self:
@@ -86,7 +136,7 @@ class PreviewRequest(ProfileIn):
             if not known_event(ev.event, policy):
                 raise ValueError(
                     f"events[{i}].event: unknown event {ev.event!r}: expected <stage>.started, "
-                    "<stage>.completed (GLOSSARY stage or notice code), pause or resume"
+                    "<stage>.completed (docs/glossary.md stage or notice code), pause or resume"
                 )
             if ev.at < self.accepted_at and ev.event.rpartition(".")[0] not in (
                 "appointment_confirm",

@@ -29,18 +29,19 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 LAYERS = frozenset(ALLOWED)
 # Where the code does not follow the rule yet; each entry is removed as its module is moved.
-EXEMPT: frozenset[str] = frozenset({"api/routes/notifications.py:14 imports activities"})
+EXEMPT: frozenset[str] = frozenset({"api/routes/notifications.py:15 imports activities"})
 
 
 def imported_layers(path: Path) -> list[tuple[int, str]]:
     """(line, layer) for every import of a project layer in the module."""
     found: list[tuple[int, str]] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        names: list[str] = []
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names = [node.module]
+        else:
+            continue
         found += [(node.lineno, n.split(".")[0]) for n in names if n.split(".")[0] in LAYERS]
     return found
 
