@@ -12,6 +12,7 @@ import re
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -19,7 +20,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.json_schema import JsonDict
 
 from contracts.text import Line, PersonName
 
@@ -43,14 +43,58 @@ MOBILE_INPUT_PATTERN = r"^(\+86|0086|86)?[ -]?1[3-9][0-9]([ -]?[0-9]){8}$"
 #: Staff codes name a staff member in a path: `/api/staff/import` is the import's.
 RESERVED_STAFF_CODES = frozenset({"import"})
 
+
+def _check_roles(v: list[str]) -> list[str]:
+    unknown = sorted(set(v) - ROLES)
+    if unknown:
+        raise ValueError(f"unknown role code(s) {', '.join(unknown)} (docs/glossary.md roles)")
+    return list(dict.fromkeys(v))
+
+
+def _check_department(v: str) -> str:
+    if v not in DEPARTMENTS:
+        raise ValueError(f"unknown department code (one of {', '.join(sorted(DEPARTMENTS))})")
+    return v
+
+
+def _check_unit_code(v: str) -> str:
+    if not UNIT_CODE_RE.fullmatch(v):
+        raise ValueError("must be a unit code like 'henan/sanmenxia' (lowercase, '/' between)")
+    return v
+
+
+def _check_mobile(v: str) -> str:
+    if not re.fullmatch(MOBILE_INPUT_PATTERN, v):
+        raise ValueError(
+            "not a mainland mobile number (11 digits, 13x-19x, optional +86; single spaces "
+            "or '-' between digits)"
+        )
+    return normalize_mobile(v)
+
+
+# The checks as types, so the staff body and its patch share them; each JSON Schema states
+# the rule its validator checks (the validator's message says it better than a pattern's).
 Role = Annotated[str, WithJsonSchema({"type": "string", "enum": sorted(ROLES)})]
-Department = Annotated[str, WithJsonSchema({"type": "string", "enum": sorted(DEPARTMENTS)})]
-
-
-def _schema_pattern(pattern: str) -> JsonDict:
-    """The JSON Schema of a pattern the model's own validator checks (with a clearer message
-    than a pattern's)."""
-    return {"pattern": pattern}
+Roles = Annotated[list[Role], Field(min_length=1), AfterValidator(_check_roles)]
+Department = Annotated[
+    str,
+    AfterValidator(_check_department),
+    WithJsonSchema({"type": "string", "enum": sorted(DEPARTMENTS)}),
+]
+UnitCode = Annotated[
+    str,
+    Field(max_length=128, json_schema_extra={"pattern": UNIT_CODE_RE.pattern}),
+    AfterValidator(_check_unit_code),
+]
+MobileInput = Annotated[
+    str,
+    Field(
+        json_schema_extra={"pattern": MOBILE_INPUT_PATTERN},
+        description="A mainland mobile number: 11 digits (13x-19x), optional +86, single "
+        "spaces or '-' between digits; stored as its 11 digits",
+    ),
+    AfterValidator(_check_mobile),
+]
 
 
 def normalize_mobile(raw: str) -> str:
@@ -88,20 +132,9 @@ class UnitIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(
-        max_length=128,
-        json_schema_extra=_schema_pattern(UNIT_CODE_RE.pattern),
-        examples=["henan/sanmenxia"],
-    )
+    code: UnitCode = Field(examples=["henan/sanmenxia"])
     name: Line
     level: UnitLevel
-
-    @field_validator("code")
-    @classmethod
-    def _code(cls, v: str) -> str:
-        if not UNIT_CODE_RE.fullmatch(v):
-            raise ValueError("must be a unit code like 'henan/sanmenxia' (lowercase, '/' between)")
-        return v
 
     @model_validator(mode="after")
     def _depth(self) -> UnitIn:
@@ -133,18 +166,14 @@ class StaffIn(BaseModel):
 
     code: str = Field(
         max_length=64,
-        json_schema_extra={**_schema_pattern(STAFF_CODE_RE.pattern), "not": {"enum": ["import"]}},
+        json_schema_extra={"pattern": STAFF_CODE_RE.pattern, "not": {"enum": ["import"]}},
         examples=["cm-001"],
     )
     name: PersonName
-    roles: list[Role] = Field(min_length=1)
-    unit: str = Field(max_length=128, json_schema_extra=_schema_pattern(UNIT_CODE_RE.pattern))
+    roles: Roles
+    unit: UnitCode
     department: Department = "marketing"
-    phone: str = Field(
-        json_schema_extra=_schema_pattern(MOBILE_INPUT_PATTERN),
-        description="A mainland mobile number: 11 digits (13x-19x), optional +86; "
-        "spaces and '-' are ignored",
-    )
+    phone: MobileInput
     active: bool = True
 
     @field_validator("code")
@@ -155,38 +184,6 @@ class StaffIn(BaseModel):
         if v in RESERVED_STAFF_CODES:
             raise ValueError(f"{v!r} is reserved (a path of the staff API)")
         return v
-
-    @field_validator("roles")
-    @classmethod
-    def _roles(cls, v: list[str]) -> list[str]:
-        unknown = sorted(set(v) - ROLES)
-        if unknown:
-            raise ValueError(f"unknown role code(s) {', '.join(unknown)} (docs/glossary.md roles)")
-        return list(dict.fromkeys(v))
-
-    @field_validator("unit")
-    @classmethod
-    def _unit(cls, v: str) -> str:
-        if not UNIT_CODE_RE.fullmatch(v):
-            raise ValueError("must be a unit code like 'henan/sanmenxia'")
-        return v
-
-    @field_validator("department")
-    @classmethod
-    def _department(cls, v: str) -> str:
-        if v not in DEPARTMENTS:
-            raise ValueError(f"unknown department code (one of {', '.join(sorted(DEPARTMENTS))})")
-        return v
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, v: str) -> str:
-        if not re.fullmatch(MOBILE_INPUT_PATTERN, v):
-            raise ValueError(
-                "not a mainland mobile number (11 digits, 13x-19x, optional +86; single spaces "
-                "or '-' between digits)"
-            )
-        return normalize_mobile(v)
 
     @model_validator(mode="after")
     def _department_roles(self) -> StaffIn:

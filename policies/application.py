@@ -72,7 +72,7 @@ class ApplicationProfile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    unit: str = Field(description="Unit code, e.g. henan/sanmenxia (GLOSSARY.md)")
+    unit: str = Field(description="Unit code, e.g. henan/sanmenxia (docs/glossary.md)")
     business_type: BusinessType
     voltage: Voltage | None = None
     capacity_kva: float | None = Field(default=None, ge=0)

@@ -1,11 +1,11 @@
-"""The project's codes (GLOSSARY.md), as the policy schema accepts them.
+"""The project's codes (docs/glossary.md), as the policy schema accepts them.
 
 Pure data: imported by the schema and the engine inside the Temporal workflow sandbox.
 """
 
 from __future__ import annotations
 
-#: Change services (变更类业务, GLOSSARY.md).
+#: Change services (变更类业务, docs/glossary.md).
 CHANGE_SERVICES: frozenset[str] = frozenset(
     {
         "capacity_reduction",

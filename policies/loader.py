@@ -432,7 +432,7 @@ def _check_event(name: str, codes: frozenset[str], aliases: dict[str, str], wher
     if suffix not in EVENT_SUFFIXES or code not in codes:
         raise PolicyError(
             f"{where}: unknown event {name!r}: expected <code>.started or <code>.completed with a "
-            "stage or notice code from GLOSSARY.md (or the pack's extra_codes)"
+            "stage or notice code from docs/glossary.md (or the pack's extra_codes)"
         )
 
 
@@ -517,7 +517,7 @@ def validate_policy(
             )
         if m.code not in mcodes:
             raise PolicyError(
-                f"{where}.code: unknown code {m.code!r}: use a GLOSSARY.md stage or notice code, "
+                f"{where}.code: unknown code {m.code!r}: use a docs/glossary.md stage or notice code, "
                 "full_process, or declare it in pack.extra_codes"
             )
         if m.start is None:

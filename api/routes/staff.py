@@ -13,19 +13,20 @@ import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlmodel import Session, col, select
 
 from api.deps import AdminDep, SessionDep
 from api.problems import ProblemError, problems
 from api.validation import field_errors, invalid
 from contracts.organisation import (
-    MOBILE_INPUT_PATTERN,
     STAFF_CODE_RE,
-    UNIT_CODE_RE,
     Department,
+    MobileInput,
     Role,
+    Roles,
     StaffIn,
+    UnitCode,
 )
 from contracts.text import PersonName
 from readmodel.organisation import StaffBase, StaffRow, UnitRow
@@ -52,12 +53,10 @@ class StaffPatch(BaseModel):
     )
 
     name: PersonName | None = None
-    roles: list[Role] | None = Field(default=None, min_length=1)
-    unit: str | None = Field(
-        default=None, max_length=128, json_schema_extra={"pattern": UNIT_CODE_RE.pattern}
-    )
+    roles: Roles | None = None
+    unit: UnitCode | None = None
     department: Department | None = None
-    phone: str | None = Field(default=None, json_schema_extra={"pattern": MOBILE_INPUT_PATTERN})
+    phone: MobileInput | None = None
     active: bool | None = None
 
 
