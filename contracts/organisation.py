@@ -74,8 +74,12 @@ def _check_mobile(v: str) -> str:
 
 # The checks as types, so the staff body and its patch share them; each JSON Schema states
 # the rule its validator checks (the validator's message says it better than a pattern's).
-Role = Annotated[str, WithJsonSchema({"type": "string", "enum": sorted(ROLES)})]
-Roles = Annotated[list[Role], Field(min_length=1), AfterValidator(_check_roles)]
+_ROLE_SCHEMA = WithJsonSchema({"type": "string", "enum": sorted(ROLES)})
+Role = Annotated[str, AfterValidator(lambda v: _check_roles([v])[0]), _ROLE_SCHEMA]
+#: Checked as a whole, so a refusal names `roles` and every unknown code at once.
+Roles = Annotated[
+    list[Annotated[str, _ROLE_SCHEMA]], Field(min_length=1), AfterValidator(_check_roles)
+]
 Department = Annotated[
     str,
     AfterValidator(_check_department),
