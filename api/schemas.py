@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from contracts.application import (
     APPLICATION_NO_PATTERN,
@@ -18,7 +18,7 @@ from contracts.application import (
     WarningLevel,
 )
 from contracts.text import Note, ShortLine
-from policies.application import require_aware
+from policies.application import Instant, require_aware
 from policies.preview import EventIn, PreviewRequest, ProfileIn
 
 # A back-office clerk may record an application taken on paper in the last week, no earlier:
@@ -43,12 +43,12 @@ class ApplicationCreate(ProfileIn):
         pattern=APPLICATION_NO_PATTERN,
         description="Generated when absent",
     )
-    accepted_at: datetime | None = Field(  # type: ignore[assignment]
+    accepted_at: Instant | None = Field(  # type: ignore[assignment]
         default=None, description="Defaults to now; may be up to 7 days in the past"
     )
     customer: Customer
     customer_manager: ShortLine | None = Field(default=None, description="Staff code")
-    notify_customer: bool = Field(
+    notify_customer: StrictBool = Field(
         default=True, description="Send the customer progress messages (办电进程主动推送)"
     )
 
@@ -91,6 +91,7 @@ class ApplicationCreated(BaseModel):
 
 
 class PreviewEvent(EventIn):
+    at: Instant
     reason: Note | None = None
 
 

@@ -19,7 +19,7 @@ from pydantic import (
 
 from calendars.snapshot import CalendarSnapshot
 from contracts.text import Line, Note, ShortLine, Text
-from policies.application import ApplicationProfile, require_aware
+from policies.application import ApplicationProfile, Instant, require_aware
 from policies.engine import Event as EngineEvent
 from policies.engine import MonitorOut
 from policies.schema import ResolvedPolicy
@@ -60,7 +60,7 @@ class RecordEventRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     event: str = Field(pattern=EVENT_PATTERN, examples=["site_survey.completed"])
-    at: datetime | None = Field(default=None, description="When it happened; defaults to now")
+    at: Instant | None = Field(default=None, description="When it happened; defaults to now")
     by: ShortLine | None = Field(default=None, description="Staff code, not a name")
     note: Note | None = None
 
@@ -73,7 +73,7 @@ class HoldRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Text
-    at: datetime | None = None
+    at: Instant | None = None
     by: ShortLine | None = None
 
     _aware_at = field_validator("at")(require_aware)

@@ -16,10 +16,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import JsonDict, JsonValue
 
 from contracts.text import Line, PersonName
 
@@ -131,10 +133,27 @@ def unit_chain(code: str) -> list[str]:
     return ["/".join(parts[:i]) for i in range(len(parts), 0, -1)]
 
 
+def _levels_schema() -> JsonDict:
+    rules: list[JsonValue] = []
+    for depth, level in enumerate(UNIT_LEVELS):
+        last = depth == len(UNIT_LEVELS) - 1
+        pattern = f"^[^/]+(/[^/]+){{{depth},}}$" if last else f"^[^/]+(/[^/]+){{{depth}}}$"
+        rule: JsonDict = {
+            "if": {"properties": {"code": {"pattern": pattern}}, "required": ["code"]},
+            "then": {"properties": {"level": {"const": level}}},
+        }
+        rules.append(rule)
+    return {"allOf": rules}
+
+
 class UnitIn(BaseModel):
     """A unit as the API and the seed accept it; the parent is the code's path parent."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        # The level is the code's depth (the check below), for clients and fuzzers.
+        json_schema_extra=_levels_schema(),
+    )
 
     code: UnitCode = Field(examples=["henan/sanmenxia"])
     name: Line
@@ -178,7 +197,7 @@ class StaffIn(BaseModel):
     unit: UnitCode
     department: Department = "marketing"
     phone: MobileInput
-    active: bool = True
+    active: StrictBool = True
 
     @field_validator("code")
     @classmethod

@@ -13,7 +13,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+)
 
 from policies.codes import (
     BUSINESS_TYPES,
@@ -52,6 +60,23 @@ SupportingWorksType = Annotated[
 DgVariant = Annotated[str, AfterValidator(_member(DG_VARIANTS, "DG variant")), _enum(DG_VARIANTS)]
 
 _UNIT_RE = re.compile(r"^[a-z][a-z0-9-]*(/[a-z][a-z0-9-]*)*$")
+
+
+_RFC3339 = re.compile(r"^\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)$")
+
+
+def rfc3339(value: object) -> object:
+    """Instants come as RFC 3339 text with an offset (the JSON Schema `date-time` format), or
+    as datetimes: not as numbers or other spellings pydantic would also read."""
+    if isinstance(value, datetime) or (isinstance(value, str) and _RFC3339.match(value)):
+        return value
+    raise ValueError(
+        "must be an RFC 3339 date-time with its offset, e.g. 2026-09-21T10:00:00+08:00"
+    )
+
+
+#: An instant in a request or payload: RFC 3339 text with its offset.
+Instant = Annotated[datetime, BeforeValidator(rfc3339)]
 
 
 def require_aware(value: datetime | None) -> datetime | None:

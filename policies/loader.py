@@ -517,8 +517,8 @@ def validate_policy(
             )
         if m.code not in mcodes:
             raise PolicyError(
-                f"{where}.code: unknown code {m.code!r}: use a docs/glossary.md stage or notice code, "
-                "full_process, or declare it in pack.extra_codes"
+                f"{where}.code: unknown code {m.code!r}: use a docs/glossary.md stage or notice "
+                "code, full_process, or declare it in pack.extra_codes"
             )
         if m.start is None:
             raise PolicyError(f"{where}.start: missing start condition")

@@ -73,7 +73,8 @@ def admin_approval(
 def outage_plan_tier(
     policy: ResolvedPolicy, voltage: str, other_customers_affected: bool, live_line: bool
 ) -> Answer | None:
-    """停送电计划分级: the plan tier an energization goes into (docs/glossary.md outage-plan tiers)."""
+    """停送电计划分级: the plan tier an energization goes into (docs/glossary.md outage-plan
+    tiers)."""
     table = _table(policy, "outage_plan_tiers")
     if table is None:
         return None

@@ -16,10 +16,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
 
 from policies import combinations
-from policies.application import ApplicationProfile, require_aware
+from policies.application import ApplicationProfile, Instant, require_aware
 from policies.engine import (
     Application,
     CalendarLike,
@@ -81,14 +88,29 @@ class ProfileIn(ApplicationProfile):
 
     model_config = ConfigDict(json_schema_extra=_profile_schema)
 
+    accepted_at: Instant
+    dual_power: StrictBool = False
+    important: StrictBool = False
+    small_micro: StrictBool = False
+    meter_change: StrictBool | None = None
     capacity_kva: float | None = Field(
-        default=None, ge=0, le=MAX_CAPACITY, allow_inf_nan=False, description="Up to 2,000,000"
+        default=None,
+        ge=0,
+        le=MAX_CAPACITY,
+        allow_inf_nan=False,
+        strict=True,
+        description="Up to 2,000,000",
     )
     capacity_kw: float | None = Field(
-        default=None, ge=0, le=MAX_CAPACITY, allow_inf_nan=False, description="Up to 2,000,000"
+        default=None,
+        ge=0,
+        le=MAX_CAPACITY,
+        allow_inf_nan=False,
+        strict=True,
+        description="Up to 2,000,000",
     )
     outside_line_m: float | None = Field(
-        default=None, ge=0, le=MAX_OUTSIDE_LINE_M, allow_inf_nan=False
+        default=None, ge=0, le=MAX_OUTSIDE_LINE_M, allow_inf_nan=False, strict=True
     )
 
     @field_validator("unit")
@@ -125,7 +147,7 @@ class PreviewRequest(ProfileIn):
 
     events: list[EventIn] = Field(default_factory=list)
     #: The instant states are judged at; default: the latest of accepted_at and the events.
-    as_of: datetime | None = None
+    as_of: Instant | None = None
 
     _aware_as_of = field_validator("as_of")(require_aware)
 

@@ -13,7 +13,7 @@ import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 from sqlmodel import Session, col, select
 
 from api.deps import AdminDep, SessionDep
@@ -57,7 +57,7 @@ class StaffPatch(BaseModel):
     unit: UnitCode | None = None
     department: Department | None = None
     phone: MobileInput | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class RowError(BaseModel):
