@@ -160,6 +160,11 @@ def _error(raw: dict[str, Any]) -> ProblemError:
     )
 
 
+_UNDECODABLE = ProblemError(
+    field="body", reason="cannot be decoded (not UTF-8 JSON)", location="body"
+)
+
+
 def validation_errors(errors: Sequence[Any]) -> list[ProblemError]:
     """Pydantic's (or FastAPI's) errors as problem entries, without the offending input.
 
@@ -194,6 +199,11 @@ def _is_schema_tag(part: Any) -> bool:
 async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     headers = dict(exc.headers or {})
+    if exc.status_code == 400:
+        # FastAPI's answer to a body it cannot decode (not UTF-8, say): the request is invalid,
+        # like any other body that is not what the schema says.
+        p = problem(422, None, [_UNDECODABLE], "invalid", request.url.path)
+        return problem_response(p, headers)
     errors, detail, kind = errors_from_detail(exc.detail)
     if exc.status_code == 405:
         headers["Allow"] = ", ".join(allowed_methods(request))

@@ -7,7 +7,7 @@ change to recorded data: add fields with defaults, never rename or remove one.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -20,6 +20,7 @@ from pydantic import (
 from calendars.snapshot import CalendarSnapshot
 from contracts.text import Line, Note, ShortLine, Text
 from policies.application import ApplicationProfile, Instant, require_aware
+from policies.codes import EVENT_SUFFIXES, NOTICE_CODES, STAGE_CODES
 from policies.engine import Event as EngineEvent
 from policies.engine import MonitorOut
 from policies.schema import ResolvedPolicy
@@ -53,11 +54,26 @@ class ApplicationInput(BaseModel):
 EVENT_PATTERN = r"^[a-z][a-z0-9_]*\.(started|completed)$"
 
 
+def _known_events(schema: dict[str, Any]) -> None:
+    """The events some pack understands, listed in the schema (the workflow checks them
+    against the application's own pack)."""
+    from policies.loader import list_units, load_policy
+
+    codes = set(STAGE_CODES) | set(NOTICE_CODES)
+    for unit in list_units():
+        policy = load_policy(unit)
+        codes |= set(policy.codes) | set(policy.event_aliases)
+    events = sorted(f"{c}.{s}" for c in codes for s in EVENT_SUFFIXES)
+    schema["properties"]["event"]["enum"] = events
+
+
 class RecordEventRequest(BaseModel):
     """A stage event reported by staff: `<stage>.started` or `<stage>.completed`
     (stage or coordination-notice code from docs/glossary.md)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=lambda schema, _cls: _known_events(schema)
+    )
 
     event: str = Field(pattern=EVENT_PATTERN, examples=["site_survey.completed"])
     at: Instant | None = Field(default=None, description="When it happened; defaults to now")

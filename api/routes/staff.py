@@ -179,7 +179,8 @@ def update_staff(
 def parse_csv(text: str, known_units: set[str]) -> tuple[list[StaffIn], list[RowError]]:
     """Rows of `code,name,roles,unit,department,phone,active` (roles separated by ';');
     department and active may be blank (marketing, true)."""
-    reader = csv.DictReader(io.StringIO(text))
+    # Universal newlines: files from Windows and old Macs end their lines with \r.
+    reader = csv.DictReader(io.StringIO(text, newline=None))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in ("code", "name", "roles", "unit", "phone") if c not in header]
     unknown = [h for h in header if h not in CSV_COLUMNS]
@@ -275,7 +276,10 @@ async def import_staff(
     except UnicodeDecodeError:
         raise invalid(ProblemError(field="body", reason="not UTF-8 text")) from None
     units = set(session.exec(select(UnitRow.code)).all())
-    items, errors = parse_csv(text, units)
+    try:
+        items, errors = parse_csv(text, units)
+    except csv.Error as exc:
+        raise invalid(ProblemError(field="body", reason=f"not a CSV file: {exc}")) from None
     if not items and not errors:
         errors.append(RowError(row=1, field="body", reason="no rows"))
     if errors:
