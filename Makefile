@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck pytest bench register-search-attributes clean
+.PHONY: run test lint typecheck pytest schemathesis bench register-search-attributes clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -39,6 +39,11 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+# The API against its own OpenAPI with every schemathesis check (also part of `make test`);
+# SCHEMATHESIS_MAX_EXAMPLES and SCHEMATHESIS_SEED widen or vary the run.
+schemathesis: $(STAMP)
+	$(BIN)/pytest -q -k schemathesis
 
 bench: $(STAMP)
 	@for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -27,7 +27,7 @@ from api.app import create_app
 from core.config import Settings
 from tests.support import free_port
 
-MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "12"))
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "30"))
 SEED = os.environ.get("SCHEMATHESIS_SEED", "20261201")
 #: A hard bound on the run, far above what it takes: a hang fails instead of stalling CI.
 TIMEOUT_S = 900
