@@ -62,14 +62,19 @@ DgVariant = Annotated[str, AfterValidator(_member(DG_VARIANTS, "DG variant")), _
 _UNIT_RE = re.compile(r"^[a-z][a-z0-9-]*(/[a-z][a-z0-9-]*)*$")
 
 
-_RFC3339 = re.compile(r"^\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)$")
+_RFC3339 = re.compile(r"^\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?(?P<offset>[Zz]|[+-]\d\d:\d\d)?$")
 
 
 def rfc3339(value: object) -> object:
     """Instants come as RFC 3339 text with an offset (the JSON Schema `date-time` format), or
     as datetimes: not as numbers or other spellings pydantic would also read."""
-    if isinstance(value, datetime) or (isinstance(value, str) and _RFC3339.match(value)):
+    if isinstance(value, datetime):
         return value
+    match = _RFC3339.match(value) if isinstance(value, str) else None
+    if match is not None and match["offset"]:
+        return value
+    if match is not None:
+        raise ValueError("must carry a time zone offset, e.g. 2026-09-21T10:00:00+08:00")
     raise ValueError(
         "must be an RFC 3339 date-time with its offset, e.g. 2026-09-21T10:00:00+08:00"
     )

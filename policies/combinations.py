@@ -67,9 +67,6 @@ VOLTAGE_RULES: tuple[VoltageRule, ...] = (
 #: Supporting-works types built at low voltage (配套工程建设时限表: `380V` row, lv and
 #: lv_small_micro); every other type is a 10 kV and above works.
 LOW_VOLTAGE_WORKS: frozenset[str] = frozenset({"lv", "lv_small_micro"})
-#: DG variants distinguish the 380/220 V DG full-process limits only (national pack,
-#: dg_lv.full_process variants).
-DG_VARIANT_TYPES: frozenset[str] = frozenset({"dg_lv"})
 _OTHER_WORKS = SUPPORTING_WORKS_TYPES - LOW_VOLTAGE_WORKS
 
 
@@ -81,7 +78,6 @@ class _Works(Protocol):
 class _Profile(Protocol):
     business_type: str
     voltage: str | None
-    dg_variant: str | None
 
     @property
     def grid_works(self) -> Any: ...
@@ -117,10 +113,6 @@ def combination_errors(p: _Profile) -> list[tuple[str, str]]:
                     f"{works.type} works are built at {_list(allowed)}, not {works.voltage}",
                 )
             )
-    if p.dg_variant is not None and p.business_type not in DG_VARIANT_TYPES:
-        errors.append(
-            ("dg_variant", f"only {_list(sorted(DG_VARIANT_TYPES))} applications have a variant")
-        )
     return errors
 
 
@@ -159,12 +151,6 @@ def json_schema() -> list[dict[str, Any]]:
                 },
             }
         )
-    out.append(
-        {
-            "if": {"not": _business_type_in(DG_VARIANT_TYPES)},
-            "then": {"properties": {"dg_variant": {"type": "null"}}},
-        }
-    )
     return out
 
 

@@ -169,7 +169,6 @@ def test_capacity_is_finite_and_realistic(http: TestClient, path: str, raw: str)
         ({"business_type": "temporary", "voltage": None}, "voltage"),
         ({"grid_works": {"type": "lv", "voltage": "10kV"}}, "grid_works.voltage"),
         ({"grid_works": {"type": "overhead_line", "voltage": "380V"}}, "grid_works.voltage"),
-        ({"dg_variant": "pv_single_point"}, "dg_variant"),
         ({"unit": "shanghai", "flags": ["no_such_flag"]}, "flags"),
     ],
 )
