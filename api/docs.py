@@ -35,6 +35,8 @@ def mount_docs(app: FastAPI) -> None:
             swagger_js_url=f"{root}{STATIC_PREFIX}/swagger-ui-bundle.js",
             swagger_css_url=f"{root}{STATIC_PREFIX}/swagger-ui.css",
             swagger_favicon_url=f"{root}{STATIC_PREFIX}/favicon.png",
+            # No validator badge: it is an image from swagger.io.
+            swagger_ui_parameters={"validatorUrl": None},
         )
 
     @app.get("/redoc", include_in_schema=False)
