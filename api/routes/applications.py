@@ -62,7 +62,17 @@ class ApplicationPage(BaseModel):
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=ApplicationCreated,
-    responses=problems(409, 422, 503),
+    responses={
+        201: {
+            "headers": {
+                "Location": {
+                    "description": "The application's address (as `href`)",
+                    "schema": {"type": "string"},
+                }
+            }
+        },
+        **problems(409, 422, 503),
+    },
 )
 async def create_application(
     body: ApplicationCreate,
