@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck pytest format record-histories bench register-search-attributes clean
+.PHONY: run test lint typecheck pytest schemathesis format record-histories bench register-search-attributes clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -49,6 +49,11 @@ format: $(STAMP)
 # keep the old ones: they are what running workflows replay).
 record-histories: $(STAMP)
 	$(BIN)/python scripts/record_histories.py
+
+# The API against its own OpenAPI with every schemathesis check (also part of `make test`);
+# SCHEMATHESIS_MAX_EXAMPLES and SCHEMATHESIS_SEED widen or vary the run.
+schemathesis: $(STAMP)
+	$(BIN)/pytest -q -k schemathesis
 
 bench: $(STAMP)
 	@for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -1,15 +1,19 @@
-"""The HTTP API: `uvicorn api.app:app`. OpenAPI docs at /docs."""
+"""The HTTP API: `uvicorn api.app:app`. OpenAPI docs at /docs (Swagger UI) and /redoc, served
+offline; every error answer is a problem (api.problems)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
 from temporalio.client import Client
 
+from api import problems
+from api.docs import mount_docs
 from api.routes import (
     applications,
     calendars,
@@ -38,6 +42,13 @@ def attach(app: FastAPI, settings: Settings, engine: Engine, temporal: Client) -
     app.state.temporal = temporal
 
 
+class GridConnectionAPI(FastAPI):
+    def openapi(self) -> dict[str, Any]:
+        # The error responses are rewritten as problems on every call: cheap, and it follows
+        # FastAPI's own cache of the generated document.
+        return problems.problem_openapi(super().openapi())
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,12 +64,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.info("API ready; Temporal at %s", s.effective_temporal_address)
         yield
 
-    app = FastAPI(
+    app = GridConnectionAPI(
         title="Grid-connection applications",
-        description="用电报装 / 业扩报装: applications, deadlines and warnings on Temporal",
+        description=(
+            "用电报装 / 业扩报装: applications, deadlines and warnings on Temporal. Errors are "
+            "RFC 9457 problems (`application/problem+json`); instants are in the zone of the "
+            "application's unit, with their offset (docs/api.md)."
+        ),
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    problems.install(app)
+    mount_docs(app)
     app.include_router(health.router)
     app.include_router(applications.router)
     app.include_router(warnings.router)

@@ -18,11 +18,16 @@ _UNAVAILABLE = {
 }
 
 
+#: Seconds a client should wait before retrying a 503: the lazy client reconnects by itself.
+RETRY_AFTER_S = 5
+
+
 def temporal_unavailable(exc: BaseException) -> HTTPException:
     log.warning("Temporal unreachable: %s", type(exc).__name__)
     return HTTPException(
         status.HTTP_503_SERVICE_UNAVAILABLE,
-        detail={"service": "temporal", "reason": "the Temporal server is unreachable"},
+        detail={"type": "unavailable", "reason": "the Temporal server is unreachable"},
+        headers={"Retry-After": str(RETRY_AFTER_S)},
     )
 
 
@@ -39,17 +44,20 @@ def is_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and "connect" in str(exc).lower()
 
 
-def update_rejected(exc: WorkflowUpdateFailedError) -> HTTPException:
+def update_rejected(exc: WorkflowUpdateFailedError, field: str = "state") -> HTTPException:
     """A refusal by the workflow: 422 when the request itself is wrong, 409 when it clashes
-    with the application's state. Nothing was recorded either way."""
+    with the application's state. Nothing was recorded either way. A refusal whose message
+    names no field is about `field` (what the update clashes with, e.g. `paused`)."""
     cause = exc.cause
     if not isinstance(cause, ApplicationError):
-        return HTTPException(status.HTTP_409_CONFLICT, detail={"reason": str(cause)})
-    field, sep, reason = cause.message.partition(": ")
+        return HTTPException(
+            status.HTTP_409_CONFLICT, detail={"field": field, "reason": str(cause)}
+        )
+    head, sep, reason = cause.message.partition(": ")
     detail = (
-        {"field": field, "reason": reason}
-        if sep and " " not in field
-        else {"reason": cause.message}
+        {"field": head, "reason": reason}
+        if sep and " " not in head
+        else {"field": field, "reason": cause.message}
     )
     code = (
         status.HTTP_422_UNPROCESSABLE_CONTENT

@@ -4,22 +4,32 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Annotated
 
-from pydantic import ConfigDict, Field, field_validator
+from fastapi import Query
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from contracts.application import (
     APPLICATION_NO_PATTERN,
     ApplicationInput,
     ApplicationProfile,
+    ApplicationState,
     Customer,
+    WarningLevel,
 )
-from policies.preview import ProfileIn
-from policies.profile import require_aware
+from contracts.text import Note, ShortLine
+from policies.preview import EventIn, PreviewRequest, ProfileIn
+from policies.profile import Instant, require_aware
 
 # A back-office clerk may record an application taken on paper in the last week, no earlier:
 # older ones would start with deadlines already long past and distort the reports.
 MAX_BACKDATE = timedelta(days=7)
 CLOCK_SKEW = timedelta(minutes=5)
+#: Pages start at most this far in: deeper pages are a query to narrow, not to page through.
+MAX_OFFSET = 1_000_000
+
+#: A code-valued filter (unit, stage, staff code): bounded, like every query parameter.
+QueryCode = Annotated[str | None, Query(min_length=1, max_length=128)]
 
 
 class ApplicationCreate(ProfileIn):
@@ -33,12 +43,12 @@ class ApplicationCreate(ProfileIn):
         pattern=APPLICATION_NO_PATTERN,
         description="Generated when absent",
     )
-    accepted_at: datetime | None = Field(  # type: ignore[assignment]
+    accepted_at: Instant | None = Field(  # type: ignore[assignment]
         default=None, description="Defaults to now; may be up to 7 days in the past"
     )
     customer: Customer
-    customer_manager: str | None = Field(default=None, max_length=64)
-    notify_customer: bool = Field(
+    customer_manager: ShortLine | None = Field(default=None, description="Staff code")
+    notify_customer: StrictBool = Field(
         default=True, description="Send the customer progress messages (办电进程主动推送)"
     )
 
@@ -66,3 +76,28 @@ class ApplicationCreate(ProfileIn):
 
 def generate_application_no(now: datetime) -> str:
     return f"A{now:%Y%m%d}{secrets.token_hex(4).upper()}"
+
+
+class ApplicationCreated(BaseModel):
+    """The answer to creating an application: enough to go on, and where the rest is."""
+
+    application_no: str
+    state: ApplicationState
+    stage: str
+    next_due_at: datetime | None = Field(description="The earliest pending threshold")
+    warning_level: WarningLevel | None = None
+    provisional: bool = False
+    href: str = Field(description="The application's address: GET it for the full status")
+
+
+class PreviewEvent(EventIn):
+    at: Instant
+    reason: Note | None = None
+
+
+class PreviewBody(PreviewRequest):
+    """The preview's body, with its free text checked as every other input's is."""
+
+    events: list[PreviewEvent] = Field(  # type: ignore[assignment]
+        default_factory=list, max_length=500
+    )

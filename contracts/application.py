@@ -7,7 +7,7 @@ change to recorded data: add fields with defaults, never rename or remove one.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -18,9 +18,11 @@ from pydantic import (
 )
 
 from calendars.snapshot import CalendarSnapshot
+from contracts.text import Line, Note, ShortLine, Text
+from policies.codes import EVENT_SUFFIXES, NOTICE_CODES, STAGE_CODES
 from policies.engine import Event as EngineEvent
 from policies.engine import MonitorOut
-from policies.profile import ApplicationProfile, require_aware
+from policies.profile import ApplicationProfile, Instant, require_aware
 from policies.schema import ResolvedPolicy
 
 # Application numbers become workflow IDs and URL segments: keep them to a safe alphabet.
@@ -33,9 +35,9 @@ class Customer(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Line
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9-]{5,20}$")
-    address: str | None = Field(default=None, max_length=500)
+    address: Note | None = None
 
 
 class ApplicationInput(BaseModel):
@@ -44,7 +46,7 @@ class ApplicationInput(BaseModel):
     application_no: str = Field(pattern=APPLICATION_NO_PATTERN)
     profile: ApplicationProfile
     customer: Customer
-    customer_manager: str | None = Field(default=None, max_length=64)
+    customer_manager: ShortLine | None = None
     #: The customer may refuse progress messages (办电进程主动推送); warnings to staff still go.
     notify_customer: bool = True
 
@@ -52,16 +54,31 @@ class ApplicationInput(BaseModel):
 EVENT_PATTERN = r"^[a-z][a-z0-9_]*\.(started|completed)$"
 
 
+def _known_events(schema: dict[str, Any]) -> None:
+    """The events some pack understands, listed in the schema (the workflow checks them
+    against the application's own pack)."""
+    from policies.loader import list_units, load_policy
+
+    codes = set(STAGE_CODES) | set(NOTICE_CODES)
+    for unit in list_units():
+        policy = load_policy(unit)
+        codes |= set(policy.codes) | set(policy.event_aliases)
+    events = sorted(f"{c}.{s}" for c in codes for s in EVENT_SUFFIXES)
+    schema["properties"]["event"]["enum"] = events
+
+
 class RecordEventRequest(BaseModel):
     """A stage event reported by staff: `<stage>.started` or `<stage>.completed`
-    (stage or coordination-notice code from GLOSSARY.md)."""
+    (stage or coordination-notice code from docs/glossary.md)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=lambda schema, _cls: _known_events(schema)
+    )
 
     event: str = Field(pattern=EVENT_PATTERN, examples=["site_survey.completed"])
-    at: datetime | None = Field(default=None, description="When it happened; defaults to now")
-    by: str | None = Field(default=None, max_length=64, description="Staff code, not a name")
-    note: str | None = Field(default=None, max_length=500)
+    at: Instant | None = Field(default=None, description="When it happened; defaults to now")
+    by: ShortLine | None = Field(default=None, description="Staff code, not a name")
+    note: Note | None = None
 
     _aware_at = field_validator("at")(require_aware)
 
@@ -71,9 +88,9 @@ class HoldRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=500)
-    at: datetime | None = None
-    by: str | None = Field(default=None, max_length=64)
+    reason: Text
+    at: Instant | None = None
+    by: ShortLine | None = None
 
     _aware_at = field_validator("at")(require_aware)
 
@@ -81,8 +98,8 @@ class HoldRequest(BaseModel):
 class CancelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=500)
-    by: str | None = Field(default=None, max_length=64)
+    reason: Text
+    by: ShortLine | None = None
 
 
 class TimelineEntry(BaseModel):

@@ -15,6 +15,9 @@ STAGE = SearchAttributeKey.for_keyword("Stage")
 WARNING_LEVEL = SearchAttributeKey.for_keyword("WarningLevel")
 CUSTOMER_MANAGER = SearchAttributeKey.for_keyword("CustomerManager")
 POLICY_VERSION = SearchAttributeKey.for_keyword("PolicyVersion")
+#: running, archived or cancelled (STATE_VALUES): Temporal shows every closed application as
+#: Completed, since a cancellation is a normal end of the workflow; this tells them apart.
+STATE = SearchAttributeKey.for_keyword("State")
 ACCEPTED_AT = SearchAttributeKey.for_datetime("AcceptedAt")
 NEXT_DUE_AT = SearchAttributeKey.for_datetime("NextDueAt")
 PROVISIONAL = SearchAttributeKey.for_bool("Provisional")
@@ -28,11 +31,24 @@ ALL: tuple[SearchAttributeKey, ...] = (
     WARNING_LEVEL,
     CUSTOMER_MANAGER,
     POLICY_VERSION,
+    STATE,
     ACCEPTED_AT,
     NEXT_DUE_AT,
     PROVISIONAL,
     TOO_SHORT,
 )
+
+
+#: The dev server's limits per namespace, by type (DESIGN.md §5); ALL must stay within them.
+DEV_SERVER_LIMITS: dict[str, int] = {"KEYWORD": 10, "DATETIME": 3}
+
+#: The application's state (contracts.application.ApplicationState) as the State attribute
+#: shows it: an application completes when it is archived (archive.completed).
+STATE_VALUES: dict[str, str] = {
+    "running": "running",
+    "completed": "archived",
+    "cancelled": "cancelled",
+}
 
 
 def dev_server_flags() -> list[str]:

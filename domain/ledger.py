@@ -212,7 +212,7 @@ class ApplicationLedger:
         if not known_event(name, self.policy):
             raise EventRefused(
                 f"event: unknown event {name!r}: expected <stage>.started or <stage>.completed "
-                "with a stage or coordination-notice code (GLOSSARY.md)"
+                "with a stage or coordination-notice code (docs/glossary.md)"
             )
         code, _, suffix = name.rpartition(".")
         code = self.policy.event_aliases.get(code, code)

@@ -23,6 +23,7 @@ from contracts.application import (
     WarningLevel,
 )
 from domain.ledger import ApplicationLedger
+from policies import labels
 from policies.engine import Evaluation
 
 #: A search attribute's key and the value it should have now (None: unset).
@@ -50,6 +51,7 @@ def initial_search_attributes(
         SearchAttributePair(sa.BUSINESS_TYPE, p.business_type),
         SearchAttributePair(sa.UNIT, p.unit),
         SearchAttributePair(sa.STAGE, stage),
+        SearchAttributePair(sa.STATE, sa.STATE_VALUES["running"]),
         SearchAttributePair(sa.ACCEPTED_AT, p.accepted_at),
     ]
     if p.voltage:
@@ -59,31 +61,45 @@ def initial_search_attributes(
     return TypedSearchAttributes(pairs)
 
 
-def summary(inp: ApplicationInput) -> str:
-    """One line for Temporal UI. No personal data: the UI is not access-controlled per field."""
+def summary(inp: ApplicationInput, unit_name: str | None = None) -> str:
+    """One line for Temporal UI, in Chinese with the codes in brackets so operators can search
+    by them: "10kV 高压新装 [hv] 630kVA · 三门峡 [henan/sanmenxia]". No personal data: the UI
+    is not access-controlled per field. `unit_name`: the organisation's name for the unit."""
     p = inp.profile
-    what = " ".join(x for x in (p.voltage, p.business_type) if x)
-    size = f", {p.capacity_kva:g} kVA" if p.capacity_kva is not None else ""
-    return f"{what}{size} · {p.unit}"
+    what = " ".join(
+        x for x in (p.voltage, labels.labelled(labels.BUSINESS_TYPES, p.business_type)) if x
+    )
+    size = f" {p.capacity_kva:g}kVA" if p.capacity_kva is not None else ""
+    name = labels.UNITS.get(p.unit) or unit_name
+    where = f"{name} [{p.unit}]" if name else p.unit
+    return f"{what}{size} · {where}"
 
 
-def search_attributes(book: ApplicationLedger, current: Row) -> Wanted:
-    """The search attributes that follow the application's state."""
-    return {
+def search_attributes(book: ApplicationLedger, current: Row, with_state: bool = True) -> Wanted:
+    """The search attributes that follow the application's state (State only where the run
+    sets it: runs older than the attribute did not)."""
+    wanted: Wanted = {
         sa.STAGE.name: (sa.STAGE, current.stage),
+        sa.STATE.name: (sa.STATE, sa.STATE_VALUES[current.state]),
         sa.WARNING_LEVEL.name: (sa.WARNING_LEVEL, current.warning_level),
         sa.NEXT_DUE_AT.name: (sa.NEXT_DUE_AT, current.next_due_at),
         sa.PROVISIONAL.name: (sa.PROVISIONAL, current.provisional),
         sa.TOO_SHORT.name: (sa.TOO_SHORT, current.too_short),
         sa.POLICY_VERSION.name: (sa.POLICY_VERSION, book.policy.version),
     }
+    if not with_state:
+        del wanted[sa.STATE.name]
+    return wanted
 
 
 def details(current: Row, ev: Evaluation) -> str:
-    """Temporal UI's current details: what is running and what comes next."""
-    lines = [f"{current.state} · stage {current.stage}"]
+    """Temporal UI's current details, in Chinese with the codes in brackets: the state and
+    stage, the open warning, and the next threshold ("供电方案答复 [plan_reply] 蓝色预警 [blue]
+    2026-12-21 04:46")."""
+    state = labels.labelled(labels.STATES, sa.STATE_VALUES[current.state])
+    lines = [f"{state} · {labels.labelled(labels.STAGES, current.stage)}"]
     if current.warning_level:
-        lines.append(f"open warning: {current.warning_level}")
+        lines.append(f"已预警: {labels.labelled(labels.LEVELS, current.warning_level)}")
     if current.next_due_at is not None:
         nxt = [
             (t.due_at, t.level, m.code)
@@ -94,11 +110,14 @@ def details(current: Row, ev: Evaluation) -> str:
         if nxt:
             due, lvl, code = nxt[0]
             # The engine returns instants in the policy's zone already.
-            lines.append(f"{code} {lvl} due {due:%Y-%m-%d %H:%M %z}")
+            lines.append(
+                f"下一时限: {labels.labelled(labels.STAGES, code)} "
+                f"{labels.labelled(labels.LEVELS, lvl)} {due:%Y-%m-%d %H:%M}"
+            )
     if current.provisional:
-        lines.append("provisional calendar")
+        lines.append("日历未发布, 时限暂定 [provisional]")
     if current.too_short:
-        lines.append("too short: on-site check")
+        lines.append("超短时限, 需现场核查 [too_short]")
     return "\n".join(lines)
 
 

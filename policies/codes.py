@@ -1,11 +1,11 @@
-"""The project's codes (GLOSSARY.md), as the policy schema accepts them.
+"""The project's codes (docs/glossary.md), as the policy schema accepts them.
 
 Pure data: imported by the schema and the engine inside the Temporal workflow sandbox.
 """
 
 from __future__ import annotations
 
-#: Change services (变更类业务, GLOSSARY.md).
+#: Change services (变更类业务, docs/glossary.md).
 CHANGE_SERVICES: frozenset[str] = frozenset(
     {
         "capacity_reduction",
@@ -87,7 +87,7 @@ STAGE_ORDER: tuple[str, ...] = (
     FULL_PROCESS,
 )
 
-#: Stage codes (环节, GLOSSARY.md): the ordered list less the notices and whole-process limits.
+#: Stage codes (环节, docs/glossary.md): the ordered list less the notices and whole-process limits.
 STAGE_CODES: frozenset[str] = frozenset(STAGE_ORDER) - NOTICE_CODES - {FULL_PROCESS}
 
 LEVELS: tuple[str, ...] = ("blue", "yellow", "orange", "red")

@@ -133,7 +133,8 @@ def _approval_limit(table: dict[str, Any], voltage: str | None) -> Duration | No
 def outage_plan_tier(
     policy: ResolvedPolicy, voltage: str, other_customers_affected: bool, live_line: bool
 ) -> Answer | None:
-    """停送电计划分级: the plan tier an energization goes into (GLOSSARY outage-plan tiers)."""
+    """停送电计划分级: the plan tier an energization goes into (docs/glossary.md outage-plan
+    tiers)."""
     table = _table(policy, "outage_plan_tiers")
     if table is None:
         return None

@@ -16,8 +16,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
 
+from policies import combinations
 from policies.engine import (
     CalendarLike,
     Elapsed,
@@ -29,7 +37,7 @@ from policies.engine import (
     known_event,
 )
 from policies.loader import list_units, load_policy
-from policies.profile import ApplicationProfile, require_aware
+from policies.profile import ApplicationProfile, Instant, require_aware
 from policies.schema import Duration, ResolvedPolicy
 
 
@@ -44,9 +52,65 @@ class EventIn(BaseModel):
     _aware = field_validator("at")(require_aware)
 
 
+#: Realistic maxima: the largest single connections are a few hundred MVA; 2,000 MVA is
+#: beyond any one customer, so a larger number is a typo or a unit mistake (W for kW).
+MAX_CAPACITY = 2_000_000
+#: 100 km of outside line: beyond that the connection is a transmission project.
+MAX_OUTSIDE_LINE_M = 100_000
+
+
+def _profile_schema(schema: dict[str, Any], cls: type[Any]) -> None:
+    """The checks below, for clients and fuzzers: the known units, which voltages go with
+    which business type (policies.combinations), and each unit's declared flags."""
+    units = list_units()
+    schema["properties"]["unit"]["enum"] = units
+    declared = {u: sorted(load_policy(u).application_flags) for u in units}
+    every = sorted({f for flags in declared.values() for f in flags})
+    schema["properties"]["flags"]["items"] = {"type": "string", "enum": every}
+    per_unit: list[dict[str, Any]] = [
+        {
+            "if": {"properties": {"unit": {"const": u}}, "required": ["unit"]},
+            "then": {
+                "properties": {"flags": {"items": {"enum": flags}} if flags else {"maxItems": 0}}
+            },
+        }
+        for u, flags in declared.items()
+    ]
+    schema["allOf"] = [*combinations.json_schema(), *per_unit]
+
+
 class ProfileIn(ApplicationProfile):
     """An application's attributes as a request brings them: also checked against the packs
-    (the unit exists, its flags are declared). The create body and the preview share it."""
+    (the unit exists, its flags are declared), for attributes that go together
+    (policies.combinations) and for realistic, finite numbers. The create body and the
+    preview share it."""
+
+    model_config = ConfigDict(json_schema_extra=_profile_schema)
+
+    accepted_at: Instant
+    dual_power: StrictBool = False
+    important: StrictBool = False
+    small_micro: StrictBool = False
+    meter_change: StrictBool | None = None
+    capacity_kva: float | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_CAPACITY,
+        allow_inf_nan=False,
+        strict=True,
+        description="Up to 2,000,000",
+    )
+    capacity_kw: float | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_CAPACITY,
+        allow_inf_nan=False,
+        strict=True,
+        description="Up to 2,000,000",
+    )
+    outside_line_m: float | None = Field(
+        default=None, ge=0, le=MAX_OUTSIDE_LINE_M, allow_inf_nan=False, strict=True
+    )
 
     @field_validator("unit")
     @classmethod
@@ -55,6 +119,14 @@ class ProfileIn(ApplicationProfile):
         if value not in units:
             raise ValueError(f"unknown unit {value!r}; known: {', '.join(units)}")
         return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        errors = combinations.combination_errors(self)
+        if errors:
+            field, reason = errors[0]
+            raise ValueError(f"{field}: {reason}")
+        return self
 
     @model_validator(mode="after")
     def _flags_declared(self) -> Self:
@@ -74,7 +146,7 @@ class PreviewRequest(ProfileIn):
 
     events: list[EventIn] = Field(default_factory=list)
     #: The instant states are judged at; default: the latest of accepted_at and the events.
-    as_of: datetime | None = None
+    as_of: Instant | None = None
 
     _aware_as_of = field_validator("as_of")(require_aware)
 
@@ -85,7 +157,7 @@ class PreviewRequest(ProfileIn):
             if not known_event(ev.event, policy):
                 raise ValueError(
                     f"events[{i}].event: unknown event {ev.event!r}: expected <stage>.started, "
-                    "<stage>.completed (GLOSSARY stage or notice code), pause or resume"
+                    "<stage>.completed (docs/glossary.md stage or notice code), pause or resume"
                 )
             if ev.at < self.accepted_at and ev.event.rpartition(".")[0] not in (
                 "appointment_confirm",

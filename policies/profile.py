@@ -17,7 +17,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+)
 
 from policies.codes import (
     BUSINESS_TYPES,
@@ -57,6 +65,28 @@ DgVariant = Annotated[str, AfterValidator(_member(DG_VARIANTS, "DG variant")), _
 _UNIT_RE = re.compile(r"^[a-z][a-z0-9-]*(/[a-z][a-z0-9-]*)*$")
 
 
+_RFC3339 = re.compile(r"^\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?(?P<offset>[Zz]|[+-]\d\d:\d\d)?$")
+
+
+def rfc3339(value: object) -> object:
+    """Instants come as RFC 3339 text with an offset (the JSON Schema `date-time` format), or
+    as datetimes: not as numbers or other spellings pydantic would also read."""
+    if isinstance(value, datetime):
+        return value
+    match = _RFC3339.match(value) if isinstance(value, str) else None
+    if match is not None and match["offset"]:
+        return value
+    if match is not None:
+        raise ValueError("must carry a time zone offset, e.g. 2026-09-21T10:00:00+08:00")
+    raise ValueError(
+        "must be an RFC 3339 date-time with its offset, e.g. 2026-09-21T10:00:00+08:00"
+    )
+
+
+#: An instant in a request or payload: RFC 3339 text with its offset.
+Instant = Annotated[datetime, BeforeValidator(rfc3339)]
+
+
 def require_aware(value: datetime | None) -> datetime | None:
     if value is not None and (value.tzinfo is None or value.utcoffset() is None):
         raise ValueError("must carry a time zone offset, e.g. 2026-09-21T10:00:00+08:00")
@@ -77,7 +107,7 @@ class ApplicationProfile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    unit: str = Field(description="Unit code, e.g. henan/sanmenxia (GLOSSARY.md)")
+    unit: str = Field(description="Unit code, e.g. henan/sanmenxia (docs/glossary.md)")
     business_type: BusinessType
     voltage: Voltage | None = None
     capacity_kva: float | None = Field(default=None, ge=0)

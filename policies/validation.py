@@ -148,7 +148,7 @@ class _Checks:
         if suffix not in EVENT_SUFFIXES or code not in self.ecodes:
             raise PolicyError(
                 f"{where}: unknown event {name!r}: expected <code>.started or <code>.completed "
-                "with a stage or notice code from GLOSSARY.md (or the pack's extra_codes)"
+                "with a stage or notice code from docs/glossary.md (or the pack's extra_codes)"
             )
 
     def spec(self, spec: EventSpec, where: str) -> None:
@@ -208,7 +208,7 @@ def _check_monitor(checks: _Checks, m: MonitorRule) -> None:
         )
     if m.code not in checks.mcodes:
         raise PolicyError(
-            f"{where}.code: unknown code {m.code!r}: use a GLOSSARY.md stage or notice code, "
+            f"{where}.code: unknown code {m.code!r}: use a docs/glossary.md stage or notice code, "
             "full_process, or declare it in pack.extra_codes"
         )
     if m.start is None:

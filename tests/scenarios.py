@@ -348,4 +348,8 @@ SCENARIOS: dict[str, Scenario] = {
     "hv_10kv_lifecycle_one_write": hv_10kv_lifecycle,
     "continued_as_new_one_write": continued_as_new,
     "paused_and_resumed_one_write": paused_and_resumed,
+    # Recorded after the State search attribute was added (STATE_PATCH): a cancellation and an
+    # archived application set it; the histories above replay without it.
+    "cancelled_with_state": cancelled,
+    "capacity_reduction_lifecycle_with_state": capacity_reduction_lifecycle,
 }

@@ -51,3 +51,17 @@ async def describe_raw(handle: WorkflowHandle[Any, Any]) -> DescribeWorkflowExec
             execution=WorkflowExecution(workflow_id=handle.id),
         )
     )
+
+
+def problem(r: Any, status: int) -> dict[str, Any]:
+    """The answer's problem body, after checking it is one (RFC 9457, the API's error shape)."""
+    assert r.status_code == status, (r.status_code, r.text)
+    assert r.headers["content-type"] == "application/problem+json", r.headers
+    body: dict[str, Any] = r.json()
+    assert body["status"] == status and body["title"] and body["detail"], body
+    return body
+
+
+def problem_fields(r: Any, status: int = 422) -> list[str]:
+    """The fields a problem answer names."""
+    return [e["field"] for e in problem(r, status)["errors"]]

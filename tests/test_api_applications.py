@@ -19,7 +19,7 @@ from api.app import attach, create_app
 from core.config import Settings
 from core.temporal import connect
 from readmodel.applications import ApplicationRow
-from tests.support import free_port, new_application_no
+from tests.support import free_port, new_application_no, problem, problem_fields
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -57,17 +57,21 @@ async def test_create_then_read_live_and_from_database(
     assert created["application_no"] == no
     # Henan's 10 kV plan-reply clock runs from acceptance: that is the stage at once.
     assert created["stage"] == "plan_reply"
-    assert [m["code"] for m in created["monitors"] if m["state"] == "running"] == [
+    assert created["state"] == "running" and created["next_due_at"].endswith("+08:00")
+    # A short answer: where the full status is, not the status itself.
+    assert created["href"] == r.headers["location"] == f"/api/applications/{no}"
+    assert "monitors" not in created and len(r.content) < 400
+
+    r = await api.get(created["href"])
+    assert r.status_code == 200
+    assert r.json()["state"] == "running"
+    assert r.json()["timeline"][0]["event"] == "accept.started"
+    assert [m["code"] for m in r.json()["monitors"] if m["state"] == "running"] == [
         "plan_reply",
         "full_process",
     ]
     # Defaulted to "now" in the policy zone, not UTC.
-    assert created["profile"]["accepted_at"].endswith("+08:00")
-
-    r = await api.get(f"/api/applications/{no}")
-    assert r.status_code == 200
-    assert r.json()["state"] == "running"
-    assert r.json()["timeline"][0]["event"] == "accept.started"
+    assert r.json()["profile"]["accepted_at"].endswith("+08:00")
 
     async def projected() -> bool:
         with Session(session_engine) as s:
@@ -93,8 +97,7 @@ async def test_duplicate_number_is_409_and_starts_nothing(
     assert (await api.post("/api/applications", json=body(no))).status_code == 201
     first = await dev_env.client.get_workflow_handle(f"app-{no}").describe()
     r = await api.post("/api/applications", json=body(no, capacity_kva=100))
-    assert r.status_code == 409
-    assert r.json()["detail"]["field"] == "application_no"
+    assert problem_fields(r, 409) == ["application_no"]
     after = await dev_env.client.get_workflow_handle(f"app-{no}").describe()
     assert after.run_id == first.run_id
     # Still the first application's data.
@@ -107,10 +110,6 @@ async def test_number_of_a_closed_application_is_never_reused(api: httpx.AsyncCl
     await api.post("/api/applications", json=body(no))
     assert (await api.post(f"/api/applications/{no}/cancel", json={"reason": "x"})).is_success
     assert (await api.post("/api/applications", json=body(no))).status_code == 409
-
-
-def error_fields(r: httpx.Response) -> list[str]:
-    return [".".join(str(p) for p in e["loc"][1:]) for e in r.json()["detail"]]
 
 
 async def test_malformed_bodies_name_the_field_and_create_nothing(
@@ -134,20 +133,20 @@ async def test_malformed_bodies_name_the_field_and_create_nothing(
         no = new_application_no()
         payload.setdefault("application_no", no)
         r = await api.post("/api/applications", json=payload)
-        assert r.status_code == 422, (field, r.text)
-        assert field in error_fields(r), (field, r.json())
+        assert field in problem_fields(r), (field, r.json())
         assert (await api.get(f"/api/applications/{no}")).status_code == 404
     missing = body()
     del missing["customer"]
     r = await api.post("/api/applications", json=missing)
-    assert r.status_code == 422 and "customer" in error_fields(r)
+    assert "customer" in problem_fields(r)
 
 
 async def test_backdated_within_a_week_is_accepted(api: httpx.AsyncClient) -> None:
     at = (datetime.now(SHANGHAI) - timedelta(days=6)).replace(microsecond=0)
     r = await api.post("/api/applications", json=body(accepted_at=at.isoformat()))
     assert r.status_code == 201
-    assert datetime.fromisoformat(r.json()["profile"]["accepted_at"]) == at
+    status = (await api.get(r.json()["href"])).json()
+    assert datetime.fromisoformat(status["profile"]["accepted_at"]) == at
 
 
 async def test_cancel_finishes_the_workflow(
@@ -174,8 +173,8 @@ async def test_cancel_finishes_the_workflow(
 
     assert row_state() == "cancelled"
     again = await api.post(f"/api/applications/{no}/cancel", json={"reason": "twice"})
-    assert again.status_code == 409
-    assert "closed" in again.json()["detail"]["reason"]
+    closed = problem(again, 409)
+    assert closed["type"].endswith(":closed") and closed["errors"][0]["field"] == "application_no"
     # A closed application still answers (Temporal replays it for the query).
     assert (await api.get(f"/api/applications/{no}")).json()["state"] == "cancelled"
 
@@ -184,9 +183,9 @@ async def test_cancel_needs_a_reason_and_an_existing_application(api: httpx.Asyn
     no = new_application_no()
     await api.post("/api/applications", json=body(no))
     r = await api.post(f"/api/applications/{no}/cancel", json={})
-    assert r.status_code == 422 and "reason" in error_fields(r)
+    assert "reason" in problem_fields(r)
     r = await api.post(f"/api/applications/{new_application_no()}/cancel", json={"reason": "x"})
-    assert r.status_code == 404
+    assert problem_fields(r, 404) == ["application_no"]
 
 
 async def test_search_attributes_make_an_operator_list(
@@ -205,7 +204,8 @@ async def test_search_attributes_make_an_operator_list(
     # The customer's name must not be searchable or shown in the summary.
     assert "测试客户" not in str(desc.raw_description.workflow_execution_info.search_attributes)
     summary = await desc.static_summary()
-    assert summary == "10kV hv, 630 kVA · henan/xinyang/huangchuan"
+    # In Chinese for staff, with the codes in brackets for searching.
+    assert summary == "10kV 高压新装 [hv] 630kVA · 潢川 [henan/xinyang/huangchuan]"
 
 
 async def test_closed_application_is_read_from_the_database(

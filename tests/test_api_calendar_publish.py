@@ -21,7 +21,7 @@ from api.app import attach, create_app
 from calendars import get_calendar
 from calendars.loader import DATA_DIR, DATA_DIR_ENV
 from core.config import Settings
-from tests.support import new_application_no
+from tests.support import new_application_no, problem
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -108,11 +108,10 @@ async def test_bad_calendar_data_is_refused_before_anything_is_sent(
     path = data_dir / "CN" / f"{year}.toml"
     path.write_text(path.read_text(encoding="utf-8") + "\n[[holidays]]\nname = 1\n")
     r = await api.post("/api/calendars/CN/publish")
-    assert r.status_code == 422
-    detail = r.json()["detail"]
-    assert detail["field"] == "calendar data"
+    (error,) = problem(r, 422)["errors"]
+    assert error["field"] == "calendar data"
     # The file and the line, as an editor wants them.
-    assert re.search(rf"{year}\.toml:\d+: ", detail["reason"]), detail["reason"]
+    assert re.search(rf"{year}\.toml:\d+: ", error["reason"]), error["reason"]
 
 
 async def test_publishing_needs_the_admin_token_when_one_is_set(

@@ -60,8 +60,10 @@ async def test_every_business_type_of_every_pack(api: httpx.AsyncClient) -> None
                 problems.append(f"create {unit} {bt}: {r.status_code} {r.text[:200]}")
                 return
             created = r.json()
-            if not created["monitors"] and timed_by_documents(unit, bt):
-                problems.append(f"{unit} {bt}: no monitors")
+            if timed_by_documents(unit, bt):
+                status = (await api.get(created["href"])).json()
+                if not status["monitors"]:
+                    problems.append(f"{unit} {bt}: no monitors")
             no = created["application_no"]
             for event in ("archive.started", "archive.completed"):
                 r = await api.post(f"/api/applications/{no}/events", json={"event": event})

@@ -11,7 +11,7 @@ from api.app import create_app
 from core.config import Settings
 from policies.codes import BUSINESS_TYPES
 from policies.loader import list_units
-from tests.support import free_port
+from tests.support import free_port, problem_fields
 
 CONTRACT_BODY: dict[str, Any] = {
     "unit": "henan/sanmenxia",
@@ -78,8 +78,7 @@ def test_bad_body_names_the_field(tmp_path: Path) -> None:
             ("channel", "pigeon"),
         ):
             r = http.post("/api/deadline-preview", json={**CONTRACT_BODY, field: value})
-            assert r.status_code == 422, (field, r.text)
-            assert field in {e["loc"][-1] for e in r.json()["detail"]}, (field, r.json())
+            assert field in problem_fields(r), (field, r.json())
         r = http.post(
             "/api/deadline-preview",
             json={
@@ -87,4 +86,4 @@ def test_bad_body_names_the_field(tmp_path: Path) -> None:
                 "events": [{"event": "warp.started", "at": "2026-09-22T15:00:00+08:00"}],
             },
         )
-        assert r.status_code == 422 and "events[0].event" in r.text
+        assert problem_fields(r) == ["events.0.event"]

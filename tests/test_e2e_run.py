@@ -57,7 +57,7 @@ def test_run_post_stop_restart(system: System) -> None:
                 "workflow",
                 "list",
                 "--query",
-                "Unit = 'henan/sanmenxia' AND Stage = 'plan_reply'",
+                "Unit = 'henan/sanmenxia' AND Stage = 'plan_reply' AND State = 'running'",
                 "--output",
                 "json",
             )

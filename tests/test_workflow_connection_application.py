@@ -399,6 +399,7 @@ async def test_overdue_list_for_operators_on_a_real_server(
         # next instant, and nothing personal.
         meta = await handle.query("__temporal_workflow_metadata")
         details = meta.current_details
-        assert "open warning: red" in details
+        # In Chinese for staff, with the codes in brackets.
+        assert "红色预警 [red]" in details and "[plan_reply]" in details
         assert inp.customer.name not in details and "138" not in details
         await handle.terminate("test finished")

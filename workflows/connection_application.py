@@ -60,6 +60,8 @@ NOTIFY_PATCH = "notify-checked-at-run-start"
 # Histories recorded before a change's writes were combined into one local activity
 # (record_change) replay with the separate projection and notification activities.
 ONE_WRITE_PATCH = "one-write-per-change"
+# Histories recorded before the State search attribute replay without its upserts.
+STATE_PATCH = "state-search-attribute"
 # Continue-as-new well before Temporal's 50k-event limit; the server's suggestion also counts.
 CONTINUE_AS_NEW_AFTER = 5_000
 
@@ -81,11 +83,13 @@ class ConnectionApplication:
         self._projected_warnings: dict[tuple[str, str], bool] = {}
         self._notify_enabled = False
         self._one_write = False
+        self._state_attribute = False
 
     @workflow.run
     async def run(self, start: ApplicationStart) -> ApplicationOutcome:
         self._notify_enabled = workflow.patched(NOTIFY_PATCH)
         self._one_write = workflow.patched(ONE_WRITE_PATCH)
+        self._state_attribute = workflow.patched(STATE_PATCH)
         timer_due: datetime | None = None
         await self._sync()
         while self._book.state == "running":
@@ -274,7 +278,8 @@ class ConnectionApplication:
 
     def _update_search_attributes(self, current: Row) -> None:
         updates: list[SearchAttributeUpdate[Any]] = []
-        for name, (key, value) in search_attributes(self._book, current).items():
+        wanted = search_attributes(self._book, current, with_state=self._state_attribute)
+        for name, (key, value) in wanted.items():
             if self._search.get(name, ...) == value:
                 continue
             self._search[name] = value

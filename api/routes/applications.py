@@ -7,8 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query, status
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement
 from sqlmodel import col, func, select
@@ -19,9 +18,14 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.errors import raise_if_unavailable, update_rejected
-from api.schemas import ApplicationCreate
+from api.instants import localised, zone_of
+from api.problems import problems
+from api.schemas import MAX_OFFSET, ApplicationCreate, ApplicationCreated, QueryCode
+from api.validation import invalid_field
 from contracts.application import (
+    APPLICATION_NO_PATTERN,
     ApplicationOutcome,
+    ApplicationState,
     ApplicationStatus,
     CancelRequest,
     HoldRequest,
@@ -34,12 +38,17 @@ from domain.start import initial_status, start_input
 from domain.views import initial_search_attributes, summary
 from policies.loader import PolicyError
 from readmodel.applications import ApplicationPublic, ApplicationRow
+from readmodel.organisation import UnitRow
 from workflows.connection_application import ConnectionApplication
 
 log = logging.getLogger(__name__)
 OVERDUE_LEVELS = ("yellow", "red")
 
 router = APIRouter(prefix="/api/applications", tags=["applications"])
+
+ApplicationNo = Annotated[
+    str, Path(pattern=APPLICATION_NO_PATTERN, description="The application number")
+]
 
 
 class ApplicationPage(BaseModel):
@@ -49,11 +58,33 @@ class ApplicationPage(BaseModel):
     limit: int
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ApplicationStatus)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ApplicationCreated,
+    responses={
+        201: {
+            "headers": {
+                "Location": {
+                    "description": "The application's address (as `href`)",
+                    "schema": {"type": "string"},
+                }
+            }
+        },
+        **problems(409, 422, 503),
+    },
+)
 async def create_application(
-    body: ApplicationCreate, temporal: TemporalDep, settings: SettingsDep
-) -> ApplicationStatus:
-    now = datetime.now(ZoneInfo(settings.timezone))
+    body: ApplicationCreate,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    session: SessionDep,
+    response: Response,
+) -> ApplicationCreated:
+    """Start an application. The answer is short (its number, state, stage, next due instant
+    and its address, also in `Location`); the full status is `GET` on that address."""
+    zone = zone_of(body.unit, settings.timezone)
+    now = datetime.now(zone)
     try:
         inp = body.to_input(now)
         start = start_input(inp)
@@ -62,13 +93,15 @@ async def create_application(
         log.error("policy pack for %s is invalid: %s", body.unit, exc)
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
-            detail={"service": "policy", "reason": f"the policy of unit {body.unit} is invalid"},
+            detail={"type": "unavailable", "reason": f"the policy of unit {body.unit} is invalid"},
         ) from exc
     except ValueError as exc:
-        raise _invalid(str(exc)) from exc
+        field, _, reason = str(exc).partition(": ")
+        raise invalid_field(field, reason or str(exc)) from exc
     # Answered from the same pure code the workflow runs; a query right after the start would
     # wait for the workflow's first task.
     initial = initial_status(start, now)
+    unit = session.get(UnitRow, inp.profile.unit)
     # The workflow is the record: starting it is the one atomic act of creation. The database
     # row is its projection, written by the workflow itself, so nothing can be half-created.
     try:
@@ -81,7 +114,7 @@ async def create_application(
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             search_attributes=initial_search_attributes(inp, initial.stage),
-            static_summary=summary(inp),
+            static_summary=summary(inp, unit.name if unit is not None else None),
         )
     except WorkflowAlreadyStartedError as exc:
         raise HTTPException(
@@ -94,22 +127,33 @@ async def create_application(
     except Exception as exc:
         raise_if_unavailable(exc)
         raise
-    return initial
+    href = f"{router.prefix}/{inp.application_no}"
+    response.headers["Location"] = href
+    return ApplicationCreated(
+        application_no=inp.application_no,
+        state=initial.state,
+        stage=initial.stage,
+        next_due_at=initial.next_due_at.astimezone(zone) if initial.next_due_at else None,
+        warning_level=initial.warning_level,
+        provisional=initial.provisional,
+        href=href,
+    )
 
 
-@router.get("", response_model=ApplicationPage)
+@router.get("", response_model=ApplicationPage, responses=problems(422))
 def list_applications(
     session: SessionDep,
-    unit: str | None = None,
-    business_type: str | None = None,
-    stage: str | None = None,
-    state: str | None = None,
-    customer_manager: str | None = None,
+    settings: SettingsDep,
+    unit: QueryCode = None,
+    business_type: QueryCode = None,
+    stage: QueryCode = None,
+    state: ApplicationState | None = None,
+    customer_manager: QueryCode = None,
     warning_level: WarningLevel | None = None,
     overdue: Annotated[
         bool | None, Query(description="Past a provincial or national limit (yellow or red)")
     ] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> ApplicationPage:
     filters: list[ColumnElement[bool]] = []
@@ -135,24 +179,37 @@ def list_applications(
         .limit(limit)
     ).all()
     return ApplicationPage(
-        items=[ApplicationPublic.model_validate(r, from_attributes=True) for r in rows],
+        items=[
+            localised(
+                ApplicationPublic.model_validate(r, from_attributes=True),
+                zone_of(r.unit, settings.timezone),
+            )
+            for r in rows
+        ],
         total=total,
         offset=offset,
         limit=limit,
     )
 
 
-@router.get("/{application_no}", response_model=ApplicationStatus)
+@router.get(
+    "/{application_no}", response_model=ApplicationStatus, responses=problems(404, 422, 503)
+)
 async def get_application(
-    application_no: str, temporal: TemporalDep, session: SessionDep
+    application_no: ApplicationNo,
+    temporal: TemporalDep,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> ApplicationStatus:
     """Live from the workflow's `status` query while it runs; from the database once closed."""
     row = session.get(ApplicationRow, application_no)
     if row is not None and row.state != "running" and row.final_status is not None:
-        return ApplicationStatus.model_validate(row.final_status)
+        closed = ApplicationStatus.model_validate(row.final_status)
+        return localised(closed, zone_of(closed.profile.unit, settings.timezone))
     handle = _handle(temporal, application_no)
     try:
-        return await handle.query(ConnectionApplication.status)
+        live = await handle.query(ConnectionApplication.status)
+        return localised(live, zone_of(live.profile.unit, settings.timezone))
     except Exception as exc:
         if isinstance(exc, RPCError) and exc.status == RPCStatusCode.NOT_FOUND:
             raise _not_found(application_no) from exc
@@ -160,47 +217,79 @@ async def get_application(
         raise
 
 
-@router.post("/{application_no}/events", response_model=UpdateResult)
+UPDATE_PROBLEMS = problems(404, 409, 422, 503)
+
+
+def unit_zone(
+    application_no: ApplicationNo, session: SessionDep, settings: SettingsDep
+) -> ZoneInfo:
+    """The zone of the application's unit, from its row (the deployment's until it is written)."""
+    row = session.get(ApplicationRow, application_no)
+    return zone_of(row.unit if row is not None else None, settings.timezone)
+
+
+UnitZone = Annotated[ZoneInfo, Depends(unit_zone)]
+
+
+@router.post("/{application_no}/events", response_model=UpdateResult, responses=UPDATE_PROBLEMS)
 async def record_event(
-    application_no: str, body: RecordEventRequest, temporal: TemporalDep
+    application_no: ApplicationNo, body: RecordEventRequest, temporal: TemporalDep, zone: UnitZone
 ) -> UpdateResult:
     """Record a stage event; refused (nothing recorded) when it is unknown, does not apply,
     comes in the wrong order, lies in the future or before the acceptance."""
-    return await _update(temporal, application_no, ConnectionApplication.record_event, body)
+    return await _update(
+        temporal, application_no, ConnectionApplication.record_event, body, "event", zone
+    )
 
 
-@router.post("/{application_no}/pause", response_model=UpdateResult)
-async def pause(application_no: str, body: HoldRequest, temporal: TemporalDep) -> UpdateResult:
-    """Stop the clocks for a customer-caused hold (with its reason)."""
-    return await _update(temporal, application_no, ConnectionApplication.pause, body)
-
-
-@router.post("/{application_no}/resume", response_model=UpdateResult)
-async def resume(application_no: str, body: HoldRequest, temporal: TemporalDep) -> UpdateResult:
-    return await _update(temporal, application_no, ConnectionApplication.resume, body)
-
-
-@router.post("/{application_no}/cancel", response_model=UpdateResult)
-async def cancel_application(
-    application_no: str, body: CancelRequest, temporal: TemporalDep
+@router.post("/{application_no}/pause", response_model=UpdateResult, responses=UPDATE_PROBLEMS)
+async def pause(
+    application_no: ApplicationNo, body: HoldRequest, temporal: TemporalDep, zone: UnitZone
 ) -> UpdateResult:
-    return await _update(temporal, application_no, ConnectionApplication.cancel, body)
+    """Stop the clocks for a customer-caused hold (with its reason)."""
+    return await _update(
+        temporal, application_no, ConnectionApplication.pause, body, "paused", zone
+    )
+
+
+@router.post("/{application_no}/resume", response_model=UpdateResult, responses=UPDATE_PROBLEMS)
+async def resume(
+    application_no: ApplicationNo, body: HoldRequest, temporal: TemporalDep, zone: UnitZone
+) -> UpdateResult:
+    return await _update(
+        temporal, application_no, ConnectionApplication.resume, body, "paused", zone
+    )
+
+
+@router.post("/{application_no}/cancel", response_model=UpdateResult, responses=UPDATE_PROBLEMS)
+async def cancel_application(
+    application_no: ApplicationNo, body: CancelRequest, temporal: TemporalDep, zone: UnitZone
+) -> UpdateResult:
+    return await _update(
+        temporal, application_no, ConnectionApplication.cancel, body, "state", zone
+    )
 
 
 async def _update(
-    temporal: Client, application_no: str, update: Any, body: BaseModel
+    temporal: Client,
+    application_no: str,
+    update: Any,
+    body: BaseModel,
+    about: str,
+    zone: ZoneInfo,
 ) -> UpdateResult:
+    """`about`: the field a refusal that names none clashes with."""
     handle = _handle(temporal, application_no)
     try:
         result: UpdateResult = await handle.execute_update(update, body)
-        return result
     except WorkflowUpdateFailedError as exc:
-        raise update_rejected(exc) from exc
+        raise update_rejected(exc, about) from exc
     except Exception as exc:
         if isinstance(exc, RPCError) and exc.status == RPCStatusCode.NOT_FOUND:
             raise await _closed_or_missing(handle, application_no) from exc
         raise_if_unavailable(exc)
         raise
+    return localised(result, zone)
 
 
 def _handle(
@@ -221,15 +310,11 @@ async def _closed_or_missing(
     state = desc.status.name.lower() if desc.status else "closed"
     return HTTPException(
         status.HTTP_409_CONFLICT,
-        detail={"reason": f"application {application_no} is closed ({state})"},
-    )
-
-
-def _invalid(message: str) -> RequestValidationError:
-    """A "field: reason" message as FastAPI's own 422 shape."""
-    field, _, reason = message.partition(": ")
-    return RequestValidationError(
-        [{"type": "value_error", "loc": ("body", field), "msg": reason or message, "input": None}]
+        detail={
+            "type": "closed",
+            "field": "application_no",
+            "reason": f"application {application_no} is closed ({state})",
+        },
     )
 
 

@@ -14,6 +14,7 @@ from temporalio.api.workflowservice.v1 import StartBatchOperationRequest
 
 from api.deps import SettingsDep, TemporalDep
 from api.errors import raise_if_unavailable
+from api.problems import problems
 from calendars import CalendarDataError, get_calendar, reload
 from workflows.connection_application import ConnectionApplication
 
@@ -31,7 +32,7 @@ class Published(BaseModel):
     batch_job_id: str
 
 
-@router.post("/{region}/publish", response_model=Published)
+@router.post("/{region}/publish", response_model=Published, responses=problems(403, 404, 422, 503))
 async def publish(
     region: str,
     temporal: TemporalDep,

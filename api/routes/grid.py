@@ -13,7 +13,7 @@ from __future__ import annotations
 from operator import attrgetter
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request, status
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, func, or_, select
 from starlette.concurrency import run_in_threadpool
@@ -27,7 +27,7 @@ from api.csv_import import (
     refuse_if_errors,
     upsert_by_id,
 )
-from api.deps import AdminDep, EngineDep, SessionDep
+from api.deps import EngineDep, SessionDep, require_admin
 from api.grid_kinds import BY_PATH, KINDS, Kind, Page, page, unit_under
 from api.grid_refs import GridRefs
 from api.inputs import json_body_schema, unprocessable, validate
@@ -289,17 +289,17 @@ def _register(kind: Kind) -> None:
     )(get_one)  # fmt: skip
     r.post(
         base, status_code=201, response_model=kind.public, responses=ERRORS,
-        dependencies=[AdminDep], openapi_extra=json_body_schema(kind.create),
+        dependencies=[Depends(require_admin)], openapi_extra=json_body_schema(kind.create),
         operation_id=f"create_{slug}",
     )(create)  # fmt: skip
     r.patch(
         base + "/{rid}", response_model=kind.public, responses=ERRORS,
-        dependencies=[AdminDep], openapi_extra=json_body_schema(kind.update),
+        dependencies=[Depends(require_admin)], openapi_extra=json_body_schema(kind.update),
         operation_id=f"update_{slug}",
     )(update)  # fmt: skip
     r.post(
         base + "/import", response_model=ImportReport, responses=ERRORS,
-        dependencies=[AdminDep], openapi_extra=CSV_BODY, description=import_doc,
+        dependencies=[Depends(require_admin)], openapi_extra=CSV_BODY, description=import_doc,
         operation_id=f"import_{slug}",
     )(import_csv)  # fmt: skip
 
@@ -408,7 +408,7 @@ _REFUSED = {
     "/reservations",
     response_model=ReserveOutcome,
     responses={**ERRORS, 409: {"description": "No capacity, or a stale plan version"}},
-    dependencies=[AdminDep],
+    dependencies=[Depends(require_admin)],
 )
 def reserve(body: ReserveBody, engine: EngineDep, session: SessionDep) -> ReserveOutcome:
     """Hold capacity for a plan (first come, first served); asking again with the same
@@ -440,7 +440,7 @@ def reserve(body: ReserveBody, engine: EngineDep, session: SessionDep) -> Reserv
     "/reservations/release",
     response_model=list[Reservation],
     responses=ERRORS,
-    dependencies=[AdminDep],
+    dependencies=[Depends(require_admin)],
 )
 def release(body: ReleaseBody, engine: EngineDep) -> list[Reservation]:
     """Release what the application holds; answers what this call released (none when it

@@ -3,10 +3,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel
 
 from api.deps import EngineDep, TemporalDep
+from api.errors import RETRY_AFTER_S
+from api.problems import problems
 from core.db import ping
 
 router = APIRouter(tags=["operations"])
@@ -19,8 +21,10 @@ class Health(BaseModel):
     database: str
 
 
-@router.get("/health", response_model=Health)
-async def health(temporal: TemporalDep, engine: EngineDep, response: Response) -> Health:
+@router.get("/health", response_model=Health, responses=problems(503))
+async def health(temporal: TemporalDep, engine: EngineDep) -> Health:
+    """200 when Temporal and the database answer; otherwise 503, whose `errors` name each
+    service that does not (`temporal`, `database`)."""
     try:
         await asyncio.wait_for(temporal.service_client.check_health(), timeout=5)
         temporal_ok = "ok"
@@ -33,7 +37,15 @@ async def health(temporal: TemporalDep, engine: EngineDep, response: Response) -
     except Exception as exc:
         log.warning("health: database check failed: %s", type(exc).__name__)
         db_ok = "unreachable"
-    healthy = temporal_ok == "ok" and db_ok == "ok"
-    if not healthy:
-        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    return Health(status="ok" if healthy else "degraded", temporal=temporal_ok, database=db_ok)
+    down = [name for name, ok in (("temporal", temporal_ok), ("database", db_ok)) if ok != "ok"]
+    if down:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail={
+                "type": "unavailable",
+                "detail": f"degraded: {', '.join(down)} unreachable",
+                "errors": [{"field": name, "reason": "unreachable"} for name in down],
+            },
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+    return Health(status="ok", temporal=temporal_ok, database=db_ok)

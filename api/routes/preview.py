@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from policies.preview import PreviewRequest, PreviewResponse, preview
+from api.deps import SettingsDep
+from api.instants import localised, zone_of
+from api.problems import problems
+from api.schemas import PreviewBody
+from policies.preview import PreviewResponse, preview
 
 router = APIRouter(prefix="/api", tags=["deadlines"])
 
 
-@router.post("/deadline-preview", response_model=PreviewResponse)
-def deadline_preview(body: PreviewRequest) -> PreviewResponse:
+@router.post("/deadline-preview", response_model=PreviewResponse, responses=problems(422))
+def deadline_preview(body: PreviewBody, settings: SettingsDep) -> PreviewResponse:
     """Same body as creating an application, plus optional `events` (and `as_of`). Needs no
     Temporal server: the policy engine answers directly."""
-    return preview(body)
+    return localised(preview(body), zone_of(body.unit, settings.timezone))

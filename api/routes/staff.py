@@ -1,41 +1,63 @@
 """Staff: who holds which role where, with the phone their warnings go to.
 
-Bodies are validated here rather than by FastAPI's default 422, whose answer echoes the input
-back: a refused phone number must not travel into error messages (and the logs they reach).
-Changes need the admin token when one is configured. CSV import is all or nothing: every row
-is checked first and any error refuses the whole file with a report per row.
+Bodies are declared models: a refused field is named in the 422 problem, and the refused value
+is never echoed back (a phone number must not travel into error messages and the logs they
+reach). Changes need the admin token when one is configured. CSV import is all or nothing:
+every row is checked first and any error refuses the whole file with a report per row.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, HTTPException, Query, Request, status
-from pydantic import BaseModel, ValidationError
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 from sqlmodel import Session, col, select
 
-from api.deps import SessionDep, SettingsDep
-from contracts.organisation import StaffIn, normalize_mobile
-from core.config import Settings
-from policies.codes import ROLES
+from api.deps import AdminDep, SessionDep
+from api.problems import ProblemError, problems
+from api.validation import field_errors, invalid
+from contracts.organisation import (
+    STAFF_CODE_RE,
+    Department,
+    MobileInput,
+    Role,
+    Roles,
+    StaffIn,
+    UnitCode,
+)
+from contracts.text import PersonName
 from readmodel.organisation import StaffBase, StaffRow, UnitRow
 
 router = APIRouter(prefix="/api/staff", tags=["organisation"])
 
-M = TypeVar("M", bound=BaseModel)
-
 CSV_COLUMNS = ("code", "name", "roles", "unit", "department", "phone", "active")
+#: An import is one request: a file beyond this is split by whoever sends it.
+MAX_CSV_BYTES = 2_000_000
+
+StaffCode = Annotated[str, Path(max_length=64, pattern=STAFF_CODE_RE.pattern)]
 
 
 class StaffPublic(StaffBase):
     pass
 
 
-class FieldError(BaseModel):
-    field: str
-    reason: str
+class StaffPatch(BaseModel):
+    """Any of a staff member's fields but the code, which never changes; a field absent or
+    null is left as it is."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=StaffIn.model_config.get("json_schema_extra")
+    )
+
+    name: PersonName | None = None
+    roles: Roles | None = None
+    unit: UnitCode | None = None
+    department: Department | None = None
+    phone: MobileInput | None = None
+    active: StrictBool | None = None
 
 
 class RowError(BaseModel):
@@ -50,58 +72,39 @@ class ImportReport(BaseModel):
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    errors: list[RowError] = []
     dry_run: bool = False
-
-
-def require_admin(settings: Settings, token: str | None, what: str) -> None:
-    if settings.admin_token is not None and (
-        token is None or token != settings.admin_token.get_secret_value()
-    ):
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            detail={"field": "x-admin-token", "reason": f"{what} needs the admin token"},
-        )
-
-
-def field_errors(exc: ValidationError) -> list[FieldError]:
-    """Pydantic's errors without the offending input (it may be a phone number)."""
-    out = []
-    for err in exc.errors(include_input=False, include_url=False):
-        loc = ".".join(str(p) for p in err["loc"]) or "body"
-        msg = err["msg"].removeprefix("Value error, ")
-        # A model-level check names its field at the start of its message.
-        if loc == "body" or not err["loc"]:
-            head, sep, rest = msg.partition(": ")
-            if sep and " " not in head:
-                loc, msg = head, rest
-        out.append(FieldError(field=loc, reason=msg))
-    return out
-
-
-def validate(model: type[M], data: Any) -> M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=[e.model_dump() for e in field_errors(exc)],
-        ) from None
 
 
 def unit_exists(session: Session, code: str) -> bool:
     return session.get(UnitRow, code) is not None
 
 
+def _no_unit(unit: str) -> HTTPException:
+    # A well-formed request naming a unit the organisation lacks: a clash with what is stored.
+    return HTTPException(
+        status.HTTP_409_CONFLICT,
+        detail={"field": "unit", "reason": f"no unit {unit}: create it first"},
+    )
+
+
 def _public(s: StaffRow) -> StaffPublic:
     return StaffPublic.model_validate(s, from_attributes=True)
 
 
-@router.get("", response_model=list[StaffPublic])
+def _not_found(code: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_404_NOT_FOUND, detail={"field": "code", "reason": f"no staff {code}"}
+    )
+
+
+@router.get("", response_model=list[StaffPublic], responses=problems(422))
 def list_staff(
     session: SessionDep,
-    unit: Annotated[str | None, Query(description="This unit and the units under it")] = None,
-    role: str | None = None,
+    unit: Annotated[
+        str | None,
+        Query(min_length=1, max_length=128, description="This unit and the units under it"),
+    ] = None,
+    role: Role | None = None,
     active: bool | None = None,
 ) -> list[StaffPublic]:
     query = select(StaffRow)
@@ -113,76 +116,58 @@ def list_staff(
         query = query.where(col(StaffRow.active).is_(active))
     rows = session.exec(query.order_by(col(StaffRow.unit), col(StaffRow.code))).all()
     if role is not None:
-        if role not in ROLES:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                detail={"field": "role", "reason": "unknown role code (GLOSSARY.md roles)"},
-            )
         rows = [r for r in rows if role in r.roles]
     return [_public(r) for r in rows]
 
 
-@router.get("/{code}", response_model=StaffPublic)
-def get_staff(code: str, session: SessionDep) -> StaffPublic:
+@router.get("/{code}", response_model=StaffPublic, responses=problems(404, 422))
+def get_staff(code: StaffCode, session: SessionDep) -> StaffPublic:
     row = session.exec(select(StaffRow).where(StaffRow.code == code)).first()
     if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail={"reason": f"no staff {code}"})
+        raise _not_found(code)
     return _public(row)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=StaffPublic)
-def create_staff(
-    session: SessionDep,
-    settings: SettingsDep,
-    body: Annotated[
-        dict[str, Any],
-        Body(description="code, name, roles, unit, department, phone (mainland mobile), active"),
-    ],
-    x_admin_token: Annotated[str | None, Header()] = None,
-) -> StaffPublic:
-    require_admin(settings, x_admin_token, "changing staff")
-    data = validate(StaffIn, body)
-    if not unit_exists(session, data.unit):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail={"field": "unit", "reason": f"no unit {data.unit}: create it first"},
-        )
-    if session.exec(select(StaffRow).where(StaffRow.code == data.code)).first() is not None:
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=StaffPublic,
+    responses=problems(403, 409, 422),
+)
+def create_staff(body: StaffIn, session: SessionDep, _admin: AdminDep) -> StaffPublic:
+    if not unit_exists(session, body.unit):
+        raise _no_unit(body.unit)
+    if session.exec(select(StaffRow).where(StaffRow.code == body.code)).first() is not None:
         raise HTTPException(
             status.HTTP_409_CONFLICT,
-            detail={"field": "code", "reason": f"staff {data.code} exists; PATCH it instead"},
+            detail={"field": "code", "reason": f"staff {body.code} exists; PATCH it instead"},
         )
-    row = StaffRow(**data.model_dump())
+    row = StaffRow(**body.model_dump())
     session.add(row)
     session.commit()
     session.refresh(row)
     return _public(row)
 
 
-@router.patch("/{code}", response_model=StaffPublic)
+@router.patch("/{code}", response_model=StaffPublic, responses=problems(403, 404, 409, 422))
 def update_staff(
-    code: str,
-    session: SessionDep,
-    settings: SettingsDep,
-    body: Annotated[dict[str, Any], Body(description="any of the staff fields but code")],
-    x_admin_token: Annotated[str | None, Header()] = None,
+    code: StaffCode, body: StaffPatch, session: SessionDep, _admin: AdminDep
 ) -> StaffPublic:
-    require_admin(settings, x_admin_token, "changing staff")
+    """The fields given replace the stored ones. A change that does not fit what is stored
+    (a department role for someone left in marketing) is a 409 naming the fields."""
     row = session.exec(select(StaffRow).where(StaffRow.code == code)).first()
     if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail={"reason": f"no staff {code}"})
-    if "code" in body and body["code"] != code:
+        raise _not_found(code)
+    merged = {**_public(row).model_dump(), **body.model_dump(exclude_none=True)}
+    try:
+        data = StaffIn.model_validate(merged)
+    except ValidationError as exc:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail={"field": "code", "reason": "a staff code cannot change"},
-        )
-    merged = {**_public(row).model_dump(), **body}
-    data = validate(StaffIn, merged)
+            status.HTTP_409_CONFLICT,
+            detail={"errors": [e.model_dump(exclude_none=True) for e in field_errors(exc)]},
+        ) from None
     if not unit_exists(session, data.unit):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail={"field": "unit", "reason": f"no unit {data.unit}"},
-        )
+        raise _no_unit(data.unit)
     for key, value in data.model_dump().items():
         setattr(row, key, value)
     session.add(row)
@@ -194,7 +179,8 @@ def update_staff(
 def parse_csv(text: str, known_units: set[str]) -> tuple[list[StaffIn], list[RowError]]:
     """Rows of `code,name,roles,unit,department,phone,active` (roles separated by ';');
     department and active may be blank (marketing, true)."""
-    reader = csv.DictReader(io.StringIO(text))
+    # Universal newlines: files from Windows and old Macs end their lines with \r.
+    reader = csv.DictReader(io.StringIO(text, newline=None))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in ("code", "name", "roles", "unit", "phone") if c not in header]
     unknown = [h for h in header if h not in CSV_COLUMNS]
@@ -252,34 +238,53 @@ def parse_csv(text: str, known_units: set[str]) -> tuple[list[StaffIn], list[Row
     return good, errors
 
 
-@router.post("/import", response_model=ImportReport)
+CSV_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {
+                "schema": {"type": "string", "maxLength": MAX_CSV_BYTES},
+                "example": "code,name,roles,unit,department,phone,active\n"
+                "cm-001,王客户经理,customer_manager,henan/sanmenxia,,13800000001,\n",
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/import",
+    response_model=ImportReport,
+    responses=problems(403, 413, 422),
+    openapi_extra=CSV_BODY,
+)
 async def import_staff(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    dry_run: bool = False,
-    x_admin_token: Annotated[str | None, Header()] = None,
+    request: Request, session: SessionDep, _admin: AdminDep, dry_run: bool = False
 ) -> ImportReport:
-    """Body: a UTF-8 CSV file (`text/csv`). Creates new staff and updates existing ones by
-    code. Any row error refuses the whole file (422 with the report); nothing is written."""
-    require_admin(settings, x_admin_token, "importing staff")
+    """Body: a UTF-8 CSV file (`text/csv`), columns `code,name,roles,unit,department,phone,
+    active` (roles separated by ';'). Creates new staff and updates existing ones by code. Any
+    row error refuses the whole file (422, one `errors` entry per row and field, with `row`);
+    nothing is written."""
     raw = await request.body()
+    if len(raw) > MAX_CSV_BYTES:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            detail={"field": "body", "reason": f"larger than {MAX_CSV_BYTES} bytes"},
+        )
     try:
         text = raw.decode("utf-8-sig")  # Excel writes a BOM
     except UnicodeDecodeError:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail={"field": "body", "reason": "not UTF-8 text"},
-        ) from None
+        raise invalid(ProblemError(field="body", reason="not UTF-8 text")) from None
     units = set(session.exec(select(UnitRow.code)).all())
-    items, errors = parse_csv(text, units)
-    report = ImportReport(errors=errors, dry_run=dry_run)
+    try:
+        items, errors = parse_csv(text, units)
+    except csv.Error as exc:
+        raise invalid(ProblemError(field="body", reason=f"not a CSV file: {exc}")) from None
     if not items and not errors:
-        report.errors.append(RowError(row=1, field="body", reason="no rows"))
-    if report.errors:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, detail=report.model_dump(mode="json")
-        )
+        errors.append(RowError(row=1, field="body", reason="no rows"))
+    if errors:
+        raise invalid(*(ProblemError(field=e.field, reason=e.reason, row=e.row) for e in errors))
+    report = ImportReport(dry_run=dry_run)
     existing = {s.code: s for s in session.exec(select(StaffRow)).all()}
     for item in items:
         values = item.model_dump()
@@ -299,6 +304,3 @@ async def import_staff(
     else:
         session.commit()
     return report
-
-
-__all__ = ["normalize_mobile", "require_admin", "router", "validate"]

@@ -1,16 +1,17 @@
-"""Units of the organisation (province → city → county → supply station, GLOSSARY.md codes)."""
+"""Units of the organisation (province → city → county → supply station, docs/glossary.md
+codes)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, HTTPException, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel
 from sqlmodel import col, select
 
-from api.deps import SessionDep, SettingsDep
-from api.routes.staff import require_admin, validate
-from contracts.organisation import UnitIn, unit_parent
+from api.deps import AdminDep, SessionDep
+from api.problems import problems
+from contracts.organisation import UNIT_CODE_RE, UnitIn, UnitLevel, unit_parent
 from readmodel.organisation import UnitRow
 
 router = APIRouter(prefix="/api/units", tags=["organisation"])
@@ -19,16 +20,21 @@ router = APIRouter(prefix="/api/units", tags=["organisation"])
 class UnitPublic(BaseModel):
     code: str
     name: str
-    level: str
+    level: UnitLevel
     parent: str | None
 
 
 def _public(u: UnitRow) -> UnitPublic:
-    return UnitPublic(code=u.code, name=u.name, level=u.level, parent=u.parent)
+    return UnitPublic.model_validate(u, from_attributes=True)
 
 
-@router.get("", response_model=list[UnitPublic])
-def list_units(session: SessionDep, under: str | None = None) -> list[UnitPublic]:
+@router.get("", response_model=list[UnitPublic], responses=problems(422))
+def list_units(
+    session: SessionDep,
+    under: Annotated[
+        str | None, Query(min_length=1, max_length=128, description="This unit and its units")
+    ] = None,
+) -> list[UnitPublic]:
     query = select(UnitRow)
     if under is not None:
         query = query.where(
@@ -37,34 +43,39 @@ def list_units(session: SessionDep, under: str | None = None) -> list[UnitPublic
     return [_public(u) for u in session.exec(query.order_by(col(UnitRow.code))).all()]
 
 
-@router.get("/{code:path}", response_model=UnitPublic)
-def get_unit(code: str, session: SessionDep) -> UnitPublic:
+@router.get("/{code:path}", response_model=UnitPublic, responses=problems(404, 422))
+def get_unit(
+    code: Annotated[str, Path(max_length=128, pattern=UNIT_CODE_RE.pattern)],
+    session: SessionDep,
+) -> UnitPublic:
     unit = session.get(UnitRow, code)
     if unit is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail={"reason": f"no unit {code}"})
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, detail={"field": "code", "reason": f"no unit {code}"}
+        )
     return _public(unit)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=UnitPublic)
-def create_unit(
-    session: SessionDep,
-    settings: SettingsDep,
-    body: Annotated[dict[str, Any], Body(description="code (e.g. henan/sanmenxia), name, level")],
-    x_admin_token: Annotated[str | None, Header()] = None,
-) -> UnitPublic:
-    require_admin(settings, x_admin_token, "changing units")
-    data = validate(UnitIn, body)
-    if session.get(UnitRow, data.code) is not None:
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UnitPublic,
+    responses=problems(403, 409, 422),
+)
+def create_unit(body: UnitIn, session: SessionDep, _admin: AdminDep) -> UnitPublic:
+    """A unit under its parent (the code's path parent, which must exist)."""
+    if session.get(UnitRow, body.code) is not None:
         raise HTTPException(
-            status.HTTP_409_CONFLICT, detail={"field": "code", "reason": f"unit {data.code} exists"}
+            status.HTTP_409_CONFLICT, detail={"field": "code", "reason": f"unit {body.code} exists"}
         )
-    parent = unit_parent(data.code)
+    parent = unit_parent(body.code)
     if parent is not None and session.get(UnitRow, parent) is None:
+        # Well-formed, but the tree lacks its parent: a clash with what is stored.
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            status.HTTP_409_CONFLICT,
             detail={"field": "code", "reason": f"parent unit {parent} does not exist"},
         )
-    unit = UnitRow(code=data.code, name=data.name, level=data.level, parent=parent)
+    unit = UnitRow(code=body.code, name=body.name, level=body.level, parent=parent)
     session.add(unit)
     session.commit()
     return _public(unit)

@@ -9,30 +9,45 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement
 from sqlmodel import col, func, select
 
-from api.deps import SessionDep
+from api.deps import SessionDep, SettingsDep
+from api.instants import localised, zone_of
+from api.problems import problems
+from api.schemas import MAX_OFFSET, QueryCode
 from contracts.application import LEVEL_ORDER, WarningLevel
 from readmodel.applications import ApplicationRow, WarningPublic, WarningRow
 
 router = APIRouter(prefix="/api/warnings", tags=["warnings"])
 
 
+class WarningCounts(BaseModel):
+    """Open warnings per level, whatever the filters on the items."""
+
+    blue: int = 0
+    yellow: int = 0
+    orange: int = 0
+    red: int = 0
+
+
 class WarningBoard(BaseModel):
-    #: Open warnings per level, whatever the filters on the items.
-    counts: dict[str, int]
+    counts: WarningCounts
     items: list[WarningPublic]
     total: int
     offset: int
     limit: int
 
 
-@router.get("", response_model=WarningBoard)
+@router.get("", response_model=WarningBoard, responses=problems(422))
 def warning_board(
     session: SessionDep,
+    settings: SettingsDep,
     level: WarningLevel | None = None,
-    unit: Annotated[str | None, Query(description="This unit and the units under it")] = None,
-    monitor: str | None = None,
+    unit: Annotated[
+        str | None,
+        Query(min_length=1, max_length=128, description="This unit and the units under it"),
+    ] = None,
+    monitor: QueryCode = None,
     include_closed: bool = False,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> WarningBoard:
     filters: list[ColumnElement[bool]] = []
@@ -62,6 +77,16 @@ def warning_board(
         .offset(offset)
         .limit(limit)
     ).all()
+    numbers = {r.application_no for r in rows}
+    units = dict(
+        session.exec(
+            select(ApplicationRow.application_no, ApplicationRow.unit).where(
+                col(ApplicationRow.application_no).in_(numbers)
+            )
+        ).all()
+        if numbers
+        else []
+    )
     counts = dict.fromkeys(LEVEL_ORDER, 0)
     for lvl, n in session.exec(
         select(WarningRow.level, func.count())
@@ -70,8 +95,14 @@ def warning_board(
     ).all():
         counts[lvl] = n
     return WarningBoard(
-        counts=counts,
-        items=[WarningPublic.model_validate(r, from_attributes=True) for r in rows],
+        counts=WarningCounts(**counts),
+        items=[
+            localised(
+                WarningPublic.model_validate(r, from_attributes=True),
+                zone_of(units.get(r.application_no), settings.timezone),
+            )
+            for r in rows
+        ],
         total=total,
         offset=offset,
         limit=limit,
