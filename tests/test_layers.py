@@ -41,7 +41,8 @@ def imported_layers(path: Path) -> list[tuple[int, str]]:
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names = [node.module]
-        found += [(node.lineno, n.split(".")[0]) for n in names if n.split(".")[0] in LAYERS]
+        line = getattr(node, "lineno", 0)
+        found += [(line, n.split(".")[0]) for n in names if n.split(".")[0] in LAYERS]
     return found
 
 
