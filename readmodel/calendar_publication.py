@@ -70,8 +70,11 @@ def _insert(engine: Engine) -> Any:
     return (sqlite.insert if dialect == "sqlite" else postgresql.insert)(TABLE)
 
 
-def record_request(engine: Engine, region: str, version: str, requested_at: datetime) -> None:
-    """The API asked the publisher for `version` (files read at `requested_at`)."""
+def record_request(engine: Engine, region: str, version: str, requested_at: datetime) -> bool:
+    """The API asks the publisher for `version` (files read at `requested_at`). True if this
+    call made it the newest request: of concurrent requests for one version exactly one
+    claims it (the row's upsert is atomic), and a request read earlier than the stored one
+    changes nothing."""
     stmt = _insert(engine)
     stmt = stmt.on_conflict_do_update(
         index_elements=[TABLE.c.region],
@@ -79,7 +82,8 @@ def record_request(engine: Engine, region: str, version: str, requested_at: date
             "requested_version": stmt.excluded.requested_version,
             "requested_at": stmt.excluded.requested_at,
         },
-        where=TABLE.c.requested_at.is_(None) | (TABLE.c.requested_at < stmt.excluded.requested_at),
+        where=TABLE.c.requested_version.is_distinct_from(stmt.excluded.requested_version)
+        & (TABLE.c.requested_at.is_(None) | (TABLE.c.requested_at < stmt.excluded.requested_at)),
     )
     row = {
         "region": region,
@@ -89,7 +93,7 @@ def record_request(engine: Engine, region: str, version: str, requested_at: date
         "requested_version": version,
         "requested_at": requested_at,
     }
-    _execute(engine, stmt, row)
+    return _execute(engine, stmt, row) == 1
 
 
 def record_progress(engine: Engine, progress: PublicationProgress) -> None:
@@ -115,9 +119,9 @@ def record_progress(engine: Engine, progress: PublicationProgress) -> None:
     _execute(engine, stmt, row)
 
 
-def _execute(engine: Engine, stmt: Insert, row: dict[str, Any]) -> None:
+def _execute(engine: Engine, stmt: Insert, row: dict[str, Any]) -> int:
     with engine.begin() as conn:
-        conn.execute(stmt, row)
+        return int(conn.execute(stmt, row).rowcount)
 
 
 def get_publication(engine: Engine, region: str) -> CalendarPublicationRow | None:

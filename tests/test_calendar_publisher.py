@@ -52,8 +52,9 @@ def progress(version: str, at: datetime, **changes: object) -> PublicationProgre
 
 
 def test_an_older_request_never_overwrites_a_newer_one(db_engine: Engine) -> None:
-    record_request(db_engine, "CN", "v2", T0 + timedelta(seconds=1))
-    record_request(db_engine, "CN", "v1", T0)  # read earlier, arrived later
+    assert record_request(db_engine, "CN", "v2", T0 + timedelta(seconds=1))
+    assert not record_request(db_engine, "CN", "v1", T0)  # read earlier, arrived later
+    assert not record_request(db_engine, "CN", "v2", T0 + timedelta(seconds=2))  # claimed
     row = get_publication(db_engine, "cn")
     assert row is not None
     assert (row.requested_version, row.requested_at) == ("v2", T0 + timedelta(seconds=1))
@@ -72,7 +73,7 @@ def test_progress_is_kept_only_when_not_older(db_engine: Engine) -> None:
     row = get_publication(db_engine, "CN")
     assert row is not None and row.is_published("v1") and not row.is_requested("v1")
     # A newer request for another version: v1 is no longer what publishing v1 leaves alone.
-    record_request(db_engine, "CN", "v2", T0 + timedelta(minutes=2))
+    assert record_request(db_engine, "CN", "v2", T0 + timedelta(minutes=2))
     row = get_publication(db_engine, "CN")
     assert row is not None and not row.is_published("v1") and row.is_requested("v2")
 
@@ -157,6 +158,7 @@ async def test_publishing_an_unchanged_version_changes_nothing(
     assert again.status_code == 200, again.text
     assert again.json()["changed"] is False
     assert again.json()["version"] == version
+    assert again.json()["state"] in ("publishing", "published")
 
     row = await until_published(api, version)
     assert int(str(row["signalled"])) >= 1

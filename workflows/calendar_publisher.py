@@ -49,8 +49,10 @@ with workflow.unsafe.imports_passed_through():
         publisher_id,
     )
 
-#: The catch-up covers applications started this long before the publication started.
-CATCH_UP_MARGIN = timedelta(minutes=1)
+#: The catch-up covers applications started this long before the publication started: a
+#: process whose calendar cache had not yet seen the new files (it looks every 5 s) may have
+#: started one just before, and the sweep may not have seen it yet (visibility lags).
+CATCH_UP_MARGIN = timedelta(seconds=15)
 LIST_TIMEOUT = timedelta(minutes=1)
 SIGNAL_TIMEOUT = timedelta(minutes=10)
 SIGNAL_HEARTBEAT = timedelta(minutes=1)

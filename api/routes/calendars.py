@@ -56,8 +56,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Publication,
     responses={
-        200: {"model": Publication, "description": "this version is already published"},
-        202: {"description": "a publication of this version started (or was queued)"},
+        200: {
+            "model": Publication,
+            "description": "unchanged: this version is already published or being published",
+        },
+        202: {"description": "a publication of this version started, or is queued behind one"},
         **_ERRORS,
     },
 )
@@ -86,10 +89,13 @@ async def publish(
     if row is not None and row.is_published(snapshot.version):
         response.status_code = status.HTTP_200_OK
         return _answer(snapshot, changed=False, state="published")
-    in_flight = row is not None and row.is_requested(snapshot.version)
+    # Of concurrent publishes of one version, one claims it; the others answer unchanged.
+    claimed = await run_in_threadpool(
+        record_request, engine, snapshot.region, snapshot.version, requested_at
+    )
     try:
-        # Also when in flight: harmless (the publisher ignores a version it has), and it
-        # restarts a publisher that an operator terminated.
+        # Also when not claimed: harmless (the publisher ignores a version it has), and it
+        # restarts a publisher that an operator terminated or a failed signal never started.
         await request_publication(
             temporal,
             settings.temporal_task_queue,
@@ -98,10 +104,9 @@ async def publish(
     except Exception as exc:
         raise_if_unavailable(exc)
         raise
-    if in_flight:
+    if not claimed:
         response.status_code = status.HTTP_200_OK
         return _answer(snapshot, changed=False, state="publishing")
-    await run_in_threadpool(record_request, engine, snapshot.region, snapshot.version, requested_at)
     log.info("calendar %s %s: publication requested", snapshot.region, snapshot.version)
     return _answer(snapshot, changed=True, state="publishing")
 
