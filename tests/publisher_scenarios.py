@@ -109,11 +109,19 @@ async def take_over_publisher(client: Client, region: str = "CN") -> None:
         pass  # none yet
 
 
-async def calendar_versions(client: Client, ids: list[str]) -> dict[str, str]:
-    """The calendar version each application's status query reports."""
+async def calendar_versions(
+    client: Client, ids: list[str], concurrency: int = 20
+) -> dict[str, str]:
+    """The calendar version each application's status query reports. A query waits behind
+    the workflow tasks queued for its workflow (a fan-out queues one per application), so
+    they go a few at a time, each with time to wait its turn."""
+    limit = asyncio.Semaphore(concurrency)
 
     async def version(wid: str) -> str:
-        status = await client.get_workflow_handle(wid).query(ConnectionApplication.status)
+        async with limit:
+            status = await client.get_workflow_handle(wid).query(
+                ConnectionApplication.status, rpc_timeout=timedelta(minutes=3)
+            )
         assert status.calendar is not None
         return status.calendar.version
 

@@ -13,17 +13,21 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.calendar_publishing import CalendarPublishingActivities
 from api.app import create_app
+from calendars import get_calendar
 from contracts.calendar_publication import (
     APPLICATION_WORKFLOW,
     CALENDAR_UPDATED_SIGNAL,
     PublicationProgress,
+    SignalPageRequest,
 )
 from readmodel.calendar_publication import get_publication, record_progress, record_request
 from tests.publisher_scenarios import (
     calendar_versions,
     publish_continued_as_new,
     publish_superseded,
+    start_applications,
 )
 from tests.support import add_rest_day, new_application_no
 from workflows.connection_application import ConnectionApplication
@@ -184,3 +188,17 @@ def api_schema() -> dict[str, Any]:
 def test_publish_declares_its_statuses(api_schema: dict[str, Any], status: int) -> None:
     paths = api_schema["paths"]
     assert str(status) in paths["/api/calendars/{region}/publish"]["post"]["responses"]
+
+
+async def test_a_page_counts_applications_closed_meanwhile_as_gone(
+    dev_env: WorkflowEnvironment, dev_worker: Worker, db_engine: Engine
+) -> None:
+    """Listing and signalling are apart in time: an application may close in between."""
+    ids = await start_applications(dev_env.client, dev_worker.task_queue, [new_application_no()])
+    await dev_env.client.get_workflow_handle(ids[0]).terminate(reason="closed meanwhile")
+    activities = CalendarPublishingActivities(dev_env.client, db_engine)
+    page = SignalPageRequest(
+        workflow_ids=[*ids, "app-NEVER-STARTED"], snapshot=get_calendar("CN").snapshot()
+    )
+    result = await activities.signal_applications(page)
+    assert (result.signalled, result.gone) == (0, 2)

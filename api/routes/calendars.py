@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, SecretStr
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import EngineDep, SettingsDep, TemporalDep
 from api.errors import raise_if_unavailable
@@ -29,6 +30,8 @@ from workflows.calendar_publisher import request_publication
 router = APIRouter(prefix="/api/calendars", tags=["calendars"])
 log = logging.getLogger(__name__)
 
+RETRY_AFTER_SECONDS = 5
+
 
 class Publication(BaseModel):
     region: str
@@ -47,7 +50,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "the admin token is set and the request lacks it"},
     404: {"description": "no such region code"},
     422: {"description": "a calendar data file does not load: its path, line and reason"},
-    503: {"description": "the Temporal server is unreachable: nothing was published"},
+    503: {
+        "description": "the Temporal server is unreachable, or busy (with `Retry-After`): "
+        "nothing was published; repeat the request"
+    },
 }
 
 
@@ -101,6 +107,11 @@ async def publish(
             settings.temporal_task_queue,
             PublishRequest(snapshot=snapshot, requested_at=requested_at),
         )
+    except RPCError as exc:
+        raise_if_unavailable(exc)
+        if exc.status == RPCStatusCode.RESOURCE_EXHAUSTED:
+            raise _busy() from exc
+        raise
     except Exception as exc:
         raise_if_unavailable(exc)
         raise
@@ -125,6 +136,16 @@ def publication(region: str, engine: EngineDep) -> CalendarPublicationPublic:
             detail={"field": "region", "reason": f"nothing published for {region.upper()} yet"},
         )
     return CalendarPublicationPublic.model_validate(row, from_attributes=True)
+
+
+def _busy() -> HTTPException:
+    """The server refused for load (its rate limits): nothing was sent; the request can be
+    repeated as it is, since publishing is idempotent."""
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        detail={"service": "temporal", "reason": "the Temporal server is busy: retry later"},
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def _check_token(expected: SecretStr | None, given: str | None) -> None:
