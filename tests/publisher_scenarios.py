@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from temporalio.api.workflowservice.v1 import CountWorkflowExecutionsRequest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from calendars import Calendar, get_calendar
 from contracts.application import ApplicationStart, workflow_id
@@ -118,10 +118,18 @@ async def calendar_versions(
     limit = asyncio.Semaphore(concurrency)
 
     async def version(wid: str) -> str:
+        handle = client.get_workflow_handle(wid)
         async with limit:
-            status = await client.get_workflow_handle(wid).query(
-                ConnectionApplication.status, rpc_timeout=timedelta(minutes=3)
-            )
+            for attempt in range(10):
+                try:
+                    status = await handle.query(
+                        ConnectionApplication.status, rpc_timeout=timedelta(minutes=1)
+                    )
+                    break
+                except RPCError as exc:
+                    # The server gives up on a query the worker has not picked up in time.
+                    if exc.status != RPCStatusCode.DEADLINE_EXCEEDED or attempt == 9:
+                        raise
         assert status.calendar is not None
         return status.calendar.version
 

@@ -60,6 +60,14 @@ async def test_publish_moves_pending_deadlines_of_running_applications(
     # One working day was taken out of the remainder: the instant moves by one working day.
     assert new.work_time_between(before, after) == timedelta(days=1)
     assert any(e["event"] == "calendar.updated" for e in status["timeline"])
+    # The publication finishes (its catch-up pass included), so it signals no application
+    # of the tests that follow.
+    for _ in range(600):
+        row = (await api.get("/api/calendars/CN/publication")).json()
+        if (row["version"], row["state"]) == (published["version"], "published"):
+            break
+        await asyncio.sleep(0.1)
+    assert (row["version"], row["state"]) == (published["version"], "published")
 
 
 async def test_bad_calendar_data_is_refused_before_anything_is_sent(

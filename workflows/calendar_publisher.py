@@ -49,9 +49,10 @@ with workflow.unsafe.imports_passed_through():
         publisher_id,
     )
 
-#: The catch-up covers applications started this long before the publication started: a
-#: process whose calendar cache had not yet seen the new files (it looks every 5 s) may have
-#: started one just before, and the sweep may not have seen it yet (visibility lags).
+#: The catch-up covers the applications started from this long before the publication
+#: started (the sweep may not have seen them: visibility lags) until this long after the
+#: files were read (a process whose calendar cache had not yet seen the new files, which it
+#: looks at every 5 s, may have started one on the old ones). Later ones have the new files.
 CATCH_UP_MARGIN = timedelta(seconds=15)
 LIST_TIMEOUT = timedelta(minutes=1)
 SIGNAL_TIMEOUT = timedelta(minutes=10)
@@ -155,18 +156,14 @@ class CalendarPublisher:
         assert cur is not None and snapshot is not None
         query = RUNNING_APPLICATIONS
         if cur.phase == "catch_up":
-            wake = cur.started_at + timedelta(seconds=self._inp.catch_up_after_seconds)
-            if workflow.now() < wake:
-                with contextlib.suppress(TimeoutError):
-                    await workflow.wait_condition(
-                        lambda: self._pending is not None,
-                        timeout=wake - workflow.now(),
-                        timeout_summary="catch-up pass",
-                    )
-                if self._pending is not None:
-                    return
-            since = (cur.started_at - CATCH_UP_MARGIN).astimezone(UTC)
-            query += f" AND StartTime >= '{since.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}'"
+            if not await self._catch_up_due(cur):
+                return  # a newer calendar came meanwhile
+            window = catch_up_window(cur)
+            if window is None:
+                self._current = cur.model_copy(update=_done(workflow.now()))
+                await self._record()
+                return
+            query += window
         page: ApplicationPage = await workflow.execute_activity_method(
             CalendarPublishingActivities.list_applications,
             ApplicationPageRequest(
@@ -198,12 +195,22 @@ class CalendarPublisher:
             "recorded_at": workflow.now(),
         }
         if page.next_page_token is None:
-            update["phase"] = "catch_up" if cur.phase == "sweep" else "done"
-            if cur.phase == "catch_up":
-                update.update(state="published", published_at=workflow.now())
+            update.update({"phase": "catch_up"} if cur.phase == "sweep" else _done(workflow.now()))
         self._current = cur.model_copy(update=update)
         self._pages += 1
         await self._record()
+
+    async def _catch_up_due(self, cur: PublicationProgress) -> bool:
+        """Wait until the catch-up may list; False if a newer calendar came meanwhile."""
+        wake = cur.started_at + timedelta(seconds=self._inp.catch_up_after_seconds)
+        if workflow.now() < wake:
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self._pending is not None,
+                    timeout=wake - workflow.now(),
+                    timeout_summary="catch-up pass",
+                )
+        return self._pending is None
 
     async def _record(self) -> None:
         cur = self._current
@@ -248,3 +255,21 @@ async def request_publication(
         static_summary=f"calendar publisher {region}: sends published calendars to running "
         "applications, page by page",
     )
+
+
+def catch_up_window(cur: PublicationProgress) -> str | None:
+    """The catch-up's visibility filter, or None when its window is empty (the publication
+    started long after its files were read: the sweep saw every application that matters)."""
+    since = cur.started_at - CATCH_UP_MARGIN
+    until = cur.requested_at + CATCH_UP_MARGIN
+    if until < since:
+        return None
+    return f" AND StartTime >= '{_rfc3339(since)}' AND StartTime <= '{_rfc3339(until)}'"
+
+
+def _rfc3339(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _done(now: datetime) -> dict[str, object]:
+    return {"phase": "done", "state": "published", "published_at": now, "recorded_at": now}
