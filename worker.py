@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.calendar_publishing import CalendarPublishingActivities
 from activities.changes import ChangeActivities
 from activities.notifications import NotificationActivities
 from activities.projection import ProjectionActivities
@@ -25,25 +26,36 @@ from core.gc_tuning import tune_gc
 from core.logging import configure_logging
 from core.temporal import connect
 from readmodel import init_db
+from workflows.calendar_publisher import CalendarPublisher
 from workflows.connection_application import ConnectionApplication
 from workflows.sms_dispatcher import DispatcherInput, SmsDispatcher, ensure_dispatcher
 
 log = logging.getLogger("worker")
 
-WORKFLOWS = [ConnectionApplication, SmsDispatcher]
+WORKFLOWS = [ConnectionApplication, SmsDispatcher, CalendarPublisher]
 
 
-def activities_for(engine: Engine, settings: Settings | None = None) -> list[Callable[..., Any]]:
+def activities_for(
+    engine: Engine, settings: Settings | None = None, client: Client | None = None
+) -> list[Callable[..., Any]]:
     projection = ProjectionActivities(engine)
     notifications = NotificationActivities(engine, settings)
-    # The separate projection and enqueue activities stay registered: applications started
-    # before they were combined into record_change replay (and may still run) with them.
+    # The calendar publisher's activities list and signal workflows: they need the client.
+    publishing: list[Callable[..., Any]] = []
+    if client is not None:
+        publisher = CalendarPublishingActivities(client, engine)
+        publishing = [
+            publisher.list_applications,
+            publisher.signal_applications,
+            publisher.record_publication,
+        ]
     return [
         ChangeActivities(projection, notifications).record_change,
         projection.project_application,
         notifications.enqueue_warning,
         notifications.enqueue_progress,
         notifications.dispatch_due,
+        *publishing,
     ]
 
 
@@ -58,7 +70,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=activities_for(engine, settings),
+        activities=activities_for(engine, settings, client),
         activity_executor=executor,
     )
 

@@ -9,10 +9,11 @@ Calendar.from_snapshot(); get_calendar() reads the data files and belongs in act
 at workflow start. The numpy batch form lives in calendars.batch (not imported here).
 """
 
+from calendars.cache import get_calendar, reload
 from calendars.calendar import DEFAULT_TZ, Calendar
 from calendars.clock import ClockConfig, OfficeHoursClock, WorkingDayClock
 from calendars.errors import CalendarDataError, CalendarError, UnpublishedYearError
-from calendars.loader import get_calendar, load_region, reload
+from calendars.loader import load_region
 from calendars.snapshot import AmendmentRef, CalendarSnapshot, NoticeRef
 
 __all__ = [

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
+from calendars.cache import get_calendar
 from calendars.errors import CalendarDataError, CalendarError
-from calendars.loader import check_all, data_dir, get_calendar, load_region
+from calendars.loader import check_all, data_dir, load_region
 
 WEEKDAY = "一二三四五六日"
 

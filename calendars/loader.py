@@ -10,15 +10,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import threading
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
-from calendars.calendar import DEFAULT_TZ, Calendar
-from calendars.clock import Clock, ClockConfig
 from calendars.errors import CalendarDataError
 from calendars.snapshot import AmendmentRef, NoticeRef
 
@@ -295,11 +292,16 @@ def _year_files(folder: Path) -> dict[int, Path]:
     return files
 
 
-def load_region(region: str, root: Path | None = None) -> RegionData:
-    """Read, validate and merge every file of the region's chain."""
+def checked_region(region: str) -> str:
     region = region.upper()
     if not _REGION_RE.match(region):
         raise ValueError(f"region code {region!r} is not like 'CN' or 'CN-HA'")
+    return region
+
+
+def load_region(region: str, root: Path | None = None) -> RegionData:
+    """Read, validate and merge every file of the region's chain."""
+    region = checked_region(region)
     root = root if root is not None else data_dir()
     chain = region_chain(region)
     per_level = [_year_files(root / level) for level in chain]
@@ -358,59 +360,3 @@ def check_all(root: Path | None = None) -> tuple[list[RegionData], list[Calendar
         except ValueError as exc:
             errors.append(CalendarDataError(folder, None, str(exc)))
     return loaded, errors
-
-
-# -- the cache ------------------------------------------------------------------------------
-
-_lock = threading.Lock()
-_cache: dict[tuple[str, str, str, bool, str], Calendar] = {}
-
-
-ClockSpec = ClockConfig | str | Clock | None
-
-
-def _clock_key(clock: ClockSpec) -> tuple[ClockSpec, str]:
-    if clock is None or isinstance(clock, str):
-        return clock, str(clock)
-    if isinstance(clock, ClockConfig):
-        return clock, clock.model_dump_json()
-    return clock, clock.config.model_dump_json()
-
-
-def get_calendar(
-    region: str = "CN",
-    *,
-    clock: ClockSpec = None,
-    tz: str = DEFAULT_TZ,
-    strict: bool = False,
-    reload: bool = False,
-    root: Path | None = None,
-) -> Calendar:
-    """The calendar of a region, loaded once and cached (reload=True re-reads the files)."""
-    folder = root if root is not None else data_dir()
-    spec, clock_id = _clock_key(clock)
-    key = (region.upper(), clock_id, tz, strict, str(folder))
-    with _lock:
-        if not reload and key in _cache:
-            return _cache[key]
-    data = load_region(region, folder)
-    cal = Calendar(
-        region=data.region,
-        version=data.version,
-        published_years=data.published_years,
-        holidays=data.holidays,
-        makeup_workdays=data.makeup_workdays,
-        tz=tz,
-        clock=spec,
-        strict=strict,
-        sources=data.sources,
-    )
-    with _lock:
-        _cache[key] = cal
-    return cal
-
-
-def reload() -> None:
-    """Forget every cached calendar, so the next get_calendar() reads the files again."""
-    with _lock:
-        _cache.clear()

@@ -15,6 +15,7 @@ def init_db(engine: Engine) -> None:
     """Create (or bring up to date) every table of the read model."""
     # Imported for the side effect of registering the tables on SQLModel.metadata.
     import readmodel.applications
+    import readmodel.calendar_publication
     import readmodel.grid
     import readmodel.organisation
     import readmodel.outbox

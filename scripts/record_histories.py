@@ -21,11 +21,13 @@ from temporalio.testing import WorkflowEnvironment
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from contracts import search_attributes  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.db import make_engine  # noqa: E402
 from core.temporal import register_search_attributes  # noqa: E402
 from readmodel import init_db  # noqa: E402
 from tests.notification_scenarios import SCENARIOS as NOTIFICATION_SCENARIOS  # noqa: E402
+from tests.publisher_scenarios import SCENARIOS as PUBLISHER_SCENARIOS  # noqa: E402
 from tests.scenarios import SCENARIOS  # noqa: E402
 from worker import build_worker  # noqa: E402
 
@@ -72,8 +74,34 @@ async def main() -> None:
                         print(f"recorded {name}: {len(history.events)} events")
 
 
+async def record_on_dev_server() -> None:
+    """The publisher pages through visibility queries, which only the real server answers."""
+    names = [n for n in PUBLISHER_SCENARIOS if wanted(n)]
+    if not names:
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        env = await WorkflowEnvironment.start_local(
+            dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
+            data_converter=pydantic_data_converter,
+            search_attributes=search_attributes.ALL,
+            dev_server_database_filename=f"{tmp}/temporal.db",
+        )
+        engine = make_engine(f"sqlite:///{tmp}/app.db")
+        init_db(engine)
+        async with env:
+            with concurrent.futures.ThreadPoolExecutor(4) as pool:
+                settings = Settings(data_dir=Path(tmp))
+                async with build_worker(env.client, engine, "record", pool, settings):
+                    for i, name in enumerate(names):
+                        published = await PUBLISHER_SCENARIOS[name](env.client, "record", f"RP{i}")
+                        history = published.histories[name]
+                        (OUT / f"{name}.json").write_text(history.to_json())
+                        print(f"recorded {name}: {len(history.events)} events")
+
+
 if __name__ == "__main__":
     asyncio.run(main())
+    asyncio.run(record_on_dev_server())
     # temporalio/sdk-python#300: skip finalization, which the SDK bridge's threads can abort.
     sys.stdout.flush()
     os._exit(0)

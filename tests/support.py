@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import socket
 import uuid
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 from temporalio.api.common.v1 import WorkflowExecution
@@ -65,3 +67,26 @@ def problem(r: Any, status: int) -> dict[str, Any]:
 def problem_fields(r: Any, status: int = 422) -> list[str]:
     """The fields a problem answer names."""
     return [e["field"] for e in problem(r, status)["errors"]]
+
+
+def add_rest_day(data: Path, day: date) -> None:
+    """An amendment to `day`'s year, or the year's first publication if it had no file."""
+    path = data / "CN" / f"{day.year}.toml"
+    entry = f'{{ name = "测试调休", start = {day.isoformat()}, end = {day.isoformat()} }}'
+    if path.exists():
+        with path.open("a", encoding="utf-8") as f:
+            f.write(
+                "\n[[amendments]]\n"
+                'title = "测试：临时增加休息日"\n'
+                'number = "测试〔1〕1号"\n'
+                f"published = {date.today().isoformat()}\n"
+                f"add_holidays = [{entry}]\n"
+            )
+    else:
+        path.write_text(
+            f'region = "CN"\nyear = {day.year}\n\n[notice]\n'
+            f'title = "测试：{day.year}年部分节假日安排"\nnumber = "测试〔1〕1号"\n'
+            f"published = {date.today().isoformat()}\n\n[[holidays]]\n"
+            f'name = "测试调休"\nstart = {day.isoformat()}\nend = {day.isoformat()}\n',
+            encoding="utf-8",
+        )

@@ -4,65 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
-from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 from pydantic import SecretStr
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
-import calendars
 from api.app import attach, create_app
 from calendars import get_calendar
-from calendars.loader import DATA_DIR, DATA_DIR_ENV
 from core.config import Settings
-from tests.support import new_application_no, problem
+from tests.support import add_rest_day, new_application_no, problem
 
 TZ = ZoneInfo("Asia/Shanghai")
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A copy of the calendar data the API reads while the test edits it."""
-    copy = tmp_path / "calendar-data"
-    shutil.copytree(DATA_DIR, copy)
-    monkeypatch.setenv(DATA_DIR_ENV, str(copy))
-    calendars.reload()
-    yield copy
-    monkeypatch.delenv(DATA_DIR_ENV)
-    calendars.reload()
-
-
-def add_rest_day(data: Path, day: date) -> None:
-    """An amendment to `day`'s year, or the year's first publication if it had no file."""
-    path = data / "CN" / f"{day.year}.toml"
-    entry = f'{{ name = "测试调休", start = {day.isoformat()}, end = {day.isoformat()} }}'
-    if path.exists():
-        with path.open("a", encoding="utf-8") as f:
-            f.write(
-                "\n[[amendments]]\n"
-                'title = "测试：临时增加休息日"\n'
-                'number = "测试〔1〕1号"\n'
-                f"published = {date.today().isoformat()}\n"
-                f"add_holidays = [{entry}]\n"
-            )
-    else:
-        path.write_text(
-            f'region = "CN"\nyear = {day.year}\n\n[notice]\n'
-            f'title = "测试：{day.year}年部分节假日安排"\nnumber = "测试〔1〕1号"\n'
-            f"published = {date.today().isoformat()}\n\n[[holidays]]\n"
-            f'name = "测试调休"\nstart = {day.isoformat()}\nend = {day.isoformat()}\n',
-            encoding="utf-8",
-        )
-
-
 async def test_publish_moves_pending_deadlines_of_running_applications(
-    api: httpx.AsyncClient, data_dir: Path
+    api: httpx.AsyncClient, calendar_data: Path
 ) -> None:
     no = new_application_no()
     r = await api.post(
@@ -80,12 +40,13 @@ async def test_publish_moves_pending_deadlines_of_running_applications(
     old = get_calendar("CN")
     rest_day = old.add_workdays(datetime.now(TZ).date(), 3)
     assert rest_day < before.date()
-    add_rest_day(data_dir, rest_day)
+    add_rest_day(calendar_data, rest_day)
 
     r = await api.post("/api/calendars/CN/publish")
-    assert r.status_code == 200, r.text
+    assert r.status_code == 202, r.text
     published = r.json()
     assert published["version"] != old.version
+    assert published["changed"] is True
 
     for _ in range(100):
         status = (await api.get(f"/api/applications/{no}")).json()
@@ -99,13 +60,21 @@ async def test_publish_moves_pending_deadlines_of_running_applications(
     # One working day was taken out of the remainder: the instant moves by one working day.
     assert new.work_time_between(before, after) == timedelta(days=1)
     assert any(e["event"] == "calendar.updated" for e in status["timeline"])
+    # The publication finishes (its catch-up pass included), so it signals no application
+    # of the tests that follow.
+    for _ in range(600):
+        row = (await api.get("/api/calendars/CN/publication")).json()
+        if (row["version"], row["state"]) == (published["version"], "published"):
+            break
+        await asyncio.sleep(0.1)
+    assert (row["version"], row["state"]) == (published["version"], "published")
 
 
 async def test_bad_calendar_data_is_refused_before_anything_is_sent(
-    api: httpx.AsyncClient, data_dir: Path
+    api: httpx.AsyncClient, calendar_data: Path
 ) -> None:
     year = datetime.now(TZ).year
-    path = data_dir / "CN" / f"{year}.toml"
+    path = calendar_data / "CN" / f"{year}.toml"
     path.write_text(path.read_text(encoding="utf-8") + "\n[[holidays]]\nname = 1\n")
     r = await api.post("/api/calendars/CN/publish")
     (error,) = problem(r, 422)["errors"]

@@ -1,64 +1,144 @@
-"""Publishing calendar data to running applications."""
+"""Publishing calendar data to running applications (docs/workflow.md, "Calendar changes")."""
 
 from __future__ import annotations
 
 import logging
-import uuid
-from typing import Annotated
+from datetime import UTC, datetime
 
-from fastapi import APIRouter, Header, HTTPException, status
+from fastapi import APIRouter, HTTPException, Response, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
-from temporalio.api.batch.v1 import BatchOperationSignal
-from temporalio.api.common.v1 import Payloads
-from temporalio.api.workflowservice.v1 import StartBatchOperationRequest
+from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import SettingsDep, TemporalDep
+from api.deps import AdminDep, EngineDep, SettingsDep, TemporalDep
 from api.errors import raise_if_unavailable
 from api.problems import problems
-from calendars import CalendarDataError, get_calendar, reload
-from workflows.connection_application import ConnectionApplication
+from calendars import CalendarDataError, CalendarSnapshot, get_calendar, reload
+from contracts.calendar_publication import (
+    PublicationState,
+    PublishRequest,
+    publication_id,
+    publisher_id,
+)
+from readmodel.calendar_publication import (
+    CalendarPublicationPublic,
+    get_publication,
+    record_request,
+)
+from workflows.calendar_publisher import request_publication
 
 router = APIRouter(prefix="/api/calendars", tags=["calendars"])
 log = logging.getLogger(__name__)
 
-RUNNING_APPLICATIONS = "WorkflowType = 'ConnectionApplication' AND ExecutionStatus = 'Running'"
+RETRY_AFTER_SECONDS = 5
 
 
-class Published(BaseModel):
+class Publication(BaseModel):
     region: str
     version: str
     published_years: list[int]
-    #: The server-side batch job signalling every running application (see `temporal batch`).
-    batch_job_id: str
+    #: False: this version is already published, or already being published; nothing new
+    #: was started.
+    changed: bool
+    state: PublicationState
+    publication_id: str
+    #: The region's CalendarPublisher workflow (Temporal UI shows its progress).
+    publisher_workflow_id: str
 
 
-@router.post("/{region}/publish", response_model=Published, responses=problems(403, 404, 422, 503))
+@router.post(
+    "/{region}/publish",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Publication,
+    responses={
+        200: {
+            "model": Publication,
+            "description": "unchanged: this version is already published or being published",
+        },
+        202: {"description": "a publication of this version started, or is queued behind one"},
+        **problems(403, 404, 422, 503),
+    },
+)
 async def publish(
     region: str,
+    response: Response,
     temporal: TemporalDep,
     settings: SettingsDep,
-    x_admin_token: Annotated[str | None, Header()] = None,
-) -> Published:
+    engine: EngineDep,
+    _admin: AdminDep,
+) -> Publication:
     """Re-read the calendar data files and send the region's calendar to every running
     application, which recomputes its pending deadlines (elapsed time stays elapsed).
 
-    The signal goes out as one Temporal batch operation: the server carries it through even if
-    this process dies, and applications ignore a version they already have, so publishing
-    twice is harmless.
+    Idempotent: a version already published, or already being published, changes nothing
+    (200, `changed: false`). A new version answers 202 at once; the region's
+    CalendarPublisher workflow signals the running applications page by page. Publishes are
+    serialised there: a newer version while one is being published is queued, and the newest
+    is then published to every application. Progress: `GET /api/calendars/{region}/publication`.
     """
-    if settings.admin_token is not None and (
-        x_admin_token is None or x_admin_token != settings.admin_token.get_secret_value()
-    ):
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            detail={
-                "field": "x-admin-token",
-                "reason": "publishing calendars needs the admin token",
-            },
-        )
+    requested_at = datetime.now(UTC)
     reload()
+    snapshot = _snapshot(region)
+    row = await run_in_threadpool(get_publication, engine, snapshot.region)
+    if row is not None and row.is_published(snapshot.version):
+        response.status_code = status.HTTP_200_OK
+        return _answer(snapshot, changed=False, state="published")
+    # Of concurrent publishes of one version, one claims it; the others answer unchanged.
+    claimed = await run_in_threadpool(
+        record_request, engine, snapshot.region, snapshot.version, requested_at
+    )
     try:
-        cal = get_calendar(region.upper())
+        # Also when not claimed: harmless (the publisher ignores a version it has), and it
+        # restarts a publisher that an operator terminated or a failed signal never started.
+        await request_publication(
+            temporal,
+            settings.temporal_task_queue,
+            PublishRequest(snapshot=snapshot, requested_at=requested_at),
+        )
+    except RPCError as exc:
+        raise_if_unavailable(exc)
+        if exc.status == RPCStatusCode.RESOURCE_EXHAUSTED:
+            raise _busy() from exc
+        raise
+    except Exception as exc:
+        raise_if_unavailable(exc)
+        raise
+    if not claimed:
+        response.status_code = status.HTTP_200_OK
+        return _answer(snapshot, changed=False, state="publishing")
+    log.info("calendar %s %s: publication requested", snapshot.region, snapshot.version)
+    return _answer(snapshot, changed=True, state="publishing")
+
+
+@router.get(
+    "/{region}/publication",
+    response_model=CalendarPublicationPublic,
+    responses=problems(404),
+)
+def publication(region: str, engine: EngineDep) -> CalendarPublicationPublic:
+    """What was last published for the region, and the progress of a publication running."""
+    row = get_publication(engine, region)
+    if row is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            detail={"field": "region", "reason": f"nothing published for {region.upper()} yet"},
+        )
+    return CalendarPublicationPublic.model_validate(row, from_attributes=True)
+
+
+def _busy() -> HTTPException:
+    """The server refused for load (its rate limits): nothing was sent; the request can be
+    repeated as it is, since publishing is idempotent."""
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        detail={"service": "temporal", "reason": "the Temporal server is busy: retry later"},
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def _snapshot(region: str) -> CalendarSnapshot:
+    try:
+        return get_calendar(region.upper()).snapshot()
     except CalendarDataError as exc:
         # The files are wrong: refuse before anything is sent.
         raise HTTPException(
@@ -69,31 +149,15 @@ async def publish(
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, detail={"field": "region", "reason": str(exc)}
         ) from exc
-    snapshot = cal.snapshot()
-    payloads = await temporal.data_converter.encode([snapshot])
-    job_id = f"calendar-{snapshot.region}-{snapshot.version}-{uuid.uuid4().hex[:8]}"
-    signal_name = ConnectionApplication.calendar_updated.__name__
-    try:
-        await temporal.workflow_service.start_batch_operation(
-            StartBatchOperationRequest(
-                namespace=temporal.namespace,
-                job_id=job_id,
-                reason=f"calendar {snapshot.region} {snapshot.version} published",
-                visibility_query=RUNNING_APPLICATIONS,
-                signal_operation=BatchOperationSignal(
-                    signal=signal_name,
-                    input=Payloads(payloads=payloads),
-                    identity="api/calendars/publish",
-                ),
-            )
-        )
-    except Exception as exc:
-        raise_if_unavailable(exc)
-        raise
-    log.info("calendar %s %s published: batch %s", snapshot.region, snapshot.version, job_id)
-    return Published(
+
+
+def _answer(snapshot: CalendarSnapshot, *, changed: bool, state: PublicationState) -> Publication:
+    return Publication(
         region=snapshot.region,
         version=snapshot.version,
         published_years=list(snapshot.published_years),
-        batch_job_id=job_id,
+        changed=changed,
+        state=state,
+        publication_id=publication_id(snapshot.region, snapshot.version),
+        publisher_workflow_id=publisher_id(snapshot.region),
     )
