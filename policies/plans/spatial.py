@@ -13,7 +13,6 @@ tested and benchmarked against.
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
@@ -162,14 +161,7 @@ class Scan(_Classes):
             yield d, self.points[int(sub.positions[i])]
 
 
-_INDEXES: dict[int, PointIndex] = {}
-
-
 def index_of(snapshot: GridSnapshot) -> PointIndex:
-    """The index of a snapshot's points, built once per snapshot object (snapshots are frozen)."""
-    index = _INDEXES.get(id(snapshot))
-    if index is None:
-        index = PointIndex(snapshot.points)
-        _INDEXES[id(snapshot)] = index
-        weakref.finalize(snapshot, _INDEXES.pop, id(snapshot), None)
-    return index
+    """A new index of a snapshot's points: a caller that searches one snapshot many times
+    keeps it and passes it as the plan's `finder` (no process-wide cache)."""
+    return PointIndex(snapshot.points)

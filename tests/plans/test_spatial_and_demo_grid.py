@@ -12,7 +12,7 @@ from policies.loader import load_policy
 from policies.plans.capacity import feeder_open_kva, transformer_open_kva
 from policies.plans.demo_grid import DEMO_CENTRES, centre, demo_grid
 from policies.plans.rules import plan_rules
-from policies.plans.spatial import PointIndex, Scan, haversine_m, index_of
+from policies.plans.spatial import PointIndex, Scan, haversine_m
 
 
 def test_haversine_against_a_known_distance() -> None:
@@ -50,9 +50,7 @@ def test_index_within_is_exact_at_the_radius() -> None:
         assert found == expected
 
 
-def test_index_of_a_snapshot_is_built_once() -> None:
-    grid = demo_grid("shanghai", points=100)
-    assert index_of(grid) is index_of(grid)
+def test_an_empty_index_finds_nothing() -> None:
     assert list(PointIndex(()).nearest(121.0, 31.0, 100, 1000)) == []
 
 
