@@ -68,3 +68,27 @@ def test_the_check_finds_an_upward_import(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("import os\nfrom workflows.x import y\n\ndef f():\n    import api.app\n")
     assert imported_layers(module) == [(2, "workflows"), (5, "api")]
+
+
+#: Code that workflows run, directly or through the modules they pass through.
+WORKFLOW_REACHABLE = ("workflows", "domain", "contracts", "policies", "calendars")
+
+
+def identity_keyed_caches(path: Path) -> list[str]:
+    """Caches keyed by object identity (`id(...)`, `weakref`): their hits depend on which
+    objects a process happens to hold, so a replay could compute through another path."""
+    bad = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+            if any(n.split(".")[0] == "weakref" for n in names):
+                bad.append(f"{path.relative_to(ROOT)}:{node.lineno} imports weakref")
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "id":
+            bad.append(f"{path.relative_to(ROOT)}:{node.lineno} calls id()")
+    return bad
+
+
+@pytest.mark.parametrize("layer", WORKFLOW_REACHABLE)
+def test_no_identity_keyed_cache_is_reachable_from_workflows(layer: str) -> None:
+    found = [b for p in sorted((ROOT / layer).rglob("*.py")) for b in identity_keyed_caches(p)]
+    assert found == []
