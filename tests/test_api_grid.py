@@ -45,7 +45,9 @@ def test_update_changes_only_the_fields_given(client: TestClient) -> None:
     assert problem_fields(unknown) == ["rated_kwh"]
     # A field that may not be null is not cleared by a null; one that may be, is.
     assert problem_fields(client.patch("/api/grid/feeders/F1", json={"unit": None})) == ["unit"]
-    assert problem_fields(client.patch("/api/grid/feeders/NOPE", json={"used_kva": 1}), 404)
+    assert problem_fields(client.patch("/api/grid/feeders/NOPE", json={"used_kva": 1}), 404) == [
+        "id"
+    ]
     # Lifting a restriction clears its reason.
     lifted = client.patch("/api/grid/connection-points/P2", json={"restricted": False})
     assert lifted.status_code == 200
