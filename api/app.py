@@ -17,6 +17,7 @@ from api.docs import mount_docs
 from api.routes import (
     applications,
     calendars,
+    capacity,
     grid,
     health,
     notifications,
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(staff.router)
     app.include_router(notifications.router)
     app.include_router(grid.router)
+    app.include_router(capacity.router)
     app.include_router(plans.router)
     return app
 

@@ -1,7 +1,7 @@
 """All-or-nothing CSV imports with a report per row.
 
 Every row is checked first (its fields, then its references); any error refuses the whole file
-with a 422 whose report names the line, the row's id, the field and the reason, and nothing is
+with a 422 problem whose `errors` name the line (`row`), the field and the reason, and nothing is
 written. Otherwise rows are created or updated by id in one transaction. A value is never
 quoted back in a reason (a cell may hold a phone number).
 """
@@ -18,7 +18,8 @@ from fastapi import HTTPException, Request, status
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, SQLModel, col, select
 
-from api.inputs import field_errors
+from api.problems import ProblemError
+from api.validation import field_errors, invalid
 from contracts.errors import FieldError
 
 M = TypeVar("M", bound=BaseModel)
@@ -27,20 +28,22 @@ M = TypeVar("M", bound=BaseModel)
 MAX_CSV_BYTES = 20 * 1024 * 1024
 
 
-class RowError(BaseModel):
+@dataclass(frozen=True)
+class RowError:
     #: 1-based line number in the file (the header is line 1).
     row: int
-    id: str | None = None
     field: str
     reason: str
 
 
 class ImportReport(BaseModel):
+    """What an accepted import did (a refused one is a 422 problem, one error per row and
+    field, with `row`)."""
+
     kind: str
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    errors: list[RowError] = []
     dry_run: bool = False
 
 
@@ -61,10 +64,7 @@ async def csv_text(request: Request) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail={"field": "body", "reason": "not UTF-8 text"},
-        ) from None
+        raise invalid(ProblemError(field="body", reason="not UTF-8 text")) from None
 
 
 def _header_error(header: list[str], columns: Sequence[str], required: Sequence[str]) -> str:
@@ -119,37 +119,30 @@ def parse_records(
     out: Parsed[M] = Parsed()
     seen: dict[str, int] = {}
     for line, cells in records:
-        rid = cells.get("id")
         try:
-            item = model.model_validate(cells)
+            # Every cell is text: numbers and booleans are read from it here, unlike in JSON.
+            item = model.model_validate(cells, strict=False)
         except ValidationError as exc:
             out.errors += [
-                RowError(row=line, id=rid, field=e.field, reason=e.reason)
-                for e in field_errors(exc)
+                RowError(row=line, field=e.field, reason=e.reason) for e in field_errors(exc)
             ]
             continue
         problems = check(item)
         if problems:
-            out.errors += [
-                RowError(row=line, id=rid, field=e.field, reason=e.reason) for e in problems
-            ]
+            out.errors += [RowError(row=line, field=e.field, reason=e.reason) for e in problems]
             continue
         k = key(item)
         if k in seen:
-            out.errors.append(
-                RowError(row=line, id=rid, field="id", reason=f"repeats line {seen[k]}")
-            )
+            out.errors.append(RowError(row=line, field="id", reason=f"repeats line {seen[k]}"))
             continue
         seen[k] = line
         out.items.append(item)
     return out
 
 
-def refuse_if_errors(report: ImportReport) -> None:
-    if report.errors:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, detail=report.model_dump(mode="json")
-        )
+def refuse_if_errors(errors: Sequence[RowError]) -> None:
+    if errors:
+        raise invalid(*(ProblemError(field=e.field, reason=e.reason, row=e.row) for e in errors))
 
 
 def upsert_by_id(

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import HTTPException, status
+from fastapi import Query
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, SQLModel, col, func, or_, select
@@ -27,8 +27,23 @@ from readmodel import grid as g
 
 T = TypeVar("T", bound=BaseModel)
 
+#: The `unit` filter of the grid's lists.
+UnitQ = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=128,
+        pattern=UNIT_CODE_RE.pattern,
+        description="This unit and the units under it",
+    ),
+]
+#: A filter by a resource's id (`feeder`, `transformer`, ...).
+IdQ = Annotated[str | None, Query(max_length=64, pattern=g.RESOURCE_ID_RE.pattern)]
+
 
 class Page(BaseModel, Generic[T]):
+    """One page of a list, by id, with the count of all that match the filters."""
+
     items: list[T]
     total: int
     offset: int
@@ -43,7 +58,7 @@ class Kind:
     label: str
     row: type[SQLModel]
     create: type[SQLModel]
-    update: type[SQLModel]
+    update: type[BaseModel]
     public: type[SQLModel]
     columns: tuple[str, ...]
     required: tuple[str, ...]
@@ -95,11 +110,6 @@ BY_PATH = {k.path: k for k in KINDS}
 
 def unit_under(column: Any, unit: str) -> ColumnElement[bool]:
     """The unit and the units under it (codes are paths: henan/sanmenxia/lingbao)."""
-    if not UNIT_CODE_RE.match(unit):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail={"field": "unit", "reason": "must be a unit code like 'henan/sanmenxia'"},
-        )
     return or_(col(column) == unit, col(column).startswith(f"{unit}/"))
 
 

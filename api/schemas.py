@@ -32,6 +32,19 @@ MAX_OFFSET = 1_000_000
 QueryCode = Annotated[str | None, Query(min_length=1, max_length=128)]
 
 
+def json_integer(value: object) -> object:
+    """A JSON integer as JSON Schema has it: a number without a fraction (3.0 is one), not
+    text nor a boolean (`BeforeValidator`, after the field's bounds in its `Annotated`)."""
+    if isinstance(value, str | bool):
+        raise ValueError("must be a JSON integer, not text or a boolean")
+    return value
+
+
+#: A page's bounds, the same on every list.
+PageOffset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+PageLimit = Annotated[int, Query(ge=1, le=500)]
+
+
 class ApplicationCreate(ProfileIn):
     """The preview's body (ProfileIn: the unit exists, flags are declared) plus who and what
     number; unknown fields are refused."""

@@ -35,3 +35,11 @@ def invalid(*errors: ProblemError) -> HTTPException:
 
 def invalid_field(field: str, reason: str) -> HTTPException:
     return invalid(ProblemError(field=field, reason=reason))
+
+
+def conflict(*errors: ProblemError) -> HTTPException:
+    """A 409 naming the fields whose values clash with what is stored."""
+    return HTTPException(
+        status.HTTP_409_CONFLICT,
+        detail={"type": "conflict", "errors": [e.model_dump(exclude_none=True) for e in errors]},
+    )

@@ -59,6 +59,12 @@ Line = Annotated[
     Field(min_length=1, max_length=200, json_schema_extra={"pattern": LINE_PATTERN}),
     AfterValidator(check_line),
 ]
+#: A label on one line that may be left blank (up to 200 characters): a feeder's name.
+Label = Annotated[
+    str,
+    Field(max_length=200, json_schema_extra={"pattern": LINE_PATTERN}),
+    AfterValidator(check_line),
+]
 #: A person's name as the staff table holds it (1-100 characters).
 PersonName = Annotated[
     str,

@@ -37,6 +37,7 @@ from policies.engine import (
     known_event,
 )
 from policies.loader import list_units, load_policy
+from policies.plans.resources import Location
 from policies.profile import ApplicationProfile, Instant, require_aware
 from policies.schema import Duration, ResolvedPolicy
 
@@ -59,7 +60,7 @@ MAX_CAPACITY = 2_000_000
 MAX_OUTSIDE_LINE_M = 100_000
 
 
-def _profile_schema(schema: dict[str, Any], cls: type[Any]) -> None:
+def profile_json_schema(schema: dict[str, Any], cls: type[Any]) -> None:
     """The checks below, for clients and fuzzers: the known units, which voltages go with
     which business type (policies.combinations), and each unit's declared flags."""
     units = list_units()
@@ -79,13 +80,19 @@ def _profile_schema(schema: dict[str, Any], cls: type[Any]) -> None:
     schema["allOf"] = [*combinations.json_schema(), *per_unit]
 
 
+class LocationIn(Location):
+    """A location as a request brings it: WGS84 degrees as JSON numbers, not as strings."""
+
+    model_config = ConfigDict(strict=True)
+
+
 class ProfileIn(ApplicationProfile):
     """An application's attributes as a request brings them: also checked against the packs
     (the unit exists, its flags are declared), for attributes that go together
     (policies.combinations) and for realistic, finite numbers. The create body and the
     preview share it."""
 
-    model_config = ConfigDict(json_schema_extra=_profile_schema)
+    model_config = ConfigDict(json_schema_extra=profile_json_schema)
 
     accepted_at: Instant
     dual_power: StrictBool = False
@@ -111,6 +118,7 @@ class ProfileIn(ApplicationProfile):
     outside_line_m: float | None = Field(
         default=None, ge=0, le=MAX_OUTSIDE_LINE_M, allow_inf_nan=False, strict=True
     )
+    location: LocationIn | None = None
 
     @field_validator("unit")
     @classmethod

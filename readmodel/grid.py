@@ -12,15 +12,25 @@ checks below never quote a value back).
 
 from __future__ import annotations
 
+import copy
 import re
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import ConfigDict, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    WithJsonSchema,
+    create_model,
+    model_validator,
+)
+from pydantic import Field as PydanticField
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from contracts.grid import HV_VOLTAGES, LV_VOLTAGES, POINT_KINDS, SUBSTATION_VOLTAGES
-from contracts.organisation import UNIT_CODE_RE, normalize_mobile
+from contracts.organisation import MobileInput, UnitCode
+from contracts.text import TEXT_PATTERN, Label, Line, check_text
 
 #: Ids of grid resources: the asset numbers operators already use (e.g. `SMX-F012`).
 RESOURCE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
@@ -30,30 +40,70 @@ MAX_KVA = 10_000_000
 
 
 def _resource_id(v: str) -> str:
-    if not RESOURCE_ID_RE.match(v):
+    if not RESOURCE_ID_RE.fullmatch(v):
         raise ValueError("letters, digits, '_', '.', '-'; up to 64; e.g. SMX-F012")
     return v
 
 
-def _unit(v: str) -> str:
-    if not UNIT_CODE_RE.match(v):
-        raise ValueError("must be a unit code like 'henan/sanmenxia'")
-    return v
-
-
-def _one_of(allowed: frozenset[str] | tuple[str, ...]) -> Any:
+def _one_of(allowed: frozenset[str] | tuple[str, ...]) -> AfterValidator:
     def check(v: str) -> str:
         if v not in allowed:
             raise ValueError(f"must be one of {', '.join(sorted(allowed))}")
         return v
 
-    return check
+    return AfterValidator(check)
+
+
+def _enum(allowed: frozenset[str] | tuple[str, ...]) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "enum": sorted(allowed)})
+
+
+# The input checks as types, each stated in the schema as well (so that a client, or a fuzzer,
+# reading the OpenAPI knows what is accepted). Rows and answers carry plain strings.
+ResourceId = Annotated[
+    str,
+    PydanticField(max_length=64, json_schema_extra={"pattern": RESOURCE_ID_RE.pattern}),
+    AfterValidator(_resource_id),
+]
+SubstationVoltage = Annotated[str, _one_of(SUBSTATION_VOLTAGES), _enum(SUBSTATION_VOLTAGES)]
+FeederVoltage = Annotated[str, _one_of(HV_VOLTAGES), _enum(HV_VOLTAGES)]
+PointVoltage = Annotated[str, _one_of(ALL_VOLTAGES), _enum(ALL_VOLTAGES)]
+PointKindCode = Annotated[str, _one_of(POINT_KINDS), _enum(POINT_KINDS)]
+#: Why a point is restricted: free text (line breaks allowed), as the column holds it.
+RestrictedReason = Annotated[
+    str,
+    PydanticField(min_length=1, max_length=300, json_schema_extra={"pattern": TEXT_PATTERN}),
+    AfterValidator(check_text),
+]
 
 
 class _Input(SQLModel):
-    """Inputs refuse fields they do not know, so a misspelt column is an error, not lost."""
+    """Inputs refuse fields they do not know, so a misspelt column is an error, not lost.
+    Strict: a JSON body's numbers and booleans are not read from strings (a CSV import's cells
+    are validated with `strict=False`: there every value is text)."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = ConfigDict(extra="forbid", strict=True)  # type: ignore[assignment]
+
+
+def patch_model(create: type[BaseModel], name: str) -> type[BaseModel]:
+    """The PATCH body of a kind: every field of its create model but `id`, each optional.
+    A field left out keeps its stored value; only a field that may be null can be set to
+    null. The merged row is then checked as a new one (`create`)."""
+    fields: dict[str, Any] = {}
+    for field_name, info in create.model_fields.items():
+        if field_name == "id":
+            continue
+        optional = copy.copy(info)
+        optional.default = None
+        optional.default_factory = None
+        fields[field_name] = (info.annotation, optional)
+    model: type[BaseModel] = create_model(
+        name,
+        __config__=ConfigDict(extra="forbid", strict=True),
+        __doc__=f"Any of the fields of {create.__name__} but `id`; those left out are kept.",
+        **fields,
+    )
+    return model
 
 
 class _Located(SQLModel):
@@ -70,21 +120,15 @@ class SubstationBase(_Located):
     #: The highest voltage of the substation (110kV, 35kV, ...).
     voltage: str = Field(max_length=16)
 
-    _u = field_validator("unit")(_unit)
-    _v = field_validator("voltage")(_one_of(SUBSTATION_VOLTAGES))
-
 
 class SubstationCreate(SubstationBase, _Input):
-    id: str = Field(max_length=64)
-    _id = field_validator("id")(_resource_id)
+    id: ResourceId
+    name: Line
+    unit: UnitCode
+    voltage: SubstationVoltage
 
 
-class SubstationUpdate(_Input):
-    name: str | None = None
-    unit: str | None = None
-    voltage: str | None = None
-    lon: float | None = None
-    lat: float | None = None
+SubstationUpdate = patch_model(SubstationCreate, "SubstationUpdate")
 
 
 class SubstationRow(SubstationBase, table=True):
@@ -110,23 +154,16 @@ class FeederBase(SQLModel):
     #: The load already connected (its peak, as operations measures it).
     used_kva: float = Field(ge=0, le=MAX_KVA)
 
-    _u = field_validator("unit")(_unit)
-    _s = field_validator("substation")(_resource_id)
-    _v = field_validator("voltage")(_one_of(HV_VOLTAGES))
-
 
 class FeederCreate(FeederBase, _Input):
-    id: str = Field(max_length=64)
-    _id = field_validator("id")(_resource_id)
+    id: ResourceId
+    name: Label = ""
+    substation: ResourceId
+    unit: UnitCode
+    voltage: FeederVoltage
 
 
-class FeederUpdate(_Input):
-    name: str | None = None
-    substation: str | None = None
-    unit: str | None = None
-    voltage: str | None = None
-    rated_kva: float | None = None
-    used_kva: float | None = None
+FeederUpdate = patch_model(FeederCreate, "FeederUpdate")
 
 
 class FeederRow(FeederBase, table=True):
@@ -153,13 +190,28 @@ class TransformerBase(SQLModel):
     lon: float | None = Field(default=None, ge=-180, le=180)
     lat: float | None = Field(default=None, ge=-90, le=90)
 
-    _u = field_validator("unit")(_unit)
-    _f = field_validator("feeder")(_resource_id)
+
+def _both_or_neither(first: str, second: str) -> dict[str, Any]:
+    """The schema of "give both fields, or neither" (a null counts as not given)."""
+
+    def given(name: str) -> dict[str, Any]:
+        return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+
+    return {
+        "allOf": [
+            {"if": given(first), "then": given(second)},
+            {"if": given(second), "then": given(first)},
+        ]
+    }
 
 
 class TransformerCreate(TransformerBase, _Input):
-    id: str = Field(max_length=64)
-    _id = field_validator("id")(_resource_id)
+    model_config = ConfigDict(json_schema_extra=_both_or_neither("lon", "lat"))  # type: ignore[assignment]
+
+    id: ResourceId
+    name: Label = ""
+    feeder: ResourceId
+    unit: UnitCode
 
     @model_validator(mode="after")
     def _both_coordinates(self) -> Self:
@@ -168,14 +220,7 @@ class TransformerCreate(TransformerBase, _Input):
         return self
 
 
-class TransformerUpdate(_Input):
-    name: str | None = None
-    feeder: str | None = None
-    unit: str | None = None
-    rated_kva: float | None = None
-    load_kva: float | None = None
-    lon: float | None = None
-    lat: float | None = None
+TransformerUpdate = patch_model(TransformerCreate, "TransformerUpdate")
 
 
 class TransformerRow(TransformerBase, table=True):
@@ -209,14 +254,55 @@ class ConnectionPointBase(_Located):
     restricted: bool = Field(default=False, index=True)
     restricted_reason: str | None = Field(default=None, max_length=300)
 
-    _k = field_validator("kind")(_one_of(POINT_KINDS))
-    _u = field_validator("unit")(_unit)
-    _v = field_validator("voltage")(_one_of(ALL_VOLTAGES))
+
+def _point_schema() -> dict[str, Any]:
+    """The checks of `ConnectionPointCreate._consistent`, for clients and fuzzers."""
+    on_transformer = {
+        "required": ["transformer"],
+        "properties": {"transformer": {"not": {"type": "null"}}},
+    }
+    restricted = {"required": ["restricted"], "properties": {"restricted": {"const": True}}}
+    return {
+        "allOf": [
+            {
+                "if": on_transformer,
+                "then": {
+                    "properties": {
+                        "voltage": {"enum": sorted(LV_VOLTAGES)},
+                        "feeder": {"type": "null"},
+                    }
+                },
+                "else": {
+                    "required": ["feeder"],
+                    "properties": {
+                        "voltage": {"enum": sorted(HV_VOLTAGES)},
+                        "feeder": {"type": "string"},
+                    },
+                },
+            },
+            {
+                "if": restricted,
+                "then": {
+                    "required": ["restricted_reason"],
+                    # Not blank: a non-space character somewhere.
+                    "properties": {"restricted_reason": {"type": "string", "pattern": "\\S"}},
+                },
+            },
+        ]
+    }
 
 
 class ConnectionPointCreate(ConnectionPointBase, _Input):
-    id: str = Field(max_length=64)
-    _id = field_validator("id")(_resource_id)
+    model_config = ConfigDict(json_schema_extra=_point_schema())  # type: ignore[assignment]
+
+    id: ResourceId
+    kind: PointKindCode
+    name: Label = ""
+    unit: UnitCode
+    voltage: PointVoltage
+    feeder: ResourceId | None = None
+    transformer: ResourceId | None = None
+    restricted_reason: RestrictedReason | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -233,17 +319,7 @@ class ConnectionPointCreate(ConnectionPointBase, _Input):
         return self
 
 
-class ConnectionPointUpdate(_Input):
-    kind: str | None = None
-    name: str | None = None
-    unit: str | None = None
-    voltage: str | None = None
-    lon: float | None = None
-    lat: float | None = None
-    feeder: str | None = None
-    transformer: str | None = None
-    restricted: bool | None = None
-    restricted_reason: str | None = None
+ConnectionPointUpdate = patch_model(ConnectionPointCreate, "ConnectionPointUpdate")
 
 
 class ConnectionPointRow(ConnectionPointBase, table=True):
@@ -273,30 +349,17 @@ class GridCustomerBase(SQLModel):
     #: Where outage notices go; a mainland mobile number, stored as its 11 digits.
     phone: str | None = Field(default=None, max_length=11)
 
-    _f = field_validator("feeder")(_resource_id)
-
-    # Before the length check: "+86 138 0000 0000" is a valid way to write 11 digits.
-    @field_validator("phone", mode="before")
-    @classmethod
-    def _phone(cls, v: Any) -> str | None:
-        if v is None or (isinstance(v, str) and not v.strip()):
-            return None
-        if not isinstance(v, str):
-            raise ValueError("must be a string of digits")
-        return normalize_mobile(v)
-
 
 class GridCustomerCreate(GridCustomerBase, _Input):
     #: The customer number (户号).
-    id: str = Field(max_length=64)
-    _id = field_validator("id")(_resource_id)
+    id: ResourceId
+    feeder: ResourceId
+    transformer: ResourceId | None = None
+    name: Line
+    phone: MobileInput | None = None
 
 
-class GridCustomerUpdate(_Input):
-    feeder: str | None = None
-    transformer: str | None = None
-    name: str | None = None
-    phone: str | None = None
+GridCustomerUpdate = patch_model(GridCustomerCreate, "GridCustomerUpdate")
 
 
 class GridCustomerRow(GridCustomerBase, table=True):

@@ -131,12 +131,25 @@ def test_the_refused_value_is_never_echoed(http: TestClient) -> None:
     assert problem_fields(r) == ["phone"] and "2812345" not in r.text
     r = http.post("/api/applications", json=application(customer={"name": "张三\x00"}))
     assert problem_fields(r) == ["customer.name"] and "张三" not in r.text
+    customer = {"id": "C1", "feeder": "F1", "name": "李四"}
+    r = http.post("/api/grid/customers", json={**customer, "phone": "0398-2812345"})
+    assert problem_fields(r) == ["phone"] and "2812345" not in r.text and "李四" not in r.text
 
 
 # -- bounded and checked inputs -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/api/applications", "/api/warnings", "/api/notifications"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/applications",
+        "/api/warnings",
+        "/api/notifications",
+        "/api/grid/connection-points",
+        "/api/grid/open-capacity",
+        "/api/grid/reservations",
+    ],
+)
 @pytest.mark.parametrize(
     ("param", "value"),
     [("offset", "9223372036854775808"), ("offset", "-1"), ("limit", "0"), ("limit", "501")],
@@ -232,6 +245,37 @@ def test_free_text_refuses_control_and_bidi_characters(http: TestClient, char: s
             "name",
         ),
         ("patch", "/api/staff/cm-1", {"name": f"王{char}"}, "name"),
+        (
+            "post",
+            "/api/grid/substations",
+            {
+                "id": "S1",
+                "name": f"湖滨{char}站",
+                "unit": "henan",
+                "voltage": "110kV",
+                "lon": 111.2,
+                "lat": 34.8,
+            },
+            "name",
+        ),
+        ("patch", "/api/grid/feeders/F1", {"name": f"湖滨{char}1线"}, "name"),
+        (
+            "post",
+            "/api/grid/connection-points",
+            {
+                "id": "P1",
+                "kind": "pole",
+                "unit": "henan",
+                "voltage": "10kV",
+                "lon": 111.2,
+                "lat": 34.8,
+                "feeder": "F1",
+                "restricted": True,
+                "restricted_reason": f"满{char}",
+            },
+            "restricted_reason",
+        ),
+        ("post", "/api/grid/customers", {"id": "C1", "feeder": "F1", "name": f"某{char}"}, "name"),
     ]
     for method, path, body, field in cases:
         r = http.request(method, path, json=body)
@@ -284,6 +328,15 @@ def test_every_error_response_is_a_documented_problem(http: TestClient) -> None:
         ("/api/units", "post", {201, 403, 409, 422}),
         ("/api/notifications/dispatch", "post", {202, 403, 404, 422, 503}),
         ("/health", "get", {200, 503}),
+        ("/api/grid/feeders", "get", {200, 422}),
+        ("/api/grid/feeders", "post", {201, 403, 409, 422}),
+        ("/api/grid/feeders/{rid}", "get", {200, 404, 422}),
+        ("/api/grid/feeders/{rid}", "patch", {200, 403, 404, 409, 422}),
+        ("/api/grid/feeders/import", "post", {200, 403, 413, 422}),
+        ("/api/grid/open-capacity", "get", {200, 422}),
+        ("/api/grid/reservations", "post", {200, 403, 409, 422}),
+        ("/api/grid/reservations/release", "post", {200, 403, 422}),
+        ("/api/plan-preview", "post", {200, 422}),
     ],
 )
 def test_routes_declare_what_they_answer(
@@ -307,3 +360,7 @@ def test_bodies_are_declared_models_without_open_objects(http: TestClient) -> No
     assert listed["application/json"]["schema"]["items"] == {
         "$ref": "#/components/schemas/StaffPublic"
     }
+    # CSV imports take text, as the staff import does.
+    for path in ("/api/staff/import", "/api/grid/feeders/import"):
+        body = doc["paths"][path]["post"]["requestBody"]["content"]
+        assert list(body) == ["text/csv"] and body["text/csv"]["schema"]["type"] == "string"

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from domain.grid import DEFAULT_LOADING_LIMIT, limit_for_unit, loading_limit
 from policies.loader import load_policy
 from tests.grid_support import HC, LB, SMX, grid_client, load_small_grid
+from tests.support import problem, problem_fields
 
 
 @pytest.fixture
@@ -87,15 +88,20 @@ def test_reservations_reduce_open_capacity_until_released(client: TestClient) ->
     assert first.status_code == 200, first.text
     assert first.json()["outcome"] == "granted"
     assert first.json()["open_kva"] == pytest.approx(2000)
+    # Instants in the deployment's zone, with its offset (docs/api.md).
+    assert first.json()["reservation"]["created_at"].endswith("+08:00")
     # A retry (the activity ran again after a crash) gets the same reservation back.
     retry = reserve(client, "APP001", 1, "feeder", "F1", 500)
     assert retry.json()["reservation"]["id"] == first.json()["reservation"]["id"]
     assert capacity(client)["F1"] == pytest.approx(1500)
     assert reserve(client, "APP002", 1, "transformer", "T1", 70).status_code == 200
-    full = reserve(client, "APP003", 1, "transformer", "T1", 1)
-    assert full.status_code == 409
-    assert full.json()["detail"]["field"] == "kva"
-    assert full.json()["detail"]["open_kva"] == pytest.approx(0)
+    full = problem(reserve(client, "APP003", 1, "transformer", "T1", 1), 409)
+    (error,) = full["errors"]
+    # What is still open, in the reason: 400 × 0.8 − 250 − 70.
+    assert error["field"] == "kva" and "(0 kVA open)" in error["reason"]
+    assert "(0 kVA open)" in full["detail"] and full["type"].endswith(":conflict")
+    partly = problem(reserve(client, "APP004", 1, "feeder", "F1", 1600), 409)
+    assert "(1500 kVA open)" in partly["errors"][0]["reason"]
     held = client.get("/api/grid/reservations", params={"state": "held"}).json()
     assert [i["application_no"] for i in held["items"]] == ["APP001", "APP002"]
     released = client.post("/api/grid/reservations/release", json={"application_no": "APP002"})
@@ -108,13 +114,19 @@ def test_reservations_reduce_open_capacity_until_released(client: TestClient) ->
 
 
 def test_a_reservation_refused_names_why(client: TestClient) -> None:
-    unknown = reserve(client, "APP001", 1, "feeder", "F404", 10)
-    assert unknown.status_code == 422 and unknown.json()["detail"]["field"] == "id"
+    # A feeder that is not stored: the request clashes with the grid as it is (409).
+    assert problem_fields(reserve(client, "APP001", 1, "feeder", "F404", 10), 409) == ["id"]
     assert reserve(client, "APP001", 2, "feeder", "F1", 10).status_code == 200
     stale = reserve(client, "APP001", 1, "feeder", "F1", 10)
-    assert stale.status_code == 409 and stale.json()["detail"]["field"] == "plan_version"
+    assert problem_fields(stale, 409) == ["plan_version"]
     bad = reserve(client, "APP001", 0, "feeder", "F1", -5)
-    assert bad.status_code == 422
+    assert set(problem_fields(bad)) == {"plan_version", "kva"}
+    as_text = client.post(
+        "/api/grid/reservations",
+        json={"application_no": "APP001", "plan_version": 3, "kind": "feeder", "id": "F1",
+              "kva": "10"},
+    )  # fmt: skip
+    assert problem_fields(as_text) == ["kva"]
 
 
 def test_the_loading_limit_comes_from_the_pack_when_it_sets_one() -> None:

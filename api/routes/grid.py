@@ -1,24 +1,26 @@
 """Grid resources (`/api/grid/...`): substations, feeders, public distribution transformers,
-connection points and the customers on each feeder, with their open capacity and the capacity
-reservations of issued plans.
+connection points and the customers on each feeder.
 
 Each kind has list (filtered, paged), get, create, update (PATCH) and an all-or-nothing CSV
-import (docs/grid.md gives the columns). Bodies are validated here rather than by FastAPI's
-default 422, whose answer echoes the input: a customer's phone must not travel into error
-messages. Changes need the admin token when one is configured.
+import (docs/grid.md gives the columns). Bodies are the kind's declared models; a field that
+refers to nothing stored (a unit, a feeder) is a 409 naming it, as is a change that no longer
+fits the rows that depend on it. Changes need the admin token when one is configured. Open
+capacity and reservations are in `api.routes.capacity`.
 """
 
 from __future__ import annotations
 
+import csv
 from operator import attrgetter
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, status
-from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session, col, func, or_, select
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from pydantic import BaseModel, ValidationError
+from sqlmodel import Session, col, or_, select
 from starlette.concurrency import run_in_threadpool
 
 from api.csv_import import (
+    MAX_CSV_BYTES,
     ImportReport,
     RowError,
     csv_records,
@@ -27,48 +29,35 @@ from api.csv_import import (
     refuse_if_errors,
     upsert_by_id,
 )
-from api.deps import EngineDep, SessionDep, require_admin
-from api.grid_kinds import BY_PATH, KINDS, Kind, Page, page, unit_under
+from api.deps import SessionDep, require_admin
+from api.grid_kinds import BY_PATH, KINDS, IdQ, Kind, Page, UnitQ, page, unit_under
 from api.grid_refs import GridRefs
-from api.inputs import json_body_schema, unprocessable, validate
-from contracts.application import APPLICATION_NO_PATTERN
+from api.problems import ProblemError, problems
+from api.schemas import PageLimit, PageOffset
+from api.validation import conflict, field_errors, invalid
 from contracts.errors import FieldError
-from contracts.grid import (
-    LV_VOLTAGES,
-    OpenCapacity,
-    ReleaseReason,
-    Reservation,
-    ReserveOutcome,
-    ResourceKind,
-    ResourceRef,
-)
-from domain.grid import LoadingLimit, feeder_capacity, limit_for_unit, transformer_capacity
+from contracts.grid import LV_VOLTAGES
+from contracts.organisation import UNIT_CODE_RE
+from policies.profile import Voltage
 from readmodel import grid as g
-from readmodel import reservations as rsv
 
 router = APIRouter(prefix="/api/grid", tags=["grid"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    403: {"description": "The admin token is configured and missing or wrong"},
-    404: {"description": "No such resource"},
-    409: {"description": "The id exists already"},
-    422: {"description": "A field is invalid or refers to nothing: `{field, reason}`"},
-}
-Offset = Annotated[int, Query(ge=0)]
-Limit = Annotated[int, Query(ge=1, le=500)]
-UnitQ = Annotated[str | None, Query(description="This unit and the units under it")]
+ResourceIdPath = Annotated[
+    str, Path(max_length=64, pattern=g.RESOURCE_ID_RE.pattern, description="The row's id")
+]
 
 
 # --------------------------------------------------------------------------- lists
 
 
-@router.get("/substations", response_model=Page[g.SubstationPublic], responses=ERRORS)
+@router.get("/substations", response_model=Page[g.SubstationPublic], responses=problems(422))
 def list_substations(
     session: SessionDep,
     unit: UnitQ = None,
-    voltage: str | None = None,
-    offset: Offset = 0,
-    limit: Limit = 100,
+    voltage: Voltage | None = None,
+    offset: PageOffset = 0,
+    limit: PageLimit = 100,
 ) -> Page[Any]:
     row = g.SubstationRow
     filters = [] if unit is None else [unit_under(row.unit, unit)]
@@ -77,14 +66,14 @@ def list_substations(
     return page(session, BY_PATH["substations"], filters, offset, limit)
 
 
-@router.get("/feeders", response_model=Page[g.FeederPublic], responses=ERRORS)
+@router.get("/feeders", response_model=Page[g.FeederPublic], responses=problems(422))
 def list_feeders(
     session: SessionDep,
     unit: UnitQ = None,
-    voltage: str | None = None,
-    substation: str | None = None,
-    offset: Offset = 0,
-    limit: Limit = 100,
+    voltage: Voltage | None = None,
+    substation: IdQ = None,
+    offset: PageOffset = 0,
+    limit: PageLimit = 100,
 ) -> Page[Any]:
     row = g.FeederRow
     filters = [] if unit is None else [unit_under(row.unit, unit)]
@@ -94,17 +83,17 @@ def list_feeders(
     return page(session, BY_PATH["feeders"], filters, offset, limit)
 
 
-@router.get("/transformers", response_model=Page[g.TransformerPublic], responses=ERRORS)
+@router.get("/transformers", response_model=Page[g.TransformerPublic], responses=problems(422))
 def list_transformers(
     session: SessionDep,
     unit: UnitQ = None,
     voltage: Annotated[
-        str | None,
+        Voltage | None,
         Query(description="The feeder's voltage (10kV); 380V or 220V: every transformer"),
     ] = None,
-    feeder: str | None = None,
-    offset: Offset = 0,
-    limit: Limit = 100,
+    feeder: IdQ = None,
+    offset: PageOffset = 0,
+    limit: PageLimit = 100,
 ) -> Page[Any]:
     row = g.TransformerRow
     filters = [] if unit is None else [unit_under(row.unit, unit)]
@@ -117,18 +106,25 @@ def list_transformers(
     return page(session, BY_PATH["transformers"], filters, offset, limit, join)
 
 
-@router.get("/connection-points", response_model=Page[g.ConnectionPointPublic], responses=ERRORS)
+@router.get(
+    "/connection-points", response_model=Page[g.ConnectionPointPublic], responses=problems(422)
+)
 def list_points(
     session: SessionDep,
     unit: UnitQ = None,
-    voltage: str | None = None,
+    voltage: Voltage | None = None,
     feeder: Annotated[
-        str | None, Query(description="On the feeder, or on a transformer of the feeder")
+        str | None,
+        Query(
+            max_length=64,
+            pattern=g.RESOURCE_ID_RE.pattern,
+            description="On the feeder, or on a transformer of the feeder",
+        ),
     ] = None,
-    transformer: str | None = None,
+    transformer: IdQ = None,
     restricted: bool | None = None,
-    offset: Offset = 0,
-    limit: Limit = 100,
+    offset: PageOffset = 0,
+    limit: PageLimit = 100,
 ) -> Page[Any]:
     row = g.ConnectionPointRow
     filters = [] if unit is None else [unit_under(row.unit, unit)]
@@ -145,18 +141,26 @@ def list_points(
     return page(session, BY_PATH["connection-points"], filters, offset, limit)
 
 
-@router.get("/customers", response_model=Page[g.GridCustomerPublic], responses=ERRORS)
+@router.get("/customers", response_model=Page[g.GridCustomerPublic], responses=problems(422))
 def list_customers(
     session: SessionDep,
-    unit: Annotated[str | None, Query(description="The feeder's unit, or one above it")] = None,
-    voltage: Annotated[
+    unit: Annotated[
         str | None,
+        Query(
+            min_length=1,
+            max_length=128,
+            pattern=UNIT_CODE_RE.pattern,
+            description="The feeder's unit, or one above it",
+        ),
+    ] = None,
+    voltage: Annotated[
+        Voltage | None,
         Query(description="The feeder's voltage; 380V or 220V: customers on a transformer"),
     ] = None,
-    feeder: str | None = None,
-    transformer: str | None = None,
-    offset: Offset = 0,
-    limit: Limit = 100,
+    feeder: IdQ = None,
+    transformer: IdQ = None,
+    offset: PageOffset = 0,
+    limit: PageLimit = 100,
 ) -> Page[Any]:
     row, feeders = g.GridCustomerRow, g.FeederRow
     filters = [] if unit is None else [unit_under(feeders.unit, unit)]
@@ -182,27 +186,22 @@ def _found(session: Session, kind: Kind, rid: str) -> Any:
     return row
 
 
-def _checked(kind: Kind, session: Session, data: dict[str, Any], row: Any = None) -> Any:
-    """The body as the kind's create model, its references checked; 422 otherwise."""
-    item = validate(kind.create, data)
-    errors = kind.check(GridRefs(session), item)
-    if row is not None and kind.on_change is not None:
-        errors += kind.on_change(session, row, item)
-    if errors:
-        raise unprocessable(errors)
-    return item
+def _clashes(errors: list[FieldError]) -> HTTPException:
+    return conflict(*(ProblemError(field=e.field, reason=e.reason) for e in errors))
 
 
 def _public(kind: Kind, row: Any) -> Any:
     return kind.public.model_validate(row, from_attributes=True)
 
 
-def _create_row(kind: Kind, session: Session, body: dict[str, Any]) -> Any:
-    item = _checked(kind, session, body)
+def _create_row(kind: Kind, session: Session, item: Any) -> Any:
+    """A new row from a body FastAPI has validated: its references must exist (409)."""
+    errors = kind.check(GridRefs(session), item)
+    if errors:
+        raise _clashes(errors)
     if session.get(kind.row, item.id) is not None:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT,
-            detail={"field": "id", "reason": f"the {kind.label} exists: PATCH it instead"},
+        raise conflict(
+            ProblemError(field="id", reason=f"the {kind.label} exists: PATCH it instead")
         )
     row = kind.row(**item.model_dump())
     session.add(row)
@@ -211,13 +210,20 @@ def _create_row(kind: Kind, session: Session, body: dict[str, Any]) -> Any:
     return _public(kind, row)
 
 
-def _update_row(kind: Kind, session: Session, rid: str, body: dict[str, Any]) -> Any:
+def _update_row(kind: Kind, session: Session, rid: str, body: BaseModel) -> Any:
+    """The stored row with the fields given, checked as a new one: a result that does not fit
+    (a restricted point left without its reason, a reference to nothing) is a 409."""
     row = _found(session, kind, rid)
-    if "id" in body and body["id"] != rid:
-        raise unprocessable([FieldError(field="id", reason="an id cannot change")])
-    changes = validate(kind.update, {k: v for k, v in body.items() if k != "id"})
-    merged = {**_public(kind, row).model_dump(), **changes.model_dump(exclude_unset=True)}
-    item = _checked(kind, session, merged, row)
+    merged = {**_public(kind, row).model_dump(), **body.model_dump(exclude_unset=True)}
+    try:
+        item = kind.create.model_validate(merged)
+    except ValidationError as exc:
+        raise conflict(*field_errors(exc)) from None
+    errors = kind.check(GridRefs(session), item)
+    if kind.on_change is not None:
+        errors += kind.on_change(session, row, item)
+    if errors:
+        raise _clashes(errors)
     for key, value in item.model_dump().items():
         setattr(row, key, value)
     session.add(row)
@@ -228,15 +234,19 @@ def _update_row(kind: Kind, session: Session, rid: str, body: dict[str, Any]) ->
 
 def _import_rows(kind: Kind, session: Session, text: str, dry_run: bool) -> ImportReport:
     """Check every row, then write them all or none."""
-    records, errors = csv_records(text, kind.columns, kind.required)
+    try:
+        records, errors = csv_records(text, kind.columns, kind.required)
+    except csv.Error as exc:
+        raise invalid(ProblemError(field="body", reason=f"not a CSV file: {exc}")) from None
     refs = GridRefs(session).preload()
     parsed = parse_records(
         records, kind.create, lambda item: kind.check(refs, item), attrgetter("id")
     )
-    report = ImportReport(kind=kind.path, errors=errors + parsed.errors, dry_run=dry_run)
-    if not parsed.items and not report.errors:
-        report.errors.append(RowError(row=1, field="body", reason="no rows"))
-    refuse_if_errors(report)
+    errors += parsed.errors
+    if not parsed.items and not errors:
+        errors.append(RowError(row=1, field="body", reason="no rows"))
+    refuse_if_errors(errors)
+    report = ImportReport(kind=kind.path, dry_run=dry_run)
     upsert_by_id(session, kind.row, parsed.items, report)
     if dry_run:
         session.rollback()
@@ -245,29 +255,35 @@ def _import_rows(kind: Kind, session: Session, text: str, dry_run: bool) -> Impo
     return report
 
 
-CSV_BODY = {
-    "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
-}
+def _csv_body(kind: Kind) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string", "maxLength": MAX_CSV_BYTES},
+                    "example": ",".join(kind.columns) + "\n",
+                }
+            },
+        }
+    }
 
 
 def _register(kind: Kind) -> None:
     """The kind's get, create, update and import routes (its list route is its own above)."""
 
-    def get_one(rid: str, session: SessionDep) -> Any:
+    def get_one(rid: ResourceIdPath, session: SessionDep) -> Any:
         return _public(kind, _found(session, kind, rid))
 
-    def create(
-        session: SessionDep,
-        body: Annotated[dict[str, Any], Body(description="The new row: see the schema")],
-    ) -> Any:
+    def create(session: SessionDep, body: Any) -> Any:
         return _create_row(kind, session, body)
 
-    def update(
-        rid: str,
-        session: SessionDep,
-        body: Annotated[dict[str, Any], Body(description="Any of the fields but id")],
-    ) -> Any:
+    def update(rid: ResourceIdPath, session: SessionDep, body: Any) -> Any:
         return _update_row(kind, session, rid, body)
+
+    # The body's model is the kind's: set here, as FastAPI reads it from the signature.
+    create.__annotations__["body"] = kind.create
+    update.__annotations__["body"] = kind.update
 
     async def import_csv(
         request: Request, session: SessionDep, dry_run: bool = False
@@ -280,197 +296,28 @@ def _register(kind: Kind) -> None:
     import_doc = (
         f"Body: a UTF-8 CSV file (`text/csv`) with the columns {', '.join(kind.columns)}. "
         "Creates new rows and updates existing ones by id. Any row error refuses the whole "
-        "file (422 with a report naming each line and field); nothing is written."
+        "file (422, one `errors` entry per line and field, with `row`); nothing is written."
     )
+    admin = [Depends(require_admin)]
     r, slug = router, kind.path.replace("-", "_")
     r.get(
-        base + "/{rid}", response_model=kind.public, responses=ERRORS,
-        operation_id=f"get_{slug}",
+        base + "/{rid}", response_model=kind.public, responses=problems(404, 422),
+        operation_id=f"get_{slug}", summary=f"One {kind.label}",
     )(get_one)  # fmt: skip
     r.post(
-        base, status_code=201, response_model=kind.public, responses=ERRORS,
-        dependencies=[Depends(require_admin)], openapi_extra=json_body_schema(kind.create),
-        operation_id=f"create_{slug}",
+        base, status_code=201, response_model=kind.public, responses=problems(403, 409, 422),
+        dependencies=admin, operation_id=f"create_{slug}", summary=f"Create a {kind.label}",
     )(create)  # fmt: skip
     r.patch(
-        base + "/{rid}", response_model=kind.public, responses=ERRORS,
-        dependencies=[Depends(require_admin)], openapi_extra=json_body_schema(kind.update),
-        operation_id=f"update_{slug}",
+        base + "/{rid}", response_model=kind.public, responses=problems(403, 404, 409, 422),
+        dependencies=admin, operation_id=f"update_{slug}", summary=f"Change a {kind.label}",
     )(update)  # fmt: skip
     r.post(
-        base + "/import", response_model=ImportReport, responses=ERRORS,
-        dependencies=[Depends(require_admin)], openapi_extra=CSV_BODY, description=import_doc,
-        operation_id=f"import_{slug}",
+        base + "/import", response_model=ImportReport, responses=problems(403, 413, 422),
+        dependencies=admin, openapi_extra=_csv_body(kind), description=import_doc,
+        operation_id=f"import_{slug}", summary=f"Import {kind.path} from CSV",
     )(import_csv)  # fmt: skip
 
 
 for _kind in KINDS:
     _register(_kind)
-
-
-# --------------------------------------------------------------------------- open capacity
-
-
-class _Limits:
-    """Loading limits by (unit, kind), each pack read once per request."""
-
-    def __init__(self) -> None:
-        self._cache: dict[tuple[str, ResourceKind], LoadingLimit] = {}
-
-    def __call__(self, unit: str, kind: ResourceKind) -> LoadingLimit:
-        key = (unit, kind)
-        if key not in self._cache:
-            self._cache[key] = limit_for_unit(unit, kind)
-        return self._cache[key]
-
-
-@router.get("/open-capacity", response_model=Page[OpenCapacity], responses=ERRORS)
-def open_capacity(
-    session: SessionDep,
-    unit: UnitQ = None,
-    voltage: Annotated[
-        str | None,
-        Query(description="10kV, 35kV, ...: feeders at it; 380V or 220V: transformers"),
-    ] = None,
-    kind: ResourceKind | None = None,
-    offset: Offset = 0,
-    limit: Limit = 100,
-) -> Page[OpenCapacity]:
-    """Per feeder and transformer: rated × the pack's loading limit − used − reserved.
-    Feeders first, then transformers, each by id."""
-    f, t = g.FeederRow, g.TransformerRow
-    feeder_filters = [] if unit is None else [unit_under(f.unit, unit)]
-    transformer_filters = [] if unit is None else [unit_under(t.unit, unit)]
-    if voltage is not None:
-        feeder_filters.append(col(f.voltage) == voltage)
-    want_feeders = kind in (None, "feeder") and voltage not in LV_VOLTAGES
-    want_transformers = kind in (None, "transformer") and (
-        voltage is None or voltage in LV_VOLTAGES
-    )
-    count = select(func.count())
-    nf = session.exec(count.select_from(f).where(*feeder_filters)).one() if want_feeders else 0
-    nt = session.exec(count.select_from(t).where(*transformer_filters)).one()
-    nt = nt if want_transformers else 0
-    limits, conn = _Limits(), session.connection()
-    items: list[OpenCapacity] = []
-    if offset < nf:
-        rows = session.exec(
-            select(f).where(*feeder_filters).order_by(col(f.id)).offset(offset).limit(limit)
-        ).all()
-        held = rsv.held_kva(conn, "feeder", [r.id for r in rows])
-        items += [feeder_capacity(r, held.get(r.id, 0.0), limits(r.unit, "feeder")) for r in rows]
-    room = limit - len(items)
-    if room > 0 and nt:
-        rows_t = session.exec(
-            select(t)
-            .where(*transformer_filters)
-            .order_by(col(t.id))
-            .offset(max(0, offset - nf))
-            .limit(room)
-        ).all()
-        held = rsv.held_kva(conn, "transformer", [r.id for r in rows_t])
-        items += [
-            transformer_capacity(r, held.get(r.id, 0.0), limits(r.unit, "transformer"))
-            for r in rows_t
-        ]
-    return Page(items=items, total=nf + nt, offset=offset, limit=limit)
-
-
-# --------------------------------------------------------------------------- reservations
-
-
-class ReserveBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    application_no: str = Field(pattern=APPLICATION_NO_PATTERN)
-    plan_version: int = Field(ge=1)
-    kind: ResourceKind
-    id: str = Field(min_length=1, max_length=64)
-    kva: float = Field(gt=0, le=g.MAX_KVA)
-
-
-class ReleaseBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    application_no: str = Field(pattern=APPLICATION_NO_PATTERN)
-    plan_version: int | None = Field(default=None, ge=1, description="All versions when absent")
-    reason: ReleaseReason = "cancelled"
-
-
-_REFUSED = {
-    "no_capacity": ("kva", "more than the open capacity of the {kind}: try the next point"),
-    "superseded": ("plan_version", "the application holds capacity for a later plan version"),
-    "released": ("plan_version", "this reservation was released: make a new plan version"),
-}
-
-
-@router.post(
-    "/reservations",
-    response_model=ReserveOutcome,
-    responses={**ERRORS, 409: {"description": "No capacity, or a stale plan version"}},
-    dependencies=[Depends(require_admin)],
-)
-def reserve(body: ReserveBody, engine: EngineDep, session: SessionDep) -> ReserveOutcome:
-    """Hold capacity for a plan (first come, first served); asking again with the same
-    application, plan version and resource answers the same reservation."""
-    row: Any = session.get(g.FeederRow if body.kind == "feeder" else g.TransformerRow, body.id)
-    if row is None:
-        raise unprocessable([FieldError(field="id", reason=f"no such {body.kind}")])
-    session.close()
-    outcome = rsv.reserve(
-        engine,
-        body.application_no,
-        body.plan_version,
-        ResourceRef(kind=body.kind, id=body.id),
-        body.kva,
-        loading_limit=limit_for_unit(row.unit, body.kind).value,
-    )
-    if outcome.outcome in _REFUSED:
-        field, reason = _REFUSED[outcome.outcome]
-        detail: dict[str, Any] = {"field": field, "reason": reason.format(kind=body.kind)}
-        if outcome.open_kva is not None:
-            detail["open_kva"] = outcome.open_kva
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=detail)
-    if outcome.outcome == "unknown_resource":
-        raise unprocessable([FieldError(field="id", reason=f"no such {body.kind}")])
-    return outcome
-
-
-@router.post(
-    "/reservations/release",
-    response_model=list[Reservation],
-    responses=ERRORS,
-    dependencies=[Depends(require_admin)],
-)
-def release(body: ReleaseBody, engine: EngineDep) -> list[Reservation]:
-    """Release what the application holds; answers what this call released (none when it
-    was released already)."""
-    return rsv.release(engine, body.application_no, body.plan_version, reason=body.reason)
-
-
-@router.get("/reservations", response_model=Page[Reservation], responses=ERRORS)
-def list_reservations(
-    session: SessionDep,
-    application_no: str | None = None,
-    kind: ResourceKind | None = None,
-    id: str | None = None,
-    state: Literal["held", "released"] | None = None,
-    offset: Offset = 0,
-    limit: Limit = 100,
-) -> Page[Reservation]:
-    row = rsv.ReservationRow
-    filters = []
-    for column, value in (
-        (row.application_no, application_no),
-        (row.resource_kind, kind),
-        (row.resource_id, id),
-        (row.state, state),
-    ):
-        if value is not None:
-            filters.append(col(column) == value)
-    total = session.exec(select(func.count()).select_from(row).where(*filters)).one()
-    rows = session.exec(
-        select(row).where(*filters).order_by(col(row.id)).offset(offset).limit(limit)
-    ).all()
-    items = [rsv.reservation_value(r) for r in rows]
-    return Page(items=items, total=total, offset=offset, limit=limit)

@@ -6,13 +6,14 @@ from fastapi import APIRouter
 from fastapi.exceptions import RequestValidationError
 
 from api.deps import GridDep
+from api.problems import problems
 from policies.plans.plan import Plan
 from policies.plans.preview import PlanPreviewRequest, plan_preview
 
 router = APIRouter(prefix="/api", tags=["plans"])
 
 
-@router.post("/plan-preview", response_model=Plan)
+@router.post("/plan-preview", response_model=Plan, responses=problems(422))
 def preview_plan(body: PlanPreviewRequest, grid: GridDep) -> Plan:
     """The supply plan the engine would give this profile now: access voltage, power sources
     and connection points, investment boundary, metering point, supporting works, approvals,
@@ -20,6 +21,7 @@ def preview_plan(body: PlanPreviewRequest, grid: GridDep) -> Plan:
     decision cites its clause. Needs no Temporal server."""
     missing = body.missing()
     if missing:
+        # The same 422 problem as the body's own validation, one entry per field left out.
         raise RequestValidationError(
             [
                 {"type": "value_error", "loc": ("body", name), "msg": reason, "input": None}

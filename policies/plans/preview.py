@@ -7,7 +7,7 @@ flags), so this module is for the API and tests, not for workflow code.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import ConfigDict, field_validator
 
@@ -17,7 +17,7 @@ from policies.plans.engine import plan
 from policies.plans.plan import Plan
 from policies.plans.request import PlanRequest
 from policies.plans.resources import GridSnapshot, Location
-from policies.preview import ProfileIn
+from policies.preview import ProfileIn, profile_json_schema
 
 
 class GridProvider(Protocol):
@@ -28,12 +28,34 @@ class GridProvider(Protocol):
     ) -> GridSnapshot: ...
 
 
+def _given(name: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"required": [name], "properties": {name: schema or {"not": {"type": "null"}}}}
+
+
+def _plan_schema(schema: dict[str, Any], cls: type[Any]) -> None:
+    """The profile's schema and what a plan needs besides (`missing()`, the business type's
+    check), for clients and fuzzers: a new service, a capacity above 0, and a location or
+    the measured outside line."""
+    profile_json_schema(schema, cls)
+    schema["properties"]["business_type"] = {
+        "type": "string",
+        "enum": sorted(NEW_SERVICES),
+        "description": "A new service or added capacity: change services get no plan",
+    }
+    above_zero = {"type": "number", "exclusiveMinimum": 0}
+    schema.setdefault("allOf", []).extend(
+        [
+            {"anyOf": [_given("capacity_kva", above_zero), _given("capacity_kw", above_zero)]},
+            {"anyOf": [_given("location"), _given("outside_line_m")]},
+        ]
+    )
+
+
 class PlanPreviewRequest(ProfileIn):
-    """Same body as the deadline preview, plus `location`; other fields are ignored."""
+    """Same body as the deadline preview (with the profile's `location`); other fields are
+    ignored."""
 
-    model_config = ConfigDict(extra="ignore")
-
-    location: Location | None = None
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_plan_schema)
 
     @field_validator("business_type")
     @classmethod

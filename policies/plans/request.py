@@ -141,7 +141,8 @@ class PlanRequest(BaseModel):
 
 
 def _location(value: object) -> Location | None:
-    if value is None or isinstance(value, Location):
+    # A subclass (a request body's stricter location) becomes the plain value the engine keys on.
+    if value is None or type(value) is Location:
         return value
     if isinstance(value, dict):
         return Location.model_validate(value)

@@ -19,7 +19,7 @@ from readmodel.demo_grid import demo_grid_rows, seed_demo_grid
 from readmodel.demo_org import seed_demo_org
 from readmodel.grid import ConnectionPointRow
 from tests.plans.support import ORIGIN, Grid
-from tests.support import free_port
+from tests.support import free_port, problem, problem_fields
 
 UNIT = "henan/sanmenxia"
 BODY: dict[str, Any] = {
@@ -137,7 +137,9 @@ def test_joint_review_reasons_over_http(http: TestClient) -> None:
         ({"capacity_kva": None}, "capacity_kva"),
         ({"business_type": "suspension"}, "business_type"),
         ({"business_type": "warp"}, "business_type"),
-        ({"location": {"lon": 200, "lat": 30}}, "lon"),
+        ({"location": {"lon": 200, "lat": 30}}, "location.lon"),
+        ({"location": {"lon": "111.2", "lat": 34.8}}, "location.lon"),
+        ({"capacity_kva": "630"}, "capacity_kva"),
         ({"voltage": "11kV"}, "voltage"),
         ({"unit": "atlantis"}, "unit"),
         ({"accepted_at": "2026-09-21T10:00:00"}, "accepted_at"),
@@ -148,10 +150,38 @@ def test_bad_input_is_a_422_naming_the_field(
 ) -> None:
     use_grid(http, GridSnapshot())
     r = http.post("/api/plan-preview", json={**BODY, **change})
-    assert r.status_code == 422, r.text
-    assert field in {e["loc"][-1] for e in r.json()["detail"]}, r.json()
+    assert field in problem_fields(r), r.text
+    assert all(e["location"] == "body" for e in r.json()["errors"])
 
 
 def test_an_undeclared_flag_is_refused(http: TestClient) -> None:
     r = http.post("/api/plan-preview", json={**BODY, "flags": ["petrol"]})
-    assert r.status_code == 422 and "petrol" in r.text
+    assert problem_fields(r) == ["flags"] and "petrol" in problem(r, 422)["detail"]
+
+
+def test_the_answer_declares_the_contract_fields(http: TestClient) -> None:
+    """Every field the preview's contract lists, by that name and shape, required in the
+    OpenAPI answer (the extra fields are documented in docs/plans.md)."""
+    schemas = http.get("/openapi.json").json()["components"]["schemas"]
+
+    def required(name: str) -> set[str]:
+        return set(schemas[name]["required"])
+
+    assert required("Plan") >= {
+        "access_voltage", "power_sources", "investment_boundary", "metering_point",
+        "supporting_works", "admin_approval", "outage_tier", "needs_joint_review", "reasons",
+        "decisions",
+    }  # fmt: skip
+    assert required("PowerSource") >= {"connection_point", "route_m"}
+    assert required("PointRef") >= {"id", "kind", "feeder", "substation", "lon", "lat"}
+    assert required("Boundary") >= {"code", "label", "source"}
+    assert set(schemas["Boundary"]["properties"]["code"]["enum"]) == {
+        "red_line", "meter", "meter_box", "ring_main_unit_or_pole_switch", "connection_point",
+    }  # fmt: skip
+    works = schemas["Plan"]["properties"]["supporting_works"]["anyOf"]
+    assert {"$ref": "#/components/schemas/SupportingWorks"} in works and {"type": "null"} in works
+    assert required("SupportingWorks") >= {"type", "limit", "source"}
+    assert required("Limit") == {"amount", "unit"}
+    assert required("Approval") >= {"required", "limit", "source"}
+    assert required("Decision") == {"field", "value", "source"}
+    assert required("Reason") >= {"code", "detail", "source"}
