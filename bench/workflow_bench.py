@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import compileall
 import concurrent.futures
-import os
 import statistics
 import sys
 import tempfile
@@ -62,6 +61,7 @@ from contracts.application import (  # noqa: E402
 )
 from core.db import make_engine  # noqa: E402
 from core.gc_tuning import tune_gc  # noqa: E402
+from core.process import exit_now  # noqa: E402
 from domain.ledger import ApplicationLedger  # noqa: E402
 from domain.start import start_input  # noqa: E402
 from domain.views import (  # noqa: E402
@@ -424,6 +424,4 @@ if __name__ == "__main__":
     args = parser.parse_args()
     BACKDATED = args.backdated
     asyncio.run(main(args.apps, args.concurrency, args.rounds))
-    # temporalio/sdk-python#300: skip finalization, which the SDK bridge's threads can abort.
-    sys.stdout.flush()
-    os._exit(0)
+    exit_now(0)

@@ -8,18 +8,19 @@ declared) live in `ProfileIn`, which the API's request bodies build on.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
+from calendars.zone import is_aware
 from policies.codes import (
     BUSINESS_TYPES,
     CHANNELS,
     DG_VARIANTS,
     SUPPORTING_WORKS_TYPES,
+    UNIT_CODE_RE,
     VOLTAGES,
 )
 from policies.engine import Application
@@ -51,11 +52,9 @@ SupportingWorksType = Annotated[
 ]
 DgVariant = Annotated[str, AfterValidator(_member(DG_VARIANTS, "DG variant")), _enum(DG_VARIANTS)]
 
-_UNIT_RE = re.compile(r"^[a-z][a-z0-9-]*(/[a-z][a-z0-9-]*)*$")
-
 
 def require_aware(value: datetime | None) -> datetime | None:
-    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+    if value is not None and not is_aware(value):
         raise ValueError("must carry a time zone offset, e.g. 2026-09-21T10:00:00+08:00")
     return value
 
@@ -92,7 +91,7 @@ class ApplicationProfile(BaseModel):
     @field_validator("unit")
     @classmethod
     def _unit_code(cls, v: str) -> str:
-        if not _UNIT_RE.match(v):
+        if not UNIT_CODE_RE.match(v):
             raise ValueError("must be a unit code like 'henan/sanmenxia' (lowercase, '/' between)")
         return v
 

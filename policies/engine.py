@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from calendars.zone import is_aware
 from policies.codes import LEVELS, NOTICE_CODES, PAUSE_EVENT, RESUME_EVENT, STAGE_CODES
 from policies.rules import apply_case, default_lead
 from policies.schema import (
@@ -85,7 +86,7 @@ class Application(BaseModel):
     @field_validator("accepted_at")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None or value.utcoffset() is None:
+        if not is_aware(value):
             raise ValueError("accepted_at must carry a time zone offset")
         return value
 
@@ -104,7 +105,7 @@ class Event(BaseModel):
     @field_validator("at")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None or value.utcoffset() is None:
+        if not is_aware(value):
             raise ValueError("event time must carry a time zone offset")
         return value
 
