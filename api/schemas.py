@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field, field_validator
 
 from contracts.application import (
     APPLICATION_NO_PATTERN,
+    CLOCK_SKEW,
     ApplicationInput,
     ApplicationProfile,
     Customer,
@@ -19,7 +20,6 @@ from policies.preview import ProfileIn
 # A back-office clerk may record an application taken on paper in the last week, no earlier:
 # older ones would start with deadlines already long past and distort the reports.
 MAX_BACKDATE = timedelta(days=7)
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 class ApplicationCreate(ProfileIn):

@@ -22,6 +22,7 @@ from contracts.application import (
     TimelineEntry,
     WarningLevel,
 )
+from domain.answers import status
 from domain.ledger import ApplicationLedger
 from policies.engine import Evaluation
 
@@ -117,9 +118,12 @@ def projection_input(
     book: ApplicationLedger,
     current: Row,
     now: datetime,
+    timeline_offset: int,
     timeline: list[TimelineEntry],
     warnings: list[RaisedWarning],
 ) -> ProjectionInput:
+    """The write that brings the read model up to `current`: the timeline entries from
+    position `timeline_offset` on and the warnings that may have changed."""
     app = book.application
     return ProjectionInput(
         application_no=app.application_no,
@@ -129,8 +133,8 @@ def projection_input(
         updated_at=now,
         # The row's fields are the read model's columns of the same names.
         **current._asdict(),
-        timeline_offset=book.projected_timeline,
+        timeline_offset=timeline_offset,
         timeline=timeline,
         warnings=warnings,
-        final_status=book.status(book.evaluate(now)) if book.state != "running" else None,
+        final_status=status(book, book.evaluate(now)) if book.state != "running" else None,
     )

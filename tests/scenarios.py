@@ -37,7 +37,7 @@ from contracts.application import (
 )
 from domain.start import start_input
 from domain.views import initial_search_attributes, summary
-from workflows.connection_application import ConnectionApplication
+from workflows.connection_application import CONTINUE_AS_NEW_MEMO, ConnectionApplication
 
 TZ = ZoneInfo("Asia/Shanghai")
 WEEK52 = timedelta(weeks=52)
@@ -117,7 +117,6 @@ class Driver:
         continue_as_new_after: int | None = None,
     ) -> Driver:
         driver_start = start_input(inp, calendar)
-        driver_start.continue_as_new_after = continue_as_new_after
         await advance(env, inp.profile.accepted_at)
         handle = await env.client.start_workflow(
             ConnectionApplication.run,
@@ -126,6 +125,12 @@ class Driver:
             task_queue=task_queue,
             search_attributes=initial_search_attributes(inp),
             static_summary=summary(inp),
+            # A test setting: a start option, never part of the start input.
+            memo=(
+                {CONTINUE_AS_NEW_MEMO: continue_as_new_after}
+                if continue_as_new_after is not None
+                else None
+            ),
         )
         return cls(env, handle, driver_start)
 

@@ -37,11 +37,12 @@ def imported_layers(path: Path) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         names: list[str] = []
+        line = 0
         if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
+            names, line = [alias.name for alias in node.names], node.lineno
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = [node.module]
-        found += [(node.lineno, n.split(".")[0]) for n in names if n.split(".")[0] in LAYERS]
+            names, line = [node.module], node.lineno
+        found += [(line, n.split(".")[0]) for n in names if n.split(".")[0] in LAYERS]
     return found
 
 

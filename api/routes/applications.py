@@ -12,13 +12,18 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement
 from sqlmodel import col, func, select
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import SessionDep, SettingsDep, TemporalDep
-from api.errors import raise_if_unavailable, update_rejected
+from api.errors import raise_if_unavailable, refused, update_rejected
 from api.schemas import ApplicationCreate
 from contracts.application import (
     ApplicationOutcome,
@@ -30,6 +35,7 @@ from contracts.application import (
     WarningLevel,
     workflow_id,
 )
+from contracts.errors import Refusal
 from domain.start import initial_status, start_input
 from domain.views import initial_search_attributes, summary
 from policies.loader import PolicyError
@@ -216,12 +222,14 @@ async def _closed_or_missing(
     "already finished" is a conflict the caller should see, not a missing application."""
     try:
         desc = await handle.describe()
+        state = desc.status.name.lower() if desc.status else "closed"
+        if desc.status == WorkflowExecutionStatus.COMPLETED:
+            # Completed in Temporal's terms: archived or cancelled in the application's.
+            state = (await handle.result()).state
     except RPCError:
         return _not_found(application_no)
-    state = desc.status.name.lower() if desc.status else "closed"
-    return HTTPException(
-        status.HTTP_409_CONFLICT,
-        detail={"reason": f"application {application_no} is closed ({state})"},
+    return refused(
+        Refusal.one("closed", "application_no", f"application {application_no} is {state}")
     )
 
 
