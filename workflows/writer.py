@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 from activities.changes import ChangeActivities
 from activities.notifications import NotificationActivities
@@ -47,9 +47,18 @@ NOTIFY_RETRY = RetryPolicy(
 # many warnings at once queues all their messages in it, hence the longer limit.
 CHANGE_TIMEOUT = timedelta(minutes=2)
 # A local activity's retries hold the workflow task (heartbeated) for as long as they last: past
-# this limit the workflow stops retrying in the task, says it is waiting on the database, and
-# tries again on a durable timer, which a worker restart or a long outage does not lose.
+# about two minutes the workflow stops retrying in the task, says it is waiting on the database,
+# and tries again on a durable timer, which a worker restart or a long outage does not lose.
+# Both bounds are needed: the SDK ends a local activity at its schedule-to-close only when an
+# attempt is running then, not when the deadline falls in the backoff between two attempts
+# (observed with temporalio 1.35), which is where a database that refuses connections at once
+# leaves it; the attempt count bounds that case (1+2+4+8+16+30+30 s of backoff).
 WRITE_LIMIT = timedelta(minutes=2)
+BOUNDED_WRITE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=8,
+)
 RETRY_WRITE_EVERY = timedelta(minutes=1)
 #: What the workflow waits on while its writes fail (ApplicationStatus.waiting_on).
 DATABASE = "database"
@@ -161,13 +170,20 @@ class ChangeWriter:
                 change,
                 start_to_close_timeout=CHANGE_TIMEOUT,
                 schedule_to_close_timeout=WRITE_LIMIT if self.bounded else None,
-                retry_policy=PROJECTION_RETRY,
+                retry_policy=BOUNDED_WRITE_RETRY if self.bounded else PROJECTION_RETRY,
                 summary=summary,
             )
-        except ActivityError:
+        # A local activity's last failure comes as itself (ApplicationError) when its attempts
+        # ran out, wrapped (ActivityError) when its schedule-to-close did.
+        except (ActivityError, ApplicationError) as exc:
             if not self.bounded:
                 raise
-            workflow.logger.warning("writes to the database failed for %s; retrying", WRITE_LIMIT)
+            cause = exc.cause if isinstance(exc, ActivityError) else exc
+            workflow.logger.warning(
+                "writes to the database failed (%s); retrying in %s",
+                type(cause).__name__,
+                RETRY_WRITE_EVERY,
+            )
             return False
         return True
 
