@@ -182,6 +182,26 @@ async def test_cancel_finishes_the_workflow(
     assert (await api.get(f"/api/applications/{no}")).json()["state"] == "cancelled"
 
 
+async def test_refused_updates_answer_the_workflows_errors(api: httpx.AsyncClient) -> None:
+    """422 when the request is wrong, 409 when it clashes with the application's state; the
+    body lists each field at fault and why, as the workflow's refusal gave them."""
+    no = new_application_no()
+    await api.post("/api/applications", json=body(no))
+    r = await api.post(f"/api/applications/{no}/events", json={"event": "warp_drive.started"})
+    assert r.status_code == 422, r.text
+    [error] = r.json()["detail"]["errors"]
+    assert error["field"] == "event" and "unknown event 'warp_drive.started'" in error["reason"]
+    r = await api.post(f"/api/applications/{no}/events", json={"event": "energize.completed"})
+    assert r.status_code == 409, r.text
+    [error] = r.json()["detail"]["errors"]
+    assert error["field"] == "event" and error["reason"].startswith("wrong order")
+    r = await api.post(f"/api/applications/{no}/resume", json={"reason": "customer back"})
+    assert r.status_code == 409, r.text
+    assert r.json()["detail"]["errors"] == [
+        {"field": "application_no", "reason": "the clock is not paused"}
+    ]
+
+
 async def test_cancel_needs_a_reason_and_an_existing_application(api: httpx.AsyncClient) -> None:
     no = new_application_no()
     await api.post("/api/applications", json=body(no))
