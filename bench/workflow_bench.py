@@ -173,7 +173,7 @@ async def baseline_lifecycle(client: Client, tq: str, latencies: list[float]) ->
 
 def required_work_start() -> RequiredWorkStart:
     """What a live lifecycle makes ConnectionApplication do at each change, worked out with the
-    application book (pure, outside Temporal): whether the row changed (so the search
+    domain (pure, outside Temporal): whether the row changed (so the search
     attributes are upserted), whether the earliest due instant moved (so the timer is
     re-planned), and the sizes of each change's write and of each update's answer."""
     now = datetime.now(TZ).replace(microsecond=0)

@@ -1,5 +1,5 @@
 """What operators and the read model see of an application: search attributes, the Temporal UI
-summary and details, and the projection's input. Pure functions of the book.
+summary and details, and the projection's input. Pure functions of the ledger.
 
 Kept out of the workflow's module on purpose: the sandbox re-imports that module for every
 workflow it starts (and compiles it, where bytecode is not cached), so it holds only the

@@ -1,4 +1,4 @@
-"""What an update answers, from the application book alone (no Temporal): only what the change
+"""What an update answers, from the domain alone (no Temporal): only what the change
 moved, so an answer stays small however long the application runs."""
 
 from __future__ import annotations
