@@ -59,10 +59,13 @@ def update_rejected(exc: WorkflowUpdateFailedError) -> HTTPException:
 
 
 def refused(refusal: Refusal) -> HTTPException:
-    """The refusal as the API answers it: its `errors` list, as the workflow gave it."""
+    """The refusal as the API answers it: its type and its `errors` list, as the workflow
+    gave them."""
     code = (
         status.HTTP_422_UNPROCESSABLE_CONTENT
         if refusal.type == "invalid"
         else status.HTTP_409_CONFLICT
     )
-    return HTTPException(code, detail={"errors": [e.model_dump() for e in refusal.errors]})
+    return HTTPException(
+        code, detail={"type": refusal.type, "errors": [e.model_dump() for e in refusal.errors]}
+    )

@@ -167,10 +167,12 @@ def check_event(book: ApplicationLedger, req: RecordEventRequest, now: datetime)
 
 
 def hold_changes_the_clock(book: ApplicationLedger, kind: str) -> Refusal | None:
+    """A pause while paused, or a resume while running, clashes with the clock's state: the
+    refusal names it (`paused`), as no field of the request is at fault."""
     if kind == PAUSE_EVENT and book.paused:
-        return Refusal.one("conflict", "application_no", "the clock is already paused")
+        return Refusal.one("conflict", "paused", "the clock is already paused")
     if kind == RESUME_EVENT and not book.paused:
-        return Refusal.one("conflict", "application_no", "the clock is not paused")
+        return Refusal.one("conflict", "paused", "the clock is not paused")
     return None
 
 

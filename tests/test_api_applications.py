@@ -175,9 +175,10 @@ async def test_cancel_finishes_the_workflow(
     assert row_state() == "cancelled"
     again = await api.post(f"/api/applications/{no}/cancel", json={"reason": "twice"})
     assert again.status_code == 409
-    assert again.json()["detail"]["errors"] == [
-        {"field": "application_no", "reason": f"application {no} is cancelled"}
-    ]
+    assert again.json()["detail"] == {
+        "type": "closed",
+        "errors": [{"field": "application_no", "reason": f"application {no} is cancelled"}],
+    }
     # A closed application still answers (Temporal replays it for the query).
     assert (await api.get(f"/api/applications/{no}")).json()["state"] == "cancelled"
 
@@ -197,9 +198,10 @@ async def test_refused_updates_answer_the_workflows_errors(api: httpx.AsyncClien
     assert error["field"] == "event" and error["reason"].startswith("wrong order")
     r = await api.post(f"/api/applications/{no}/resume", json={"reason": "customer back"})
     assert r.status_code == 409, r.text
-    assert r.json()["detail"]["errors"] == [
-        {"field": "application_no", "reason": "the clock is not paused"}
-    ]
+    assert r.json()["detail"] == {
+        "type": "conflict",
+        "errors": [{"field": "paused", "reason": "the clock is not paused"}],
+    }
 
 
 async def test_cancel_needs_a_reason_and_an_existing_application(api: httpx.AsyncClient) -> None:

@@ -153,7 +153,7 @@ ROWS: dict[str, Row] = {
         [(PAUSE_EVENT, T0 + HOUR)],
         hold(PAUSE_EVENT),
         "conflict",
-        "application_no",
+        "paused",
         "the clock is already paused",
     ),
     "hold: resumed while running": Row(
@@ -161,7 +161,7 @@ ROWS: dict[str, Row] = {
         [],
         hold(RESUME_EVENT),
         "conflict",
-        "application_no",
+        "paused",
         "the clock is not paused",
     ),
     "hold: before the last event": Row(

@@ -69,7 +69,10 @@ def test_the_api_reads_the_refusal_from_the_errors_details() -> None:
     decoded = ApplicationError(error.message, invalid.model_dump(), type=error.type)
     assert rejected(decoded) == (
         status.HTTP_422_UNPROCESSABLE_CONTENT,
-        {"errors": [{"field": "at", "reason": "2030-01-01T00:00:00+08:00 is in the future"}]},
+        {
+            "type": "invalid",
+            "errors": [{"field": "at", "reason": "2030-01-01T00:00:00+08:00 is in the future"}],
+        },
     )
     closed = Refusal.one("closed", "application_no", "the application is cancelled")
     assert rejected(refusal_error(closed))[0] == status.HTTP_409_CONFLICT
@@ -78,4 +81,7 @@ def test_the_api_reads_the_refusal_from_the_errors_details() -> None:
 def test_a_failure_that_is_no_refusal_is_a_conflict_naming_the_request() -> None:
     code, detail = rejected(ApplicationError("something else", type="Other"))
     assert code == status.HTTP_409_CONFLICT
-    assert detail == {"errors": [{"field": "request", "reason": "something else"}]}
+    assert detail == {
+        "type": "conflict",
+        "errors": [{"field": "request", "reason": "something else"}],
+    }
