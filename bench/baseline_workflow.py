@@ -68,7 +68,7 @@ class RequiredWorkStart:
 
     #: For the start and each event: does ConnectionApplication upsert its search attributes
     #: (its row changed), and does it re-plan its deadline timer (the earliest due instant
-    #: moved)? The bench computes it with the application book for the same events.
+    #: moved)? The bench computes it with the domain for the same events.
     plan: list[tuple[bool, bool]]
     #: The real start input's JSON (policy and calendar snapshots): the same bytes travel.
     start_payload: str

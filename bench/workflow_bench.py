@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import compileall
 import concurrent.futures
-import os
 import statistics
 import sys
 import tempfile
@@ -62,7 +61,10 @@ from contracts.application import (  # noqa: E402
 )
 from core.db import make_engine  # noqa: E402
 from core.gc_tuning import tune_gc  # noqa: E402
+from core.process import exit_now  # noqa: E402
+from domain.answers import brief  # noqa: E402
 from domain.ledger import ApplicationLedger  # noqa: E402
+from domain.rules import check_event  # noqa: E402
 from domain.start import start_input  # noqa: E402
 from domain.views import (  # noqa: E402
     initial_search_attributes,
@@ -171,32 +173,35 @@ async def baseline_lifecycle(client: Client, tq: str, latencies: list[float]) ->
 
 def required_work_start() -> RequiredWorkStart:
     """What a live lifecycle makes ConnectionApplication do at each change, worked out with the
-    application book (pure, outside Temporal): whether the row changed (so the search
+    domain (pure, outside Temporal): whether the row changed (so the search
     attributes are upserted), whether the earliest due instant moved (so the timer is
     re-planned), and the sizes of each change's write and of each update's answer."""
     now = datetime.now(TZ).replace(microsecond=0)
     start = start_input(application_input("BPLAN0000000", now))
-    book = ApplicationLedger(start)
+    book = ApplicationLedger(start, now)
     plan: list[tuple[bool, bool]] = []
     writes: list[int] = []
     answers: list[int] = []
     shown, due = None, None
+    written = 0
     for i, event in enumerate(["", *EVENTS]):
         t = now + timedelta(seconds=i)
         recorded = None
         if event:
-            recorded = book.check_event(RecordEventRequest(event=event), t)
+            recorded = check_event(book, RecordEventRequest(event=event), t)
             book.add_event(recorded)
         ev, _ = book.sync(t)
         if event:
-            answers.append(len(book.brief(ev, recorded).model_dump_json()))
+            answers.append(len(brief(book, ev, recorded).model_dump_json()))
         current = row(book, ev)
         new_due = ev.next_due_at if book.state == "running" else due
         plan.append((current != shown, new_due != due))
         shown, due = current, new_due
-        entries = book.timeline[book.projected_timeline :]
-        writes.append(len(projection_input(book, current, t, entries, []).model_dump_json()))
-        book.projected_timeline += len(entries)
+        entries = book.timeline[written:]
+        writes.append(
+            len(projection_input(book, current, t, written, entries, []).model_dump_json())
+        )
+        written += len(entries)
     return RequiredWorkStart(
         plan=plan,
         start_payload=start.model_dump_json(),
@@ -424,6 +429,4 @@ if __name__ == "__main__":
     args = parser.parse_args()
     BACKDATED = args.backdated
     asyncio.run(main(args.apps, args.concurrency, args.rounds))
-    # temporalio/sdk-python#300: skip finalization, which the SDK bridge's threads can abort.
-    sys.stdout.flush()
-    os._exit(0)
+    exit_now(0)

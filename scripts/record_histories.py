@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -24,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from contracts import search_attributes  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.db import make_engine  # noqa: E402
+from core.process import exit_now  # noqa: E402
 from core.temporal import register_search_attributes  # noqa: E402
 from readmodel import init_db  # noqa: E402
 from tests.notification_scenarios import SCENARIOS as NOTIFICATION_SCENARIOS  # noqa: E402
@@ -102,6 +102,4 @@ async def record_on_dev_server() -> None:
 if __name__ == "__main__":
     asyncio.run(main())
     asyncio.run(record_on_dev_server())
-    # temporalio/sdk-python#300: skip finalization, which the SDK bridge's threads can abort.
-    sys.stdout.flush()
-    os._exit(0)
+    exit_now(0)

@@ -18,8 +18,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from temporalio import activity
 from temporalio.client import WorkflowHandle
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from calendars import Calendar, get_calendar
 from contracts.application import (
@@ -29,6 +32,7 @@ from contracts.application import (
     ApplicationStart,
     ApplicationStatus,
     CancelRequest,
+    ChangeInput,
     Customer,
     HoldRequest,
     RecordEventRequest,
@@ -37,7 +41,7 @@ from contracts.application import (
 )
 from domain.start import start_input
 from domain.views import initial_search_attributes, summary
-from workflows.connection_application import ConnectionApplication
+from workflows.connection_application import CONTINUE_AS_NEW_MEMO, ConnectionApplication
 
 TZ = ZoneInfo("Asia/Shanghai")
 WEEK52 = timedelta(weeks=52)
@@ -106,6 +110,8 @@ class Driver:
         self.env = env
         self.handle = handle
         self.start = start
+        #: What a scenario saw on the way, for the tests that run it.
+        self.seen: dict[str, Any] = {}
 
     @classmethod
     async def begin(
@@ -117,7 +123,6 @@ class Driver:
         continue_as_new_after: int | None = None,
     ) -> Driver:
         driver_start = start_input(inp, calendar)
-        driver_start.continue_as_new_after = continue_as_new_after
         await advance(env, inp.profile.accepted_at)
         handle = await env.client.start_workflow(
             ConnectionApplication.run,
@@ -126,6 +131,12 @@ class Driver:
             task_queue=task_queue,
             search_attributes=initial_search_attributes(inp),
             static_summary=summary(inp),
+            # A test setting: a start option, never part of the start input.
+            memo=(
+                {CONTINUE_AS_NEW_MEMO: continue_as_new_after}
+                if continue_as_new_after is not None
+                else None
+            ),
         )
         return cls(env, handle, driver_start)
 
@@ -152,6 +163,12 @@ class Driver:
 
     async def status(self) -> ApplicationStatus:
         return await self.handle.query(ConnectionApplication.status)
+
+    async def details(self) -> str:
+        """What Temporal UI shows as the workflow's current details."""
+        meta = await self.handle.query("__temporal_workflow_metadata")
+        text: str = meta.current_details
+        return text
 
 
 async def advance(env: WorkflowEnvironment, t: datetime) -> None:
@@ -283,6 +300,54 @@ async def continued_as_new(env: WorkflowEnvironment, tq: str, no: str) -> Driver
     return d
 
 
+class FailingWrites:
+    """The workflow's write (`record_change`) against a database that is down for its first
+    `failures` calls: each fails at once, as a round of attempts that ran out of time would;
+    then it succeeds (writing nothing). Notes the schedule-to-close limit of every call."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls = 0
+        self.limits: list[timedelta | None] = []
+
+    @activity.defn(name="record_change")
+    async def record_change(self, change: ChangeInput) -> None:
+        self.calls += 1
+        self.limits.append(activity.info().schedule_to_close_timeout)
+        if self.calls <= self.failures:
+            raise ApplicationError("the database is down", non_retryable=True)
+
+
+async def database_down(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    """The database is down when the application starts: the first write fails, the workflow
+    says it waits on the database and retries on a one-minute timer; the second retry gets
+    through, and a cancel closes the application."""
+    writes = FailingWrites(failures=2)
+    queue = f"{tq}-database-down"
+    async with Worker(
+        env.client,
+        task_queue=queue,
+        workflows=[ConnectionApplication],
+        activities=[writes.record_change],
+    ):
+        t0 = (await env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
+        d = await Driver.begin(env, queue, application(no, t0))
+        await d.to(t0 + timedelta(seconds=30))
+        d.seen["waiting"] = await d.status()
+        d.seen["waiting_details"] = await d.details()
+        await d.to(t0 + timedelta(minutes=3))
+        d.seen["recovered"] = await d.status()
+        d.seen["recovered_details"] = await d.details()
+        await d.handle.execute_update(
+            ConnectionApplication.cancel, CancelRequest(reason="customer withdrew", by="cm-001")
+        )
+        await d.handle.result()
+        # Queried while its worker still polls: the queue is this scenario's own.
+        d.seen["closed"] = await d.status()
+    d.seen["writes"] = writes
+    return d
+
+
 CHANGE_AND_DG: dict[str, tuple[str, str, dict[str, Any], list[str]]] = {
     "dg_lv": (
         "dg_lv",
@@ -352,4 +417,9 @@ SCENARIOS: dict[str, Scenario] = {
     # archived application set it; the histories above replay without it.
     "cancelled_with_state": cancelled,
     "capacity_reduction_lifecycle_with_state": capacity_reduction_lifecycle,
+    # Recorded after the writes were bounded and retried on a timer (BOUNDED_WRITES_PATCH), with
+    # the continue-as-new length in the memo; the histories above replay unbounded writes.
+    "hv_10kv_lifecycle_bounded_writes": hv_10kv_lifecycle,
+    "continued_as_new_bounded_writes": continued_as_new,
+    "database_down": database_down,
 }
