@@ -422,4 +422,7 @@ SCENARIOS: dict[str, Scenario] = {
     "hv_10kv_lifecycle_bounded_writes": hv_10kv_lifecycle,
     "continued_as_new_bounded_writes": continued_as_new,
     "database_down": database_down,
+    # Recorded with both the State search attribute and the bounded writes.
+    "hv_10kv_lifecycle_bounded_with_state": hv_10kv_lifecycle,
+    "cancelled_bounded_with_state": cancelled,
 }
