@@ -33,7 +33,7 @@ class BaselineApplication:
         self._pending = 0
 
     @workflow.run
-    async def run(self, expected: int) -> int:
+    async def run(self, expected: int) -> int:  # noqa: ARG002  (the same input as the real one)
         await self._write()
         while not self._done:
             await workflow.wait_condition(lambda: self._pending > 0 or self._done)
@@ -93,7 +93,7 @@ class RequiredWorkApplication:
         self._timer: asyncio.Task[None] | None = None
 
     @workflow.run
-    async def run(self, start: RequiredWorkStart) -> int:
+    async def run(self, start: RequiredWorkStart) -> int:  # noqa: ARG002  (payload of the real size)
         await self._change()
         while not self._done:
             await workflow.wait_condition(lambda: self._pending > 0 or self._done)

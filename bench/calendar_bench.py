@@ -79,7 +79,7 @@ def holidays_like_ours() -> holidays.HolidayBase:
     """holidays.China with the same data as ours: its 2020-2026 days (identical, see the
     cross-check tests), and outside them the weekday rule, where it would otherwise use the
     2019 notice and its own estimates for 2027 on."""
-    hol = holidays.China(years=range(2010, 2041), expand=False)
+    hol = holidays.country_holidays("CN", years=range(2010, 2041), expand=False)
     for d in [d for d in hol if not FIRST <= d <= LAST]:
         hol.pop(d)
     hol.weekend_workdays = {d for d in hol.weekend_workdays if FIRST <= d <= LAST}

@@ -74,7 +74,7 @@ class DataZone(tzinfo):
             return self._steady_offset
         return self._offsets[self._index_local(dt)]
 
-    def dst(self, dt: datetime | None) -> timedelta | None:
+    def dst(self, dt: datetime | None) -> timedelta | None:  # noqa: ARG002  (tzinfo's signature)
         return None
 
     def tzname(self, dt: datetime | None) -> str | None:

@@ -22,7 +22,10 @@ from contracts.monitor import MonitorView
 from contracts.text import Line, Note, ShortLine, Text
 from policies.codes import EVENT_SUFFIXES, NOTICE_CODES, STAGE_CODES
 from policies.engine import Event as EngineEvent
-from policies.profile import ApplicationProfile, Instant, require_aware
+
+# The profile is part of the contract: re-exported for the layers above.
+from policies.profile import ApplicationProfile as ApplicationProfile
+from policies.profile import Instant, require_aware
 from policies.schema import ResolvedPolicy
 
 # Application numbers become workflow IDs and URL segments: keep them to a safe alphabet.

@@ -16,12 +16,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     StrictBool,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
-from pydantic.json_schema import JsonDict, JsonValue
 
 from contracts.text import Line, PersonName
 
@@ -130,6 +130,9 @@ def unit_chain(code: str) -> list[str]:
     """The unit and its ancestors, nearest first: the order in which roles are looked for."""
     parts = code.split("/")
     return ["/".join(parts[:i]) for i in range(len(parts), 0, -1)]
+
+
+JsonDict = dict[str, JsonValue]
 
 
 def _levels_schema() -> JsonDict:

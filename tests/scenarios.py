@@ -92,8 +92,8 @@ def application(
         application_no=no,
         profile=ApplicationProfile(
             unit=unit,
-            business_type=business_type,  # type: ignore[arg-type]
-            voltage=voltage,  # type: ignore[arg-type]
+            business_type=business_type,
+            voltage=voltage,
             capacity_kva=capacity_kva,
             accepted_at=accepted_at,
             **profile,
@@ -311,7 +311,7 @@ class FailingWrites:
         self.limits: list[timedelta | None] = []
 
     @activity.defn(name="record_change")
-    async def record_change(self, change: ChangeInput) -> None:
+    async def record_change(self, change: ChangeInput) -> None:  # noqa: ARG002
         self.calls += 1
         self.limits.append(activity.info().schedule_to_close_timeout)
         if self.calls <= self.failures:

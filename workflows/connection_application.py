@@ -195,7 +195,7 @@ class ConnectionApplication:
         return self._changed()
 
     @cancel.validator
-    def _validate_cancel(self, req: CancelRequest) -> None:
+    def _validate_cancel(self, req: CancelRequest) -> None:  # noqa: ARG002  (the update's)
         with _refusals():
             check_cancel(self._book)
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from calendars import get_calendar
 
 CN = get_calendar("CN")
-HOLIDAYS = holidays.China(years=range(2019, 2029))
+HOLIDAYS = holidays.country_holidays("CN", years=range(2019, 2029))
 FIRST, LAST = date(2020, 1, 1), date(2026, 12, 31)
 inside = st.dates(min_value=FIRST + timedelta(days=210), max_value=LAST - timedelta(days=210))
 
