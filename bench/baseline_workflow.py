@@ -1,7 +1,7 @@
 """The workflow_bench baseline: the same updates and local activities as a 10 kV lifecycle,
 with no domain logic. What our workflow costs beyond Temporal itself is the ratio to this.
 
-RequiredWorkApplication adds what the issue requires of every change beyond updates and
+RequiredWorkApplication adds what is required of every change beyond updates and
 activities (search attributes kept current, the deadline timer re-planned), without the domain.
 
 Only temporalio (and the search attribute keys) are imported here: the sandbox re-imports a
@@ -79,7 +79,7 @@ class RequiredWorkStart:
 
 @workflow.defn
 class RequiredWorkApplication:
-    """The baseline plus the Temporal work the issue requires of every change, and nothing of
+    """The baseline plus the Temporal work required of every change, and nothing of
     the domain: the search attributes upserted and the deadline timer re-planned where
     ConnectionApplication does it, payloads of its sizes, one local activity per change. What
     is left between this and ConnectionApplication is the domain's own cost."""

@@ -8,7 +8,7 @@ every monitor is overdue while it runs and the warning path is exercised) and th
 baseline workflows with the same updates and local activities -- once with no-op activities,
 once with activities that make one upsert each, as the projection does -- in one process on one
 dev server (SQLite file, WAL), alternating round by round. A third reference,
-RequiredWorkApplication, adds to the DB-write baseline the Temporal work the issue requires of
+RequiredWorkApplication, adds to the DB-write baseline the Temporal work required of
 every change (search attributes upserted and the deadline timer re-planned where
 ConnectionApplication does it for a live lifecycle, payloads of its sizes) without the domain:
 the ratio to it is the domain's own cost. Prints applications/s, worker CPU per

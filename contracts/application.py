@@ -289,7 +289,7 @@ class ApplicationOutcome(BaseModel):
 
 
 class WarningNotice(BaseModel):
-    """A raised warning handed to the notification activities (issue 6): who must hear of it
+    """A raised warning handed to the notification activities: who must hear of it
     is resolved there, from the roles and the organisation in the database."""
 
     application_no: str

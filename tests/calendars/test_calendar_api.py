@@ -1,4 +1,4 @@
-"""Worked examples of the public API (DESIGN.md §3 and the issue's conventions)."""
+"""Worked examples of the public API (DESIGN.md §3)."""
 
 from __future__ import annotations
 
