@@ -8,7 +8,7 @@ and answers, the carried state): add fields with defaults, never rename or remov
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -56,17 +56,10 @@ class JointReviewDecision(BaseModel):
     access_voltage: Voltage | None = None
     #: The connection point's id (one of the grid's points near the customer).
     connection_point: ShortLine | None = None
-    supporting_works: SupportingWorksType | None = None
-    #: True: no supporting works at all (the customer builds from the point).
-    no_supporting_works: bool = False
+    #: A works type, or `none`: no supporting works at all (the customer builds from the point).
+    supporting_works: SupportingWorksType | Literal["none"] | None = None
     admin_approval_required: bool | None = None
     note: Note | None = None
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        if self.no_supporting_works and self.supporting_works is not None:
-            raise ValueError("supporting_works: give a works type or no_supporting_works, not both")
-        return self
 
 
 class PlanJob(BaseModel):
@@ -125,10 +118,19 @@ class ApprovePlanRequest(BaseModel):
     _aware_at = field_validator("at")(require_aware)
 
 
+def _new_input_schema(schema: dict[str, Any]) -> None:
+    """What the model's check says, for clients and fuzzers: one of the two, not null."""
+    given = [
+        {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+        for name in ("location", "outside_line_m")
+    ]
+    schema.setdefault("allOf", []).append({"anyOf": given})
+
+
 class RevisePlanRequest(BaseModel):
     """New inputs for the plan: a new version is made, and the old one's capacity released."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_new_input_schema)
 
     location: Location | None = None
     outside_line_m: float | None = Field(default=None, ge=0, allow_inf_nan=False)

@@ -183,7 +183,7 @@ def reviewed(
         update["outside_line_m"] = source.route_m
         decisions.append(Decision(field="connection_point", value=source.connection_point.id,
                                   source=cite))  # fmt: skip
-    if review.no_supporting_works:
+    if review.supporting_works == "none":
         update["supporting_works"] = None
         decisions.append(Decision(field="supporting_works", value=None, source=cite))
     elif review.supporting_works is not None:

@@ -179,5 +179,6 @@ def test_the_reviewers_decide_where_the_engine_could_not() -> None:
         reviewed(record.plan, decision.model_copy(update={"connection_point": "NOPE"}), grid,
                  policy, 1.3, request.location)  # fmt: skip
     assert exc.value.field == "connection_point"
-    with pytest.raises(ValueError, match="supporting_works"):
-        JointReviewDecision(reviewers=["e1"], supporting_works="lv", no_supporting_works=True)
+    none = reviewed(record.plan, JointReviewDecision(reviewers=["e1"], supporting_works="none"),
+                    grid, policy, 1.3, request.location)  # fmt: skip
+    assert none.supporting_works is None and not none.needs_joint_review
