@@ -117,3 +117,30 @@ async def test_approval_before_any_plan_is_refused(
             ConnectionApplication.approve_plan, ApprovePlanRequest(by="cm-001")
         )
     assert refusal(exc).type == "conflict"
+
+
+async def test_the_plan_and_its_clocks_survive_continue_as_new(
+    ts_env: WorkflowEnvironment, ts_worker: Worker, grid: Engine
+) -> None:
+    from datetime import timedelta
+
+    from tests.scenarios import SMX_HV, TZ, Driver, application, plan_of
+
+    no = new_application_no()
+    t0 = (await ts_env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
+    inp = application(no, t0, location=SMX_HV)
+    d = await Driver.begin(ts_env, ts_worker.task_queue, inp, continue_as_new_after=40)
+    await d.event("site_survey.completed", t0 + timedelta(hours=1))
+    planned = await plan_of(d)
+    first_run = (await d.handle.describe()).run_id
+    for i, name in enumerate(["joint_survey.started", "joint_survey.completed"] * 4):
+        await d.event(name, t0 + timedelta(hours=2 + i))
+    await d.to(t0 + timedelta(hours=12))
+    after = await d.status()
+    assert (await d.handle.describe()).run_id != first_run
+    assert after.plan == planned.plan
+    assert grid_works_monitors(after) == grid_works_monitors(planned) != []
+    # The new run made no second plan and holds the one reservation.
+    assert [(r.plan_version, r.state) for r in reservations_of(grid, no)] == [(1, "held")] * len(
+        planned.plan.reservations  # type: ignore[union-attr]
+    )

@@ -116,7 +116,7 @@ class ConnectionApplication:
         )
         timer_due: datetime | None = None
         await self._sync()
-        await self._plan_step()
+        self._plan_step()
         while self._book.state == "running":
             due = self._eval.next_due_at if self._eval else None
             if due != timer_due:
@@ -135,9 +135,10 @@ class ConnectionApplication:
                 self._timer, timer_due = None, None
             self._dirty = False
             await self._sync()
-            await self._plan_step()
+            self._plan_step()
             if self._book.state == "running" and self._history_is_long(history_limit):
                 await workflow.wait_condition(workflow.all_handlers_finished)
+                await self._plans.settled()
                 workflow.continue_as_new(
                     ApplicationStart(
                         application=start.application,
@@ -155,9 +156,11 @@ class ConnectionApplication:
         # A short result: the full final status went to the read model with the last write.
         return outcome(self._book, self._book.evaluate(workflow.now()))
 
-    async def _plan_step(self) -> None:
-        if await self._plans.step(self._book):
-            await self._sync()
+    def _plan_step(self) -> None:
+        self._plans.start(self._book, self._wake)
+
+    def _wake(self) -> None:
+        self._dirty = True
 
     def _woken(self) -> bool:
         timer = self._timer

@@ -13,6 +13,7 @@ Workflow code, passed through the sandbox and loaded once; deterministic.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -93,6 +94,28 @@ class PlanSteps:
         #: Whether this run makes plans (workflow.patched at the run's start).
         self.enabled = False
         self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self, book: ApplicationLedger, wake: Callable[[], None]) -> None:
+        """Make the first plan in the background when it is due: the main loop keeps judging
+        deadlines while the plan activity waits on the grid database; `wake` is called when
+        the plan is recorded."""
+        if self._task is not None or not self.enabled or book.state != "running":
+            return
+        names = [e.event for e in book.events]
+        if plan_due(book.application.profile.business_type, book.skipped, names, book.plan):
+            self._task = asyncio.create_task(self._background(book, wake))
+
+    async def _background(self, book: ApplicationLedger, wake: Callable[[], None]) -> None:
+        try:
+            if await self.step(book):
+                wake()
+        finally:
+            self._task = None
+
+    async def settled(self) -> None:
+        """Wait for a background plan step (before continue-as-new, or closing)."""
+        await workflow.wait_condition(lambda: self._task is None)
 
     async def step(self, book: ApplicationLedger) -> bool:
         """Make the first plan if it is due now; True when a plan was recorded."""
@@ -136,7 +159,9 @@ class PlanSteps:
         return recorded
 
     async def close(self, book: ApplicationLedger) -> None:
-        """A cancelled application gives back the capacity its plan holds."""
+        """A cancelled application gives back the capacity its plan holds (after a plan being
+        made has been recorded: its reservation is given back too)."""
+        await self.settled()
         if self.enabled and book.state == "cancelled" and book.plan is not None:
             await self._release(book, None, "cancelled")
 
