@@ -107,7 +107,10 @@ class PlanActivities:
 
     def _snapshot(self, job: PlanJob, request: PlanRequest) -> GridSnapshot:
         unit = job.profile.unit
-        radius = search_radius_km(policy_for_unit(unit), None)
+        pack = policy_for_unit(unit)
+        # The 10 kV radius at least: the engine may decide a voltage other than the applied
+        # one (and asks a person then), and must see the points it would have chosen.
+        radius = max(search_radius_km(pack, None), search_radius_km(pack, request.voltage))
         with Session(self._engine) as session:
             if request.location is None:
                 rows = rows_near(session, None, None, radius, unit)
