@@ -15,6 +15,7 @@ from temporalio.client import Client
 from api import problems
 from api.docs import mount_docs
 from api.routes import (
+    application_plans,
     applications,
     calendars,
     capacity,
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(grid.router)
     app.include_router(capacity.router)
     app.include_router(plans.router)
+    app.include_router(application_plans.router)
     return app
 
 

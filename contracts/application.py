@@ -19,6 +19,7 @@ from pydantic import (
 
 from calendars.snapshot import CalendarSnapshot
 from contracts.monitor import MonitorView
+from contracts.plans import PlanRecord
 from contracts.text import Line, Note, ShortLine, Text
 from policies.codes import EVENT_SUFFIXES, NOTICE_CODES, STAGE_CODES
 from policies.engine import Event as EngineEvent
@@ -186,6 +187,8 @@ class CarriedState(BaseModel):
     notified_warnings: int = 0
     #: Customer progress messages already handed over (accepted, plan_replied, energized).
     progress_sent: list[str] = Field(default_factory=list)
+    #: The application's current supply plan (its version, state and reservation).
+    plan: PlanRecord | None = None
 
 
 class ApplicationStart(BaseModel):
@@ -243,6 +246,9 @@ class ApplicationStatus(BaseModel):
     #: What the workflow waits on before it can carry on (`database`: its writes to the read
     #: model and the outbox failed for longer than their limit and are retried on a timer).
     waiting_on: str | None = None
+    #: The current supply plan (供电方案, or the access plan of distributed generation): its
+    #: version, state, the plan with each decision's clause, and the capacity it holds.
+    plan: PlanRecord | None = None
 
 
 class MonitorBrief(BaseModel):

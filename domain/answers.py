@@ -54,6 +54,7 @@ def status(
         skipped_stages=ev.skipped_stages,
         events=list(book.events),
         waiting_on=waiting_on,
+        plan=book.plan,
     )
 
 

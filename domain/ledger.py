@@ -29,11 +29,14 @@ from contracts.application import (
     TooShortFlag,
     WarningLevel,
 )
+from contracts.plans import PlanRecord
 from domain.judgement import Judgement, MonitorLine, judge, monitor_lines, moved
 from domain.judgement import stage as judged_stage
 from domain.judgement import warning_level as highest_open_level
+from domain.plans import deadline_profile, policy_with_plan
 from policies.codes import PAUSE_EVENT, RESUME_EVENT
 from policies.engine import Evaluation, EvaluationMemo, RuleIndex, clocks_started, evaluate
+from policies.schema import ResolvedPolicy
 
 ARCHIVED = "archive.completed"
 
@@ -43,13 +46,16 @@ class ApplicationLedger:
         """The application as `start` gives it (afresh, or carried over from the previous run),
         evaluated once at `now`: the run's first judgement reuses that evaluation."""
         self.application = start.application
-        self.policy = start.policy
-        self._profile = start.application.profile
+        carried = start.carried
+        #: The current supply plan; its decided values feed the deadlines (domain.plans).
+        self.plan: PlanRecord | None = carried.plan if carried is not None else None
+        self._start_policy = start.policy
+        self.policy = policy_with_plan(start.policy, self.plan)
+        self._profile = deadline_profile(start.application.profile, self.plan)
         # The rules this application can use, selected once here: evaluations (and the
         # handlers that only read) take them from the index instead of selecting again.
         self._rules = RuleIndex(self.policy)
         self._rules.selection(self._profile)
-        carried = start.carried
         if carried is None:
             accepted_at = start.application.profile.accepted_at
             carried = CarriedState(
@@ -88,6 +94,11 @@ class ApplicationLedger:
         self.skipped: frozenset[str] = frozenset(self.evaluate(now).skipped_stages)
 
     # -- what the handlers that only read may ask ----------------------------------------------
+
+    @property
+    def start_policy(self) -> ResolvedPolicy:
+        """The policy as the start input carries it, without the plan's rules."""
+        return self._start_policy
 
     @property
     def paused(self) -> bool:
@@ -200,6 +211,31 @@ class ApplicationLedger:
         if rec.event == ARCHIVED:
             self._close("completed")
 
+    def adopt_plan(self, record: PlanRecord, now: datetime) -> None:
+        """Take `record` as the current plan: the deadlines from now on follow its decided
+        values (domain.plans.deadline_profile), and the stages that apply with them."""
+        self.plan = record
+        profile = deadline_profile(self.application.profile, record)
+        policy = policy_with_plan(self._start_policy, record)
+        if profile != self._profile or policy != self.policy:
+            if policy != self.policy:
+                self.policy = policy
+                self._rules = RuleIndex(policy)
+            self._profile = profile
+            self._rules.selection(profile)
+            self._memo = EvaluationMemo()
+            self._last = None
+            self.skipped = frozenset(self.evaluate(now).skipped_stages)
+        if record.state == "not_planned":
+            # Nothing was decided: the status says what is missing; the timeline waits.
+            return
+        plan = record.plan
+        what = f"v{record.version}"
+        if plan is not None:
+            points = ",".join(s.connection_point.id for s in plan.power_sources)
+            what += f" {plan.access_voltage} {points or '-'}"
+        self.timeline.append(TimelineEntry(at=now, event=f"plan.{record.state}", note=what))
+
     def cancel(self, req: CancelRequest, now: datetime) -> None:
         self.cancel_reason = req.reason
         self.timeline.append(TimelineEntry(at=now, event="cancelled", by=req.by, note=req.reason))
@@ -252,4 +288,5 @@ class ApplicationLedger:
             state=self.state,
             cancel_reason=self.cancel_reason,
             runs=self.runs + 1,
+            plan=self.plan,
         )

@@ -26,6 +26,8 @@ from core.db import make_engine  # noqa: E402
 from core.process import exit_now  # noqa: E402
 from core.temporal import register_search_attributes  # noqa: E402
 from readmodel import init_db  # noqa: E402
+from readmodel.demo_grid import seed_demo_grid  # noqa: E402
+from readmodel.demo_org import seed_demo_org  # noqa: E402
 from tests.notification_scenarios import SCENARIOS as NOTIFICATION_SCENARIOS  # noqa: E402
 from tests.publisher_scenarios import SCENARIOS as PUBLISHER_SCENARIOS  # noqa: E402
 from tests.scenarios import SCENARIOS  # noqa: E402
@@ -51,6 +53,9 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{tmp}/app.db")
         init_db(engine)
+        # The plan scenarios plan on the demo grid (its rows name the demo units).
+        seed_demo_org(engine)
+        seed_demo_grid(engine)
         async with env:
             with concurrent.futures.ThreadPoolExecutor(4) as pool:
                 # One worker for every scenario: a workflow left running must keep a poller,

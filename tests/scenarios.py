@@ -13,6 +13,7 @@ the engine's instants on the shifted data are the real 2026 instants, shifted.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -39,8 +40,10 @@ from contracts.application import (
     UpdateResult,
     workflow_id,
 )
+from contracts.plans import ApprovePlanRequest, JointReviewRequest, RevisePlanRequest
 from domain.start import start_input
 from domain.views import initial_search_attributes, summary
+from policies.plans.resources import Location
 from workflows.connection_application import CONTINUE_AS_NEW_MEMO, ConnectionApplication
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -392,6 +395,84 @@ async def capacity_reduction_lifecycle(env: WorkflowEnvironment, tq: str, no: st
     return await to_archive(env, tq, no, "capacity_reduction")
 
 
+# -- supply plans in the workflow (they need the demo grid in the worker's database) -------------
+
+#: Near low-voltage points of the demo grid (readmodel.demo_grid) in Sanmenxia.
+SMX_LV = Location(lon=111.2095, lat=34.7725)
+#: Near 10 kV points of the demo grid in Sanmenxia; and a second place for a revision.
+SMX_HV = Location(lon=111.21, lat=34.78)
+SMX_HV_MOVED = Location(lon=111.215, lat=34.776)
+
+
+async def plan_of(d: Driver, version: int = 1) -> ApplicationStatus:
+    """The status once the plan of `version` (or a later one) is in it: the plan activity runs
+    after the event that made it due, in the workflow's main loop."""
+    for _ in range(600):
+        status = await d.status()
+        if status.plan is not None and status.plan.version >= version:
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(
+        f"no plan v{version} in the status of {d.start.application.application_no}"
+    )
+
+
+async def lv_plan_then_cancelled(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    """Low voltage: the plan at acceptance (no plan-reply stage); cancelling releases it."""
+    t0 = (await env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
+    inp = application(
+        no, t0, business_type="lv_residential", voltage="220V", capacity_kva=8, location=SMX_LV
+    )
+    d = await Driver.begin(env, tq, inp)
+    d.seen["planned"] = await plan_of(d)
+    await d.to(t0 + timedelta(hours=3))
+    await d.handle.execute_update(
+        ConnectionApplication.cancel, CancelRequest(reason="customer withdrew", by="cm-001")
+    )
+    await d.handle.result()
+    return d
+
+
+async def hv_plan_revised_and_approved(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    """10 kV: no plan until site_survey.completed; a revision with a new location gives v2;
+    the approval records plan_reply.completed."""
+    t0 = (await env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
+    d = await Driver.begin(env, tq, application(no, t0, location=SMX_HV))
+    day = timedelta(days=1)
+    await d.event("site_survey.started", t0 + day)
+    d.seen["before"] = await d.status()
+    await d.event("site_survey.completed", t0 + day + timedelta(hours=3))
+    d.seen["v1"] = await plan_of(d)
+    await d.to(t0 + 2 * day)
+    d.seen["revised"] = await d.handle.execute_update(
+        ConnectionApplication.revise_plan,
+        RevisePlanRequest(location=SMX_HV_MOVED, by="cm-001", note="customer moved the substation"),
+    )
+    await d.to(t0 + 3 * day)
+    d.seen["approved"] = await d.handle.execute_update(
+        ConnectionApplication.approve_plan, ApprovePlanRequest(by="cm-001")
+    )
+    d.seen["final"] = await d.status()
+    return d
+
+
+async def hv_plan_joint_review(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    """An important customer's plan goes to joint review; the reviewers' decision (works
+    type) gives v2, which is proposed and holds its capacity."""
+    t0 = (await env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
+    inp = application(no, t0, location=SMX_HV, important=True)
+    d = await Driver.begin(env, tq, inp)
+    await d.event("site_survey.completed", t0 + timedelta(hours=5))
+    d.seen["v1"] = await plan_of(d)
+    await d.to(t0 + timedelta(days=2))
+    d.seen["reviewed"] = await d.handle.execute_update(
+        ConnectionApplication.review_plan,
+        JointReviewRequest(reviewers=["eng-01", "ops-02"], supporting_works="cable_line"),
+    )
+    d.seen["final"] = await d.status()
+    return d
+
+
 Scenario = Callable[[WorkflowEnvironment, str, str], Awaitable[Driver]]
 
 SCENARIOS: dict[str, Scenario] = {
@@ -425,4 +506,9 @@ SCENARIOS: dict[str, Scenario] = {
     # Recorded with both the State search attribute and the bounded writes.
     "hv_10kv_lifecycle_bounded_with_state": hv_10kv_lifecycle,
     "cancelled_bounded_with_state": cancelled,
+    # Supply plans made by the workflow (the supply-plan patch): at acceptance and cancelled,
+    # at the site survey then revised and approved, and through joint review.
+    "lv_plan_then_cancelled": lv_plan_then_cancelled,
+    "hv_plan_revised_and_approved": hv_plan_revised_and_approved,
+    "hv_plan_joint_review": hv_plan_joint_review,
 }

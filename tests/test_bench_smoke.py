@@ -43,3 +43,9 @@ def test_plan_benchmark_runs() -> None:
     assert "plans/s" in out
     assert "same points chosen in 100/100" in out
     assert "faster (target >= 20x)" in out
+
+
+def test_plan_workflow_benchmark_runs_against_the_embedded_server() -> None:
+    out = run("bench/plan_workflow_bench.py", "--apps", "2")
+    assert "site_survey.completed -> plan in the status: p50" in out
+    assert "ratio of the medians" in out

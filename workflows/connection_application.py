@@ -35,6 +35,12 @@ with workflow.unsafe.imports_passed_through():
         UpdateResult,
     )
     from contracts.errors import refusal_error
+    from contracts.plans import (
+        ApprovePlanRequest,
+        JointReviewRequest,
+        PlanRecord,
+        RevisePlanRequest,
+    )
     from domain.answers import brief, outcome
     from domain.answers import status as full_status
     from domain.ledger import ApplicationLedger
@@ -43,6 +49,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.views import Row, details, row, search_attributes
     from policies.codes import PAUSE_EVENT, RESUME_EVENT
     from policies.engine import Evaluation
+    from workflows.plan_steps import (
+        PLAN_PATCH,
+        PlanSteps,
+        check_approve,
+        check_review,
+        check_revise,
+    )
     from workflows.writer import ChangeWriter
 
 # Histories recorded before warnings were handed to notifications replay without the calls.
@@ -88,6 +101,7 @@ class ConnectionApplication:
         # The row the search attributes and the UI details were last computed for.
         self._shown_row: Row | None = None
         self._state_attribute = False
+        self._plans = PlanSteps()
 
     @workflow.run
     async def run(self, start: ApplicationStart) -> ApplicationOutcome:
@@ -95,12 +109,14 @@ class ConnectionApplication:
         self._writer.one_write = workflow.patched(ONE_WRITE_PATCH)
         self._writer.bounded = workflow.patched(BOUNDED_WRITES_PATCH)
         self._state_attribute = workflow.patched(STATE_PATCH)
+        self._plans.enabled = workflow.patched(PLAN_PATCH)
         # Histories recorded while tests set it in the start input still carry it there.
         history_limit = start.continue_as_new_after or workflow.memo_value(
             CONTINUE_AS_NEW_MEMO, CONTINUE_AS_NEW_AFTER, type_hint=int
         )
         timer_due: datetime | None = None
         await self._sync()
+        self._plan_step()
         while self._book.state == "running":
             due = self._eval.next_due_at if self._eval else None
             if due != timer_due:
@@ -119,8 +135,10 @@ class ConnectionApplication:
                 self._timer, timer_due = None, None
             self._dirty = False
             await self._sync()
+            self._plan_step()
             if self._book.state == "running" and self._history_is_long(history_limit):
                 await workflow.wait_condition(workflow.all_handlers_finished)
+                await self._plans.settled()
                 workflow.continue_as_new(
                     ApplicationStart(
                         application=start.application,
@@ -131,11 +149,18 @@ class ConnectionApplication:
                 )
         if self._timer is not None:
             self._timer.cancel()
+        await self._plans.close(self._book)
         await self._sync()
         # An update handler may still be running; completing now would fail its caller.
         await workflow.wait_condition(workflow.all_handlers_finished)
         # A short result: the full final status went to the read model with the last write.
         return outcome(self._book, self._book.evaluate(workflow.now()))
+
+    def _plan_step(self) -> None:
+        self._plans.start(self._book, self._wake)
+
+    def _wake(self) -> None:
+        self._dirty = True
 
     def _woken(self) -> bool:
         timer = self._timer
@@ -198,6 +223,36 @@ class ConnectionApplication:
     def _validate_cancel(self, req: CancelRequest) -> None:  # noqa: ARG002  (the update's)
         with _refusals():
             check_cancel(self._book)
+
+    @workflow.update
+    def approve_plan(self, req: ApprovePlanRequest) -> UpdateResult:
+        """The plan's reply recorded (plan_reply.completed), checked as any event is."""
+        recorded = self._plans.approve(self._book, req)
+        return self._changed(recorded)
+
+    @approve_plan.validator
+    def _validate_approve_plan(self, req: ApprovePlanRequest) -> None:
+        check_approve(self._book, req, workflow.now())
+
+    @workflow.update
+    async def revise_plan(self, req: RevisePlanRequest) -> PlanRecord:
+        record = await self._plans.revise(self._book, req)
+        self._changed()
+        return record
+
+    @revise_plan.validator
+    def _validate_revise_plan(self, req: RevisePlanRequest) -> None:
+        check_revise(self._book)
+
+    @workflow.update
+    async def review_plan(self, req: JointReviewRequest) -> PlanRecord:
+        record = await self._plans.review(self._book, req)
+        self._changed()
+        return record
+
+    @review_plan.validator
+    def _validate_review_plan(self, req: JointReviewRequest) -> None:
+        check_review(self._book)
 
     @workflow.signal
     def calendar_updated(self, snapshot: CalendarSnapshot) -> None:
