@@ -241,7 +241,7 @@ class ConnectionApplication:
         return record
 
     @revise_plan.validator
-    def _validate_revise_plan(self, req: RevisePlanRequest) -> None:
+    def _validate_revise_plan(self, req: RevisePlanRequest) -> None:  # noqa: ARG002
         check_revise(self._book)
 
     @workflow.update
@@ -251,7 +251,7 @@ class ConnectionApplication:
         return record
 
     @review_plan.validator
-    def _validate_review_plan(self, req: JointReviewRequest) -> None:
+    def _validate_review_plan(self, req: JointReviewRequest) -> None:  # noqa: ARG002
         check_review(self._book)
 
     @workflow.signal
