@@ -27,6 +27,7 @@ from typing import IO, Any
 from contracts.search_attributes import dev_server_flags
 from core.config import PROJECT_ROOT, Settings, get_settings
 from core.logging import configure_logging
+from core.process import exit_now
 from core.temporal import connect
 from supervisor import FOLLOWS_PARENT, Child, StartupFailed, Supervisor, die_with_parent
 
@@ -148,10 +149,8 @@ def probe_external_temporal() -> None:
     failure = asyncio.run(wait_for_temporal(settings))
     if failure:
         log.error("%s", failure)
-    sys.stderr.flush()
-    # Skip interpreter finalization, which the SDK's threads can abort (sdk-python#300):
-    # the exit status is the whole answer.
-    os._exit(1 if failure else 0)
+    # The exit status is the whole answer.
+    exit_now(1 if failure else 0)
 
 
 def wait_for_external_temporal(stopping: list[bool]) -> bool:
