@@ -1,12 +1,12 @@
 """Projection of workflow state into the database read model.
 
-Idempotent by construction, in one transaction of up to four statements:
+Idempotent by construction, in one transaction of up to five statements:
 - the application row is upserted only if the stored one is not newer (an older write arriving
   late never moves a row backwards);
 - timeline entries are inserted by position, ignoring those already there;
 - warnings are upserted by (application, monitor, level), the database's unique key;
-- when the application closes, each started monitor's outcome is inserted once by
-  (application, monitor), from the final status (the reports read it).
+- the report facts (activities.report_facts), when the change connects or closes the
+  application: instants that keep their maximum, a close written once.
 So retries and replays never write twice.
 
 The statements are built once and executed with parameters (timeline and warnings as one
@@ -22,15 +22,13 @@ from sqlalchemy import Engine, Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from temporalio import activity
 
-from contracts.application import ApplicationStatus, ProjectionInput
-from policies.schema import Duration
+from activities.report_facts import ReportFacts
+from contracts.application import ProjectionInput
 from readmodel.applications import ApplicationRow, TimelineRow, WarningRow
-from readmodel.outcomes import MonitorOutcomeRow
 
 APPLICATION: Table = ApplicationRow.__table__  # type: ignore[attr-defined]
 TIMELINE: Table = TimelineRow.__table__  # type: ignore[attr-defined]
 WARNING: Table = WarningRow.__table__  # type: ignore[attr-defined]
-OUTCOME: Table = MonitorOutcomeRow.__table__  # type: ignore[attr-defined]
 
 
 class ProjectionActivities:
@@ -53,10 +51,7 @@ class ProjectionActivities:
             index_elements=[WARNING.c.application_no, WARNING.c.monitor, WARNING.c.level],
             set_={"open": warning.excluded.open},
         )
-        # Written once, at the close: the final status never changes afterwards.
-        self._outcomes = insert(OUTCOME).on_conflict_do_nothing(
-            index_elements=[OUTCOME.c.application_no, OUTCOME.c.monitor]
-        )
+        self._facts = ReportFacts(dialect)
 
     @activity.defn
     def project_application(self, data: ProjectionInput) -> None:
@@ -69,9 +64,7 @@ class ProjectionActivities:
                 conn.execute(self._timeline, _timeline_rows(data))
             if data.warnings:
                 conn.execute(self._warnings, _warning_rows(data))
-            outcomes = outcome_rows(data.final_status) if data.final_status else []
-            if outcomes:
-                conn.execute(self._outcomes, outcomes)
+            self._facts.write(conn, data)
 
 
 def _upsert_application(stmt: Insert, final: bool) -> Insert:
@@ -141,58 +134,3 @@ def _warning_rows(data: ProjectionInput) -> list[dict[str, Any]]:
         }
         for w in data.warnings
     ]
-
-
-def outcome_rows(status: ApplicationStatus) -> list[dict[str, Any]]:
-    """The monitor_outcome rows of a final status: one per monitor that started."""
-    return [
-        {
-            "application_no": status.application_no,
-            "monitor": m.id,
-            "code": m.code,
-            "label": m.label,
-            "state": m.state,
-            "started_at": m.started_at,
-            "stopped_at": m.stopped_at,
-            "provincial_due_at": m.provincial_due_at,
-            "national_due_at": m.national_due_at,
-            "elapsed_amount": m.elapsed.amount if m.elapsed else None,
-            "elapsed_unit": m.elapsed.unit if m.elapsed else None,
-            **_limit("provincial", m.provincial_limit),
-            **_limit("national", m.national_limit),
-        }
-        for m in status.monitors
-        if m.started_at is not None
-    ]
-
-
-def _limit(tier: str, limit: Duration | None) -> dict[str, Any]:
-    return {
-        f"{tier}_amount": float(limit.amount) if limit else None,
-        f"{tier}_unit": limit.unit if limit else None,
-    }
-
-
-def backfill_outcomes(engine: Engine, batch: int = 500) -> int:
-    """Write the monitor outcomes of applications closed before the table existed (from their
-    stored final status); returns how many applications it filled. Safe to run again."""
-    from sqlalchemy import exists, select
-
-    missing = (
-        select(APPLICATION.c.final_status)
-        .where(APPLICATION.c.final_status.is_not(None))
-        .where(~exists().where(OUTCOME.c.application_no == APPLICATION.c.application_no))
-    )
-    insert = ProjectionActivities(engine)._outcomes
-    filled = 0
-    with engine.begin() as conn:
-        rows: list[dict[str, Any]] = []
-        for (final,) in conn.execute(missing):
-            rows.extend(outcome_rows(ApplicationStatus.model_validate(final)))
-            filled += 1
-            if len(rows) >= batch:
-                conn.execute(insert, rows)
-                rows = []
-        if rows:
-            conn.execute(insert, rows)
-    return filled

@@ -22,6 +22,7 @@ from api.routes import (
     notifications,
     plans,
     preview,
+    reports,
     staff,
     units,
     warnings,
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(notifications.router)
     app.include_router(grid.router)
     app.include_router(plans.router)
+    app.include_router(reports.router)
     return app
 
 

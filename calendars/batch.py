@@ -144,7 +144,7 @@ def as_dates(values: DateArray) -> list[date]:
 _DAY_S = 86_400
 
 
-def _local_seconds(cal: Calendar, epoch_s: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+def local_seconds(cal: Calendar, epoch_s: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """UTC epoch seconds -> local wall-clock seconds since 1970-01-01 00:00 in cal's zone."""
     transitions = cal.zone.transitions
     starts = np.asarray([u for u, _, _ in transitions], dtype=np.float64)
@@ -153,12 +153,18 @@ def _local_seconds(cal: Calendar, epoch_s: npt.NDArray[np.float64]) -> npt.NDArr
     return epoch_s + offsets[i]
 
 
+def day_seconds(cal: Calendar) -> float:
+    """Business seconds in one working day on the calendar's clock (24 h on the working-day
+    clock, fewer on an office-hours one)."""
+    return float(cal._clock.day_us) / 1_000_000
+
+
 def work_positions(cal: Calendar, epoch_s: Any) -> npt.NDArray[np.float64]:
     """Business seconds from the calendar's origin to each instant (UTC epoch seconds), so that
     the working time between two instants is the difference of their positions: element-wise
     what Calendar.work_time_between counts, for many instants at once."""
     t = _tables(cal)
-    local = _local_seconds(cal, np.asarray(epoch_s, dtype=np.float64))
+    local = local_seconds(cal, np.asarray(epoch_s, dtype=np.float64))
     days = np.floor(local / _DAY_S)
     o = days.astype(np.int64) + _EPOCH_ORDINAL
     _check_strict(cal, o, o)
@@ -167,7 +173,7 @@ def work_positions(cal: Calendar, epoch_s: Any) -> npt.NDArray[np.float64]:
     in_window = (idx >= 1) & (idx <= t.size)
     working = np.where(in_window, t.work_ext[np.clip(idx, 0, t.size + 1)], (o + 6) % 7 < 5)
     clock = cal._clock
-    day_s = clock.day_us / 1_000_000
+    day_s = day_seconds(cal)
     if cal.clock.kind == "working_day":
         worked = tod
     else:

@@ -167,6 +167,15 @@ def check_report_tables(policy: ResolvedPolicy) -> None:
             raise ReportTableError(
                 f"params.{TARGETS}.rows: {row.monitor!r} is not a whole-process rule of the unit"
             )
+        limit = rule.provincial or rule.national if rule is not None else None
+        if (
+            targets is not None
+            and limit is not None
+            and limit.working != (targets.unit == "workday")
+        ):
+            raise ReportTableError(
+                f"params.{TARGETS}.rows: {row.monitor!r} counts on another clock than {targets.unit}"
+            )
     for prow in penalties.rows if penalties else []:
         if prow.monitor is not None and prow.monitor not in monitors:
             raise ReportTableError(f"params.{PENALTIES}.rows: no rule {prow.monitor!r}")

@@ -18,7 +18,7 @@ def init_db(engine: Engine) -> None:
     import readmodel.grid
     import readmodel.organisation
     import readmodel.outbox
-    import readmodel.outcomes
+    import readmodel.report_facts
     import readmodel.reservations  # noqa: F401
 
     create_tables(engine)

@@ -53,8 +53,9 @@ class TimelineRow(SQLModel, table=True):
     __tablename__ = "timeline"
     __table_args__ = (
         UniqueConstraint("application_no", "seq"),
-        # Reports find the applications energised (or anything else done) in a period.
-        Index("ix_timeline_event_at", "event", "at"),
+        # Reports find what was done in a period (appointments confirmed, flags raised,
+        # applications closed) from this index alone.
+        Index("ix_timeline_event_at", "event", "at", "application_no"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
