@@ -5,7 +5,6 @@ outcomes from the final status at the close. Part of the projection's one transa
 from __future__ import annotations
 
 import math
-
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any

@@ -174,7 +174,8 @@ def check_report_tables(policy: ResolvedPolicy) -> None:
             and limit.working != (targets.unit == "workday")
         ):
             raise ReportTableError(
-                f"params.{TARGETS}.rows: {row.monitor!r} counts on another clock than {targets.unit}"
+                f"params.{TARGETS}.rows: {row.monitor!r} counts on another clock "
+                f"than {targets.unit}"
             )
     for prow in penalties.rows if penalties else []:
         if prow.monitor is not None and prow.monitor not in monitors:

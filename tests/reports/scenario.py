@@ -48,6 +48,8 @@ class Scenario:
         stage: str = "archive",
         events: list[tuple[str, str]] = (),  # type: ignore[assignment]
         manager: str | None = "cm-001",
+        warning_level: str | None = None,
+        next_due: str | None = None,
     ) -> None:
         """The application row and its timeline (accept.started first, then `events`)."""
         self._insert(
@@ -65,6 +67,8 @@ class Scenario:
                     "updated_at": t(accepted),
                     "customer_name": "测试客户",
                     "too_short": any(e == "too_short" for e, _ in events),
+                    "warning_level": warning_level,
+                    "next_due_at": t(next_due) if next_due else None,
                 }
             ],
         )
