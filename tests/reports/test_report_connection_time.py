@@ -19,7 +19,12 @@ SH, YT = "shanghai", "shandong/yantai"
 
 @pytest.fixture
 def data(db_engine: Engine) -> Engine:
-    sc = Scenario(db_engine)
+    connected_scenario(db_engine)
+    return db_engine
+
+
+def connected_scenario(engine: Engine) -> None:
+    sc = Scenario(engine)
     # Shanghai, 10 kV. S1: Mon 09-21 10:00 → Mon 09-28 10:00: 7 days; working days Mon 14 h,
     # Tue-Thu 72 h (Fri 09-25 is Mid-Autumn), Mon 10 h = 96 h = 4.0. Energised after its
     # meter was installed: the energisation is the connection.
@@ -50,7 +55,6 @@ def data(db_engine: Engine) -> Engine:
                  kept=(0, None))  # fmt: skip
     sc.monitor("Y3", YT, "hv10.full_process", "full_process", "2026-11-02 09:00",
                "2026-11-30 09:00", 7.5)  # fmt: skip
-    return db_engine
 
 
 def report(engine: Engine, unit: str | None, period: str = "year") -> ConnectionTimeReport:

@@ -20,7 +20,12 @@ NOW = t("2026-12-15 00:00")
 
 @pytest.fixture
 def data(db_engine: Engine) -> Engine:
-    sc = Scenario(db_engine)
+    pending_scenario(db_engine)
+    return db_engine
+
+
+def pending_scenario(engine: Engine) -> None:
+    sc = Scenario(engine)
     app, warn = sc.application, sc.warning
     # Overdue orders: H1 passes a limit in November (yellow, then red: one order), H2 in
     # October. H3 (10 kV) is flagged too short in November; H4 too, but low-voltage
@@ -65,7 +70,6 @@ def data(db_engine: Engine) -> Engine:
         events=[("cancelled", "2026-11-20 09:00")])  # fmt: skip
     app("Y1", YT, "lv_non_residential", "380V", "2026-11-02 09:00")
     warn("Y1", "lv_enterprise.accept", "accept", "blue", "2026-11-02 20:00")
-    return db_engine
 
 
 def lists(engine: Engine, unit: str | None = None, **kw: object) -> ListsReport:
