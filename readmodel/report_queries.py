@@ -62,28 +62,25 @@ def _epoch_pg(element: epoch, compiler: Any, **kw: Any) -> str:
 
 
 class numbers(FunctionElement[str]):
-    """The group's values of an integer column as one comma-separated text, ordered by the
-    first argument (PostgreSQL; SQLite computes every aggregate of a group in one pass, so
-    the lists of a row come out in one order as they are)."""
+    """The group's members as one text: per member its integer columns joined by ':', the
+    members joined by ','. Packed per member, the columns cannot come apart."""
 
     type = Text()
     inherit_cache = True
 
 
+def _packed(element: numbers, compiler: Any, **kw: Any) -> str:
+    return " || ':' || ".join(f"CAST({compiler.process(c, **kw)} AS TEXT)" for c in element.clauses)
+
+
 @compiles(numbers, "sqlite")
 def _numbers_sqlite(element: numbers, compiler: Any, **kw: Any) -> str:
-    _, value = list(element.clauses)
-    return f"group_concat({compiler.process(value, **kw)}, ',')"
+    return f"group_concat({_packed(element, compiler, **kw)}, ',')"
 
 
 @compiles(numbers, "postgresql")
 def _numbers_pg(element: numbers, compiler: Any, **kw: Any) -> str:
-    order, value = (compiler.process(c, **kw) for c in element.clauses)
-    return f"string_agg(CAST({value} AS TEXT), ',' ORDER BY {order})"
-
-
-def _numbers(order: Any, *columns: Any) -> list[numbers]:
-    return [numbers(order, c) for c in columns]
+    return f"string_agg({_packed(element, compiler, **kw)}, ',')"
 
 
 def in_scope(unit: str | None, column: Any = APP.c.unit) -> ColumnElement[bool]:
@@ -104,8 +101,8 @@ def connection_groups(
     conn: Connection, unit: str | None, start: datetime, end: datetime
 ) -> list[Row]:
     """Per (unit, business_type, voltage): how many applications of the scope were connected
-    in [start, end) (not cancelled), and, as comma-separated numbers in one order, their
-    acceptance and connection instants, whether they kept the provincial and the national
+    in [start, end) (not cancelled), and packed per application (`numbers`) its acceptance
+    and connection instants, whether they kept the provincial and the national
     whole-process limits (1, 0, -1 not judged: no such limit, or not closed yet) and how many
     whole-process monitors were judged."""
     stmt = (
@@ -114,8 +111,7 @@ def connection_groups(
             FACTS.c.business_type,
             FACTS.c.voltage,
             func.count(),
-            *_numbers(
-                FACTS.c.application_no,
+            numbers(
                 FACTS.c.accepted_s,
                 FACTS.c.connected_s,
                 func.coalesce(FACTS.c.kept_provincial, -1),
@@ -171,8 +167,8 @@ def monitor_amounts(
 
 def stage_groups(conn: Connection, unit: str | None, start: datetime, end: datetime) -> list[Row]:
     """Per (unit, monitor, code, elapsed unit), for every monitor but the whole-process ones
-    that stopped in the period (recorded when their applications closed): how many, and as
-    comma-separated numbers in one order their start and stop instants, the seconds their
+    that stopped in the period (recorded when their applications closed): how many, and
+    packed per monitor (`numbers`) its start and stop instants, the seconds their
     rule counted (-1 when none), and whether they stopped within the provincial and the
     national limits (1, 0, -1 without such a limit)."""
     stmt = (
@@ -182,8 +178,7 @@ def stage_groups(conn: Connection, unit: str | None, start: datetime, end: datet
             MON.c.code,
             MON.c.elapsed_unit,
             func.count(),
-            *_numbers(
-                MON.c.id,
+            numbers(
                 MON.c.started_s,
                 MON.c.stopped_s,
                 func.coalesce(MON.c.elapsed_s, -1),

@@ -138,24 +138,24 @@ def per_calendar(
 def unpack(
     rows: Sequence[Sequence[Any]], keys: int
 ) -> tuple[list[npt.NDArray[np.int64]], list[list[Hashable]], list[npt.NDArray[np.int64]]]:
-    """Rows of (key..., count, comma-separated numbers...) as the database groups them
-    (readmodel.report_queries): per key its code for every member and the distinct values,
-    and each list of numbers over all members, group after group."""
+    """Rows of (key..., count, packed members) as the database groups them
+    (readmodel.report_queries.numbers: "a:b:c,a:b:c"): per key its code for every member and
+    the distinct values, and each member column over all members, group after group."""
     counts = np.asarray([r[keys] for r in rows], dtype=np.int64)
     codes, values = [], []
     for k in range(keys):
         c, v = factorize([r[k] for r in rows])
         codes.append(np.repeat(c, counts))
         values.append(v)
-    width = len(rows[0]) - keys - 1 if rows else 0
-    lists = [
-        np.concatenate([np.fromstring(r[keys + 1 + j], dtype=np.int64, sep=",") for r in rows])
-        for j in range(width)
-    ]
-    for numbers in lists:
-        if numbers.size != counts.sum():
-            raise ValueError("a grouped list does not have one number per member")
-    return codes, values, lists
+    if not rows:
+        return codes, values, []
+    packed = ",".join(r[keys + 1] for r in rows).replace(":", ",")
+    flat = np.fromstring(packed, dtype=np.int64, sep=",")
+    total = int(counts.sum())
+    if total == 0 or flat.size % total:
+        raise ValueError("the grouped members do not have one value per column")
+    table = flat.reshape(total, flat.size // total)
+    return codes, values, [table[:, j] for j in range(table.shape[1])]
 
 
 def unit_seconds(unit: str | None, cal: Calendar) -> float:

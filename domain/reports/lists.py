@@ -27,7 +27,6 @@ from domain.reports.common import (
     Floats,
     Policies,
     factorize,
-    groups,
     instant,
     local_date,
     per_calendar,
@@ -123,18 +122,32 @@ def late_appointment_entries(rows: Sequence[tuple[Any, ...]], policies: Policies
     accepted = np.asarray(cols[5], dtype=np.float64)
     due = np.full(len(rows), np.nan)
     rule_codes = np.full(len(rows), -1, dtype=np.int64)
-    rules: list[str] = []
+    rules: list[MonitorRule] = []
     for cal, at in per_calendar(policies, unit_codes, units):
+        # The rule depends on the unit, the business type and the acceptance day only: found
+        # once per distinct triple, then each rule's deadlines computed for all its rows.
         days = np.floor(local_seconds(cal, accepted[at]) / DAY_S).astype(np.int64)
-        # The rule depends on the unit, the business type and the acceptance day only.
-        for (unit, kind, _), part in groups(unit_codes[at], type_codes[at], days - days.min()):
-            members = at[part]
-            on = local_date(cal, float(accepted[members[0]]))
-            rule = appointment_rule(policies.policy(str(units[unit])), str(types[kind]), on)
+        span = int(days.max() - days.min()) + 1
+        keys = (unit_codes[at] * len(types) + type_codes[at]) * span + (days - days.min())
+        distinct, first, back = np.unique(keys, return_index=True, return_inverse=True)
+        by_id = {r.id: n for n, r in enumerate(rules)}
+        found = np.full(distinct.size, -1, dtype=np.int64)
+        for k, row in enumerate(first.tolist()):
+            i = int(at[row])
+            on = local_date(cal, float(accepted[i]))
+            rule = appointment_rule(
+                policies.policy(str(units[unit_codes[i]])), str(types[type_codes[i]]), on
+            )
             if rule is not None:
+                if rule.id not in by_id:
+                    by_id[rule.id] = len(rules)
+                    rules.append(rule)
+                found[k] = by_id[rule.id]
+        rule_codes[at] = found[back.ravel()]
+        for r, rule in enumerate(rules):
+            members = at[rule_codes[at] == r]
+            if members.size:
                 due[members] = appointment_deadlines(rule, started[members], cal)
-                rule_codes[members] = len(rules)
-                rules.append(rule.id)
     late = np.flatnonzero(completed > due).tolist()  # NaN (no rule) is never late
     done, deadline, rule_of = completed.tolist(), due.tolist(), rule_codes.tolist()
     entries = [
@@ -144,7 +157,7 @@ def late_appointment_entries(rows: Sequence[tuple[Any, ...]], policies: Policies
             cols[1][i],
             done[i],
             deadline[i],
-            rules[rule_of[i]],
+            rules[rule_of[i]].id,
         )
         for i in late
     ]
