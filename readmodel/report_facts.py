@@ -65,12 +65,13 @@ class ReportMonitorRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("application_no", "monitor"),
         # Stage times select the monitors that stopped in a period, in groups per rule: the
-        # first index finds a short period's few, the second covers a long one's many.
+        # first index finds a short period's few, the second covers a long one's many (and the
+        # targets that average one rule's counted time).
         Index("ix_report_monitor_stopped", "stopped_s", "code"),
         Index(
             "ix_report_monitor_group",
-            "unit",
             "monitor",
+            "unit",
             "code",
             "elapsed_unit",
             "stopped_s",
@@ -78,6 +79,7 @@ class ReportMonitorRow(SQLModel, table=True):
             "elapsed_s",
             "kept_provincial",
             "kept_national",
+            "application_no",
         ),
     )
 
