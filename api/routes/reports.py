@@ -5,10 +5,12 @@ under it over a range of days; as JSON, CSV (the main table) or XLSX (every tabl
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BeforeValidator
 
 from api import report_builder as rb
 from api.deps import EngineDep
@@ -44,11 +46,22 @@ UnitQuery = Annotated[
         description="This unit and the units under it (all units when absent)",
     ),
 ]
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _day(value: object) -> object:
+    """A day is written YYYY-MM-DD: not a number, not an instant (pydantic would read both)."""
+    if isinstance(value, str) and not _DAY.match(value):
+        raise ValueError("must be a day written YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_day)]
 FromQuery = Annotated[
-    date | None, Query(alias="from", description="First day (default: the month's first)")
+    Day | None, Query(alias="from", description="First day (default: the month's first)")
 ]
 ToQuery = Annotated[
-    date | None, Query(alias="to", description="Last day, included (default: today)")
+    Day | None, Query(alias="to", description="Last day, included (default: today)")
 ]
 FormatQuery = Annotated[Format, Query(description="json, csv (main table) or xlsx (every table)")]
 PeriodQuery = Annotated[Period, Query(description="Rows per month, quarter, year or in total")]

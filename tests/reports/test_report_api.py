@@ -161,3 +161,10 @@ def test_a_range_beyond_any_data_is_cut_not_refused(client: TestClient) -> None:
     assert r.json()["totals"]["by_level"] == [
         {"key": "yellow", "label": "黄色预警", "raised": 1, "open": 0}
     ]
+
+
+@pytest.mark.parametrize("day", ["0", "1767225600", "2026-01-05T00:00:00", "2026-1-5"])
+def test_days_are_written_as_days(client: TestClient, day: str) -> None:
+    r = client.get("/api/reports/warnings", params={"to": day})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "to"
