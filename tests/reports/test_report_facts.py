@@ -79,7 +79,11 @@ def test_the_close_writes_what_the_final_status_says(
     assert (row["state"], row["unit"], row["business_type"]) == ("completed", "shanghai", "hv")
     whole = [m for m in final.monitors if m.code == "full_process" and m.stopped_at]
     assert row["full_process_judged"] == len(whole) > 0
-    national = [int(m.stopped_at <= m.national_due_at) for m in whole if m.national_due_at]
+    national = [
+        int(m.stopped_at <= m.national_due_at)
+        for m in whole
+        if m.stopped_at is not None and m.national_due_at is not None
+    ]
     assert row["kept_national"] == (min(national) if national else None)
     started = [m for m in final.monitors if m.started_at is not None]
     assert count(db_engine) == len(started)
@@ -92,9 +96,10 @@ def test_the_close_writes_what_the_final_status_says(
     m = next(x for x in final.monitors if x.id == "hv.plan_reply")
     assert plan["stopped_s"] == seconds(t("2026-09-29 10:00"))
     assert m.elapsed is not None and plan["elapsed_s"] == round(m.elapsed.seconds)
+    assert m.stopped_at is not None
     assert plan["kept_provincial"] == (
         None if m.provincial_due_at is None else int(m.stopped_at <= m.provincial_due_at)
-    )  # type: ignore[operator]
+    )
     # Written once: the same close again changes nothing.
     projection.project_application(lived)
     assert count(db_engine) == len(started) and facts(db_engine) == row

@@ -10,11 +10,12 @@ from sqlalchemy import Engine
 
 from api import report_builder as rb
 from api.report_context import PackPolicies
+from domain.reports.lists import ListKind
 from domain.reports.models import ListsReport, PenaltyReport
 from tests.reports.scenario import Scenario, t
 
 HC, SMX, SH, YT = "henan/xinyang/huangchuan", "henan/sanmenxia", "shanghai", "shandong/yantai"
-ALL_LISTS = ["too_short", "late_appointment", "overlong_pending"]
+ALL_LISTS: list[ListKind] = ["too_short", "late_appointment", "overlong_pending"]
 NOW = t("2026-12-15 00:00")
 
 
