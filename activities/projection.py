@@ -1,10 +1,12 @@
 """Projection of workflow state into the database read model.
 
-Idempotent by construction, in one transaction of up to three statements:
+Idempotent by construction, in one transaction of up to five statements:
 - the application row is upserted only if the stored one is not newer (an older write arriving
   late never moves a row backwards);
 - timeline entries are inserted by position, ignoring those already there;
-- warnings are upserted by (application, monitor, level), the database's unique key.
+- warnings are upserted by (application, monitor, level), the database's unique key;
+- the report facts (activities.report_facts), when the change connects or closes the
+  application: instants that keep their maximum, a close written once.
 So retries and replays never write twice.
 
 The statements are built once and executed with parameters (timeline and warnings as one
@@ -20,6 +22,7 @@ from sqlalchemy import Engine, Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from temporalio import activity
 
+from activities.report_facts import ReportFacts
 from contracts.application import ProjectionInput
 from readmodel.applications import ApplicationRow, TimelineRow, WarningRow
 
@@ -48,6 +51,7 @@ class ProjectionActivities:
             index_elements=[WARNING.c.application_no, WARNING.c.monitor, WARNING.c.level],
             set_={"open": warning.excluded.open},
         )
+        self._facts = ReportFacts(dialect)
 
     @activity.defn
     def project_application(self, data: ProjectionInput) -> None:
@@ -60,6 +64,7 @@ class ProjectionActivities:
                 conn.execute(self._timeline, _timeline_rows(data))
             if data.warnings:
                 conn.execute(self._warnings, _warning_rows(data))
+            self._facts.write(conn, data)
 
 
 def _upsert_application(stmt: Insert, final: bool) -> Insert:

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from api import problems
+from api.console import routes as console
 from api.docs import mount_docs
 from api.routes import (
     applications,
@@ -23,6 +24,7 @@ from api.routes import (
     notifications,
     plans,
     preview,
+    reports,
     staff,
     units,
     warnings,
@@ -90,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(grid.router)
     app.include_router(capacity.router)
     app.include_router(plans.router)
+    app.include_router(reports.router)
+    app.include_router(console.router)
     return app
 
 

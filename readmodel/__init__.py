@@ -19,6 +19,7 @@ def init_db(engine: Engine) -> None:
     import readmodel.grid
     import readmodel.organisation
     import readmodel.outbox
+    import readmodel.report_facts
     import readmodel.reservations  # noqa: F401
 
     create_tables(engine)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from readmodel.types import UTCDateTime
@@ -51,7 +51,12 @@ class ApplicationPublic(ApplicationBase):
 
 class TimelineRow(SQLModel, table=True):
     __tablename__ = "timeline"
-    __table_args__ = (UniqueConstraint("application_no", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("application_no", "seq"),
+        # Reports find what was done in a period (appointments confirmed, flags raised,
+        # applications closed) from this index alone.
+        Index("ix_timeline_event_at", "event", "at", "application_no"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     application_no: str = Field(index=True, max_length=64)

@@ -43,3 +43,12 @@ def test_plan_benchmark_runs() -> None:
     assert "plans/s" in out
     assert "same points chosen in 100/100" in out
     assert "faster (target >= 20x)" in out
+
+
+def test_report_benchmark_runs() -> None:
+    out = run("bench/report_bench.py", "--quick")
+    assert "the same in every report" in out
+    assert "== SQLite" in out
+    for report in ("connection-time", "stage-times", "warnings", "lists", "penalties"):
+        assert report in out
+    assert "naive est." in out
