@@ -11,13 +11,17 @@ from sqlalchemy import Engine
 from core.db import create_tables
 
 
-def init_db(engine: Engine) -> None:
-    """Create (or bring up to date) every table of the read model."""
-    # Imported for the side effect of registering the tables on SQLModel.metadata.
+def register_tables() -> None:
+    """Register every table of the read model on SQLModel.metadata (a module defining a table
+    must be imported here: tests/test_migrations.py checks it)."""
     import readmodel.applications
     import readmodel.grid
     import readmodel.organisation
     import readmodel.outbox
     import readmodel.reservations  # noqa: F401
 
+
+def init_db(engine: Engine) -> None:
+    """Create (or bring up to date) every table of the read model."""
+    register_tables()
     create_tables(engine)
