@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck pytest schemathesis format record-histories bench register-search-attributes clean
+.PHONY: run test lint typecheck pytest schemathesis format record-histories bench register-search-attributes clean migration
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -61,6 +61,14 @@ bench: $(STAMP)
 # For an external cluster (TEMPORAL_ADDRESS set): the embedded server registers them itself.
 register-search-attributes: $(STAMP)
 	$(BIN)/python -m core.search_attributes_cli
+
+# A new schema revision from the models: `make migration m="what changed"` (docs/operations.md).
+migration: $(STAMP)
+	@test -n "$(m)" || { echo 'usage: make migration m="what changed"'; exit 2; }
+	@scratch=$$(mktemp -d) && \
+	  DATABASE_URL=sqlite:///$$scratch/head.db $(BIN)/alembic upgrade head && \
+	  DATABASE_URL=sqlite:///$$scratch/head.db $(BIN)/alembic revision --autogenerate -m "$(m)"; \
+	  status=$$?; rm -rf $$scratch; exit $$status
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from core.db import create_tables
-
 
 def register_tables() -> None:
     """Register every table of the read model on SQLModel.metadata (a module defining a table
@@ -22,6 +20,9 @@ def register_tables() -> None:
 
 
 def init_db(engine: Engine) -> None:
-    """Create (or bring up to date) every table of the read model."""
+    """Migrate the database to the newest schema (readmodel/migrate.py; safe to call from
+    several processes at once)."""
+    from readmodel.migrate import upgrade_to_head
+
     register_tables()
-    create_tables(engine)
+    upgrade_to_head(engine)

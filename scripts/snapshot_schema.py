@@ -11,18 +11,18 @@ NAME_rows.json (rows of every table, parents before children).
 from __future__ import annotations
 
 import json
-import tempfile
 import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import MetaData, create_mock_engine, select  # noqa: E402
-from sqlmodel import SQLModel  # noqa: E402
+from sqlalchemy import MetaData, create_mock_engine, select
+from sqlmodel import SQLModel
 
-from core.db import make_engine  # noqa: E402
+from core.db import make_engine
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "migrations"
 #: Rows kept per table: enough to see that they survive, few enough to read.

@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
-from policies.profile import ApplicationProfile
 from temporalio.testing import WorkflowEnvironment
 
 from activities.notifications import NotificationActivities
@@ -24,6 +23,7 @@ from domain.views import summary
 from policies import labels
 from policies.codes import BUSINESS_TYPES, LEVELS, NOTICE_CODES, STAGE_CODES
 from policies.loader import list_units
+from policies.profile import ApplicationProfile
 from tests.notification_scenarios import sample_notice
 from tests.support import free_port, new_application_no, problem_fields
 
