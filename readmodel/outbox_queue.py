@@ -194,6 +194,11 @@ class OutboxQueue:
         self._insert = insert(table).on_conflict_do_nothing(
             index_elements=[table.c.application_no, table.c.monitor, table.c.level, table.c.phone]
         )
+        # psycopg sends an executemany as one multi-row INSERT, whose rowcount is -1: there the
+        # rows inserted are counted from what it returns.
+        self._counts_returned = engine.dialect.name == "postgresql"
+        if self._counts_returned:
+            self._insert = self._insert.returning(table.c.id)
 
     # -- enqueue -------------------------------------------------------------------------------
 
@@ -233,7 +238,9 @@ class OutboxQueue:
         if not rows:
             return 0
         result = session.execute(self._insert, [r.model_dump() for r in rows])
-        # An executemany's rowcount is the sum of its rows' (DB-API; sqlite3 and psycopg).
+        if self._counts_returned:
+            return len(result.all())
+        # sqlite3's executemany rowcount is the sum of its rows'.
         return int(getattr(result, "rowcount", 0) or 0)
 
     # -- dispatch ------------------------------------------------------------------------------

@@ -222,3 +222,14 @@ def test_every_module_with_a_table_is_registered() -> None:
     modules = table_modules()
     assert "readmodel.applications" in modules
     assert modules <= registered_modules()
+
+
+def test_make_run_migrates_before_it_starts_the_processes(tmp_path: Path) -> None:
+    from core.config import Settings
+    from core.db import get_engine
+    from launcher import migrate_database
+
+    settings = Settings(data_dir=tmp_path)
+    migrate_database(settings)
+    with get_engine(settings).connect() as conn:
+        assert current_revision(conn) == head_revision()
