@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, Engine, or_, update
+from sqlalchemy import ColumnElement, Engine, Executable, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -191,7 +191,7 @@ class OutboxQueue:
         # Built once and executed with each call's rows (executemany): a statement built around
         # the rows' values is compiled again at every call, most of an enqueue's cost
         # (bench/workflow_bench.py: three progress messages per application).
-        self._insert = insert(table).on_conflict_do_nothing(
+        self._insert: Executable = insert(table).on_conflict_do_nothing(
             index_elements=[table.c.application_no, table.c.monitor, table.c.level, table.c.phone]
         )
         # psycopg sends an executemany as one multi-row INSERT, whose rowcount is -1: there the
