@@ -19,6 +19,7 @@ from api.routes import (
     calendars,
     grid,
     health,
+    metrics,
     notifications,
     plans,
     preview,
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(notifications.router)
     app.include_router(grid.router)
     app.include_router(plans.router)
+    app.include_router(metrics.router)
     return app
 
 
