@@ -20,6 +20,7 @@ from api.routes import (
     grid,
     health,
     metrics,
+    operations,
     notifications,
     plans,
     preview,
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(grid.router)
     app.include_router(plans.router)
     app.include_router(metrics.router)
+    app.include_router(operations.router)
     return app
 
 
