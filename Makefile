@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck pytest schemathesis format record-histories bench register-search-attributes clean migration
+.PHONY: run test lint typecheck pytest schemathesis format record-histories bench register-search-attributes clean migration soak reconcile
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -61,6 +61,16 @@ bench: $(STAMP)
 # For an external cluster (TEMPORAL_ADDRESS set): the embedded server registers them itself.
 register-search-attributes: $(STAMP)
 	$(BIN)/python -m core.search_attributes_cli
+
+# The chaos test (part of `make test`) for longer: more applications, more killed workers.
+SOAK_APPS ?= 150
+SOAK_WORKER_KILLS ?= 20
+soak: $(STAMP)
+	CHAOS_APPS=$(SOAK_APPS) CHAOS_WORKER_KILLS=$(SOAK_WORKER_KILLS) $(BIN)/pytest -q -s -k chaos
+
+# The read model compared with the workflows, drifted rows repaired (docs/operations.md).
+reconcile: $(STAMP)
+	$(BIN)/python -m readmodel.reconcile
 
 # A new schema revision from the models: `make migration m="what changed"` (docs/operations.md).
 migration: $(STAMP)
