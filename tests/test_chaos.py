@@ -117,14 +117,9 @@ def insist(step: Callable[[], bool], what: str) -> None:
         time.sleep(0.3)
 
 
-def events_of(http: httpx.Client, no: str) -> list[str] | None:
-    r = http.get(f"/api/applications/{no}")
-    return [e["event"] for e in r.json()["events"]] if r.status_code == 200 else None
-
-
 def drive(system: System, plan: Plan) -> None:
-    """Create the application and send its events; a request whose outcome is unknown (the
-    worker died under it) is checked against the workflow before it is sent again."""
+    """Create the application and send its events, each retried with its idempotency key
+    until answered (the worker or the server may die under any request)."""
     with httpx.Client(base_url=system.url, timeout=20) as http:
 
         def create() -> bool:
@@ -135,14 +130,14 @@ def drive(system: System, plan: Plan) -> None:
         for n, event in enumerate(plan.events):
 
             def send(event: str = event, n: int = n) -> bool:
-                r = http.post(f"/api/applications/{plan.no}/events", json={"event": event})
-                if r.status_code == 200:
-                    return True
-                seen = events_of(http, plan.no)
-                if seen is not None and len(seen) > n and seen[n] == event:
-                    return True  # recorded by the attempt whose answer was lost
-                assert r.status_code not in (404, 422), r.text
-                return False
+                # The key makes a retry after a lost answer safe: answered, not recorded again.
+                r = http.post(
+                    f"/api/applications/{plan.no}/events",
+                    json={"event": event},
+                    headers={"Idempotency-Key": f"{plan.no}-{n}"},
+                )
+                assert r.status_code not in (404, 409, 422), r.text
+                return r.status_code == 200
 
             insist(send, f"{plan.no} {event}")
         if plan.cancel:
