@@ -21,7 +21,9 @@ from api.routes import (
     capacity,
     grid,
     health,
+    metrics,
     notifications,
+    operations,
     plans,
     preview,
     reports,
@@ -94,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(plans.router)
     app.include_router(reports.router)
     app.include_router(console.router)
+    app.include_router(metrics.router)
+    app.include_router(operations.router)
     return app
 
 

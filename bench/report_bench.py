@@ -67,8 +67,8 @@ def _insert(engine: Engine, batches: Any) -> int:
 
 def _copy(engine: Engine, batches: Any) -> int:
     """PostgreSQL's COPY, the way bulk data goes in there."""
-    from activities.projection import APPLICATION, TIMELINE, WARNING
-    from activities.report_facts import FACTS, MONITORS
+    from readmodel.projection import APPLICATION, TIMELINE, WARNING
+    from readmodel.report_facts_writer import FACTS, MONITORS
 
     n = 0
     raw = engine.raw_connection()

@@ -19,15 +19,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from activities.projection import (
-    APPLICATION,
-    TIMELINE,
-    WARNING,
-    _application_row,
-    _timeline_rows,
-    _warning_rows,
-)
-from activities.report_facts import FACTS, MONITORS, application_facts, monitor_facts
 from contracts.application import (
     ApplicationInput,
     ApplicationProfile,
@@ -39,6 +30,15 @@ from contracts.application import (
 from domain.ledger import ApplicationLedger
 from domain.start import start_input
 from domain.views import projection_input, row
+from readmodel.projection import (
+    APPLICATION,
+    TIMELINE,
+    WARNING,
+    _application_row,
+    _timeline_rows,
+    _warning_rows,
+)
+from readmodel.report_facts_writer import FACTS, MONITORS, application_facts, monitor_facts
 
 TZ = ZoneInfo("Asia/Shanghai")
 HOUR = timedelta(hours=1)

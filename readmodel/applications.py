@@ -82,8 +82,13 @@ class WarningBase(SQLModel):
 
 class WarningRow(WarningBase, table=True):
     __tablename__ = "warning"
-    # One warning per application, monitor and level, whatever retries or replays do.
-    __table_args__ = (UniqueConstraint("application_no", "monitor", "level"),)
+    __table_args__ = (
+        # One warning per application, monitor and level, whatever retries or replays do.
+        UniqueConstraint("application_no", "monitor", "level"),
+        # The warning board: open ones, by level, soonest due first, and their counts by level
+        # (bench/scale_bench.py: a fifth of the time over 100,000 applications).
+        Index("ix_warning_open_level_due", "open", "level", "due_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
 

@@ -20,6 +20,10 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+#: The whole-process monitors' code (policies.codes.FULL_PROCESS: the read model sits below
+#: the policies, so it names the code itself; tests/reports check they agree).
+FULL_PROCESS = "full_process"
+
 
 class ReportApplicationRow(SQLModel, table=True):
     __tablename__ = "report_application"

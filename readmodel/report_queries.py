@@ -29,7 +29,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
 from readmodel.applications import ApplicationRow, TimelineRow, WarningRow
-from readmodel.report_facts import ReportApplicationRow, ReportMonitorRow
+from readmodel.report_facts import FULL_PROCESS, ReportApplicationRow, ReportMonitorRow
 
 APP = ApplicationRow.__table__  # type: ignore[attr-defined]
 TL = TimelineRow.__table__  # type: ignore[attr-defined]
@@ -39,7 +39,6 @@ MON = ReportMonitorRow.__table__  # type: ignore[attr-defined]
 
 #: Timeline entries that close an application.
 CLOSING = ("archive.completed", "cancelled")
-FULL_PROCESS = "full_process"
 
 Row = tuple[Any, ...]
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from activities.report_facts import backfill
 from core.db import get_engine
 from readmodel import init_db
+from readmodel.report_facts_writer import backfill
 
 
 def main() -> None:

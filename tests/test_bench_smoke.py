@@ -52,3 +52,14 @@ def test_report_benchmark_runs() -> None:
     for report in ("connection-time", "stage-times", "warnings", "lists", "penalties"):
         assert report in out
     assert "naive est." in out
+
+
+def test_scale_benchmark_runs() -> None:
+    out = run(
+        "bench/scale_bench.py",
+        *("--n", "20", "--due", "0", "--rows", "300", "--repeat", "2", "--no-postgres"),
+    )
+    assert "20 open applications" in out
+    assert "KiB per application" in out
+    assert "calendar published to" in out
+    assert "300 rows against 1,000" in out and "board (red, open)" in out

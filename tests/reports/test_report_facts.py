@@ -10,12 +10,15 @@ import pytest
 from sqlalchemy import Engine, delete, func, select
 
 from activities.projection import ProjectionActivities
-from activities.report_facts import backfill, seconds
 from api import report_builder as rb
 from api.report_context import PackPolicies
 from bench.report_data import live
 from contracts.application import ApplicationInput, ApplicationProfile, Customer, ProjectionInput
+from policies.codes import FULL_PROCESS
+from readmodel.projection import ProjectionWriter
+from readmodel.report_facts import FULL_PROCESS as FACTS_FULL_PROCESS
 from readmodel.report_facts import ReportApplicationRow, ReportMonitorRow
+from readmodel.report_facts_writer import backfill, seconds
 from tests.reports.scenario import t
 
 FACTS = ReportApplicationRow.__table__  # type: ignore[attr-defined]
@@ -127,6 +130,24 @@ def test_the_connection_keeps_the_latest_whatever_the_order(
     projection.project_application(lived.model_copy(update={**running, "timeline": entries[:2]}))
     with db_engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(FACTS)).scalar_one() == 0
+
+
+def test_a_repair_through_the_projections_write_writes_the_facts(
+    db_engine: Engine, lived: ProjectionInput
+) -> None:
+    """Reconciliation repairs a row through the read model's write, without the activity:
+    the facts come with it, as the activity would have written them."""
+    ProjectionActivities(db_engine).project_application(lived)
+    expected, monitors = facts(db_engine), count(db_engine)
+    with db_engine.begin() as conn:
+        conn.execute(delete(FACTS))
+        conn.execute(delete(MONITORS))
+    ProjectionWriter(db_engine).write(lived)
+    assert facts(db_engine) == expected and count(db_engine) == monitors > 0
+
+
+def test_the_facts_name_the_whole_process_code_as_the_policies_do() -> None:
+    assert FACTS_FULL_PROCESS == FULL_PROCESS
 
 
 def test_backfill_writes_the_facts_of_applications_closed_before(

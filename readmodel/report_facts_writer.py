@@ -1,6 +1,7 @@
 """Writing the report facts (readmodel.report_facts) from what the projection receives: the
 connection instants from the timeline entries of each change, the verdicts and monitor
-outcomes from the final status at the close. Part of the projection's one transaction."""
+outcomes from the final status at the close. Part of the projection's one transaction
+(readmodel.projection), so a reconciliation's repair writes them too."""
 
 from __future__ import annotations
 
@@ -13,9 +14,8 @@ from sqlalchemy import ColumnElement, Connection, Engine, Insert, Table, case, f
 from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts.application import ApplicationStatus, ProjectionInput, TimelineEntry
-from policies.codes import FULL_PROCESS
 from readmodel.applications import ApplicationRow
-from readmodel.report_facts import ReportApplicationRow, ReportMonitorRow
+from readmodel.report_facts import FULL_PROCESS, ReportApplicationRow, ReportMonitorRow
 
 FACTS: Table = ReportApplicationRow.__table__  # type: ignore[attr-defined]
 MONITORS: Table = ReportMonitorRow.__table__  # type: ignore[attr-defined]
