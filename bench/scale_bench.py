@@ -10,13 +10,14 @@ dev server (SQLite, WAL) served by `worker.py` in its own process (the worker `m
 starts). Measured: start rate; the worker's RSS and CPU, empty (the baseline), idle with N
 open, and while `--due` thresholds fall due within one minute; the warning latency of those
 (raised instant minus due instant, from the read model: what `grid_warning_latency_seconds`
-observes) p50/p99/max; a calendar published to all N (one batch signal, as the API's publish
-route sends it) until the server has delivered it and the worker is idle again.
+observes) p50/p99/max; a calendar published to all N (through the region's CalendarPublisher,
+page by page, as the API's publish route asks for it) until the publisher records it published
+and the worker is idle again.
 
-API part: `--rows` applications (with a timeline entry and a warning each) written to SQLite and
-to PostgreSQL (Debian's server, as the tests start it; skipped where it is missing), then the
-filtered list, a closed application's detail and the warning board, each timed in process
-(ASGI) and compared with the same requests over 1,000 rows in the same run.
+API part (bench/scale_api.py): `--rows` applications (with a timeline entry and a warning each)
+written to SQLite and to PostgreSQL (Debian's server, as the tests start it; skipped where it is
+missing), then the filtered list, a closed application's detail and the warning board, each
+timed in process (ASGI) and compared with the same requests over 1,000 rows in the same run.
 """
 
 from __future__ import annotations
@@ -32,8 +33,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,19 +41,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-from sqlalchemy import Engine, func, select, text  # noqa: E402
-from temporalio.api.batch.v1 import BatchOperationSignal  # noqa: E402
-from temporalio.api.common.v1 import Payloads  # noqa: E402
-from temporalio.api.enums.v1 import BatchOperationState  # noqa: E402
-from temporalio.api.workflowservice.v1 import (  # noqa: E402
-    DescribeBatchOperationRequest,
-    StartBatchOperationRequest,
-)
+from sqlalchemy import Engine, func, select  # noqa: E402
 from temporalio.client import Client  # noqa: E402
 from temporalio.common import WorkflowIDReusePolicy  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
+from bench.scale_api import TYPES, UNITS, api_part, pct, report_api  # noqa: E402
 from calendars import Calendar, get_calendar  # noqa: E402
 from contracts import search_attributes  # noqa: E402
 from contracts.application import (  # noqa: E402
@@ -64,26 +57,19 @@ from contracts.application import (  # noqa: E402
     Customer,
     workflow_id,
 )
+from contracts.calendar_publication import PublishRequest  # noqa: E402
 from core.db import make_engine  # noqa: E402
 from domain.start import initial_status, start_input  # noqa: E402
 from domain.views import initial_search_attributes  # noqa: E402
-from policies.loader import list_units  # noqa: E402
 from readmodel import init_db  # noqa: E402
-from readmodel.applications import ApplicationRow, TimelineRow, WarningRow  # noqa: E402
+from readmodel.applications import ApplicationRow, WarningRow  # noqa: E402
+from readmodel.calendar_publication import get_publication  # noqa: E402
 from readmodel.demo_org import seed_demo_org  # noqa: E402
+from workflows.calendar_publisher import request_publication  # noqa: E402
 from workflows.connection_application import ConnectionApplication  # noqa: E402
 
 BIN = Path(sys.executable).parent
 TASK_QUEUE = "grid-connection"
-TYPES = {
-    "hv": ("10kV", 630.0),
-    "lv_residential": ("220V", 8.0),
-    "lv_non_residential": ("380V", 100.0),
-    "lv_small_micro": ("380V", 80.0),
-    "charging_residential": ("220V", 7.0),
-    "dg_lv": ("380V", 50.0),
-}
-UNITS = [u for u in list_units() if u != "national"]
 START_CONCURRENCY = 64
 RNG = random.Random(19)
 
@@ -94,13 +80,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 # -- the worker process --------------------------------------------------------------------------
@@ -291,33 +270,21 @@ def amended_calendar() -> Calendar:
     )
 
 
-async def publish(client: Client) -> tuple[float, int]:
-    """As the API's publish route: one batch signal to every running application; seconds
-    until the server reports it done, and how many it signalled."""
+async def publish(client: Client, engine: Engine, limit_s: float = 3600) -> tuple[float, int]:
+    """As the API's publish route: the region's CalendarPublisher is asked for the calendar
+    and signals the running applications page by page; seconds until it records the version
+    published, and how many applications it signalled."""
     snapshot = amended_calendar().snapshot()
-    payloads = await client.data_converter.encode([snapshot])
-    job = f"bench-calendar-{uuid.uuid4().hex[:8]}"
-    await client.workflow_service.start_batch_operation(
-        StartBatchOperationRequest(
-            namespace=client.namespace,
-            job_id=job,
-            reason="bench",
-            visibility_query=(
-                'WorkflowType = "ConnectionApplication" AND ExecutionStatus = "Running"'
-            ),
-            signal_operation=BatchOperationSignal(
-                signal="calendar_updated", input=Payloads(payloads=payloads)
-            ),
-        )
-    )
     t0 = time.perf_counter()
-    while True:
-        d = await client.workflow_service.describe_batch_operation(
-            DescribeBatchOperationRequest(namespace=client.namespace, job_id=job)
-        )
-        if d.state != BatchOperationState.BATCH_OPERATION_STATE_RUNNING:
-            return time.perf_counter() - t0, int(d.complete_operation_count)
+    await request_publication(
+        client, TASK_QUEUE, PublishRequest(snapshot=snapshot, requested_at=datetime.now(UTC))
+    )
+    while time.perf_counter() - t0 < limit_s:
+        row = get_publication(engine, snapshot.region)
+        if row is not None and row.state == "published" and row.version == snapshot.version:
+            return time.perf_counter() - t0, row.signalled
         await asyncio.sleep(0.5)
+    raise RuntimeError(f"the calendar was not published within {limit_s:.0f} s")
 
 
 # -- the scale part ------------------------------------------------------------------------------
@@ -354,7 +321,7 @@ async def scale(n: int, due: int) -> dict[str, Any]:
             out["warnings_at_start"] = count(engine, WarningRow.__table__)  # type: ignore[attr-defined]
             await firing(env.client, engine, worker, due, out)
             t0 = time.perf_counter()
-            out["publish_batch_s"], out["publish_signalled"] = await publish(env.client)
+            out["publish_done_s"], out["publish_signalled"] = await publish(env.client, engine)
             await worker.idle()
             out["publish_replanned_s"] = time.perf_counter() - t0
             out["rss_after_publish_mib"] = worker.rss_mib()
@@ -405,146 +372,6 @@ async def firing(
     out["latency_max_s"] = max(late) if late else float("nan")
 
 
-# -- the API part --------------------------------------------------------------------------------
-
-
-def fill(engine: Engine, rows: int) -> None:
-    app = ApplicationRow.__table__  # type: ignore[attr-defined]
-    tl = TimelineRow.__table__  # type: ignore[attr-defined]
-    w = WarningRow.__table__  # type: ignore[attr-defined]
-    now = datetime.now(UTC)
-    batch = 5000
-    for start in range(0, rows, batch):
-        apps, tls, ws = [], [], []
-        for i in range(start, min(rows, start + batch)):
-            bt = list(TYPES)[i % len(TYPES)]
-            no = f"R{i:09d}"
-            closed = i % 4 == 0
-            at = now - timedelta(seconds=i * 30)
-            level = ("blue", "yellow", "orange", "red", None)[i % 5]
-            apps.append({
-                "application_no": no, "unit": UNITS[i % len(UNITS)], "business_type": bt,
-                "voltage": TYPES[bt][0], "capacity_kva": TYPES[bt][1],
-                "state": "completed" if closed else "running",
-                "stage": "archive" if closed else "site_survey",
-                "customer_manager": f"cm-{i % 300:03d}", "accepted_at": at, "updated_at": at,
-                "warning_level": None if closed else level, "next_due_at": None,
-                "too_short": False, "provisional": False, "customer_name": "测试客户",
-                "customer_phone": None,
-                "final_status": {
-                    "application_no": no, "state": "completed", "stage": "archive",
-                    "profile": {"unit": UNITS[i % len(UNITS)], "business_type": bt,
-                                "voltage": TYPES[bt][0], "capacity_kva": TYPES[bt][1],
-                                "accepted_at": at.isoformat()},
-                } if closed else None,
-            })  # fmt: skip
-            tls.append({"application_no": no, "seq": 0, "event": "accept", "at": at})
-            if level and not closed:
-                ws.append({
-                    "application_no": no, "monitor": f"{bt}.site_survey", "code": "site_survey",
-                    "level": level, "due_at": at, "raised_at": at, "roles": [], "open": True,
-                })  # fmt: skip
-        with engine.begin() as conn:
-            conn.execute(app.insert(), apps)
-            conn.execute(tl.insert(), tls)
-            if ws:
-                conn.execute(w.insert(), ws)
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("ANALYZE"))
-        else:
-            conn.execute(text("ANALYZE"))
-
-
-async def timed(call: Callable[[], Awaitable[httpx.Response]], repeat: int) -> list[float]:
-    out = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        r = await call()
-        out.append((time.perf_counter() - t0) * 1000)
-        assert r.status_code == 200, r.text[:300]
-    return out
-
-
-async def api_latency(engine: Engine, repeat: int, rows: int) -> dict[str, tuple[float, float]]:
-    from api.app import attach, create_app
-    from core.config import Settings
-
-    app = create_app()
-    attach(app, Settings(data_dir=Path(tempfile.mkdtemp())), engine, temporal=None)  # type: ignore[arg-type]
-    transport = httpx.ASGITransport(app=app)
-    out = {}
-    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
-        cases = {
-            "list (unit, state, overdue)": lambda: http.get(
-                "/api/applications",
-                params={"unit": UNITS[1], "state": "running", "overdue": "true", "limit": 50},
-            ),
-            # Every fourth row is closed: its detail is read from the row, not the workflow.
-            "detail (closed, from the row)": lambda: http.get(
-                f"/api/applications/R{rows // 2 // 4 * 4:09d}"
-            ),
-            "board (red, open)": lambda: http.get(
-                "/api/warnings", params={"level": "red", "limit": 100}
-            ),
-        }
-        for name, call in cases.items():
-            await timed(call, 5)  # warm
-            ms = await timed(call, repeat)
-            out[name] = (pct(ms, 0.5), pct(ms, 0.99))
-    return out
-
-
-@contextmanager
-def postgres() -> Iterator[Callable[[], str] | None]:
-    from tests import pg
-
-    reason = pg.skip_reason()
-    if reason is not None:
-        print(f"PostgreSQL skipped: {reason}")
-        yield None
-        return
-    bin_dir = pg.pg_bin_dir()
-    assert bin_dir is not None
-    root = Path(tempfile.mkdtemp(prefix="pg-bench-"))
-    if os.geteuid() == 0:
-        shutil.chown(root, user=pg.SERVER_USER)
-    server = pg.start_server(bin_dir, root)
-    try:
-        yield lambda: pg.fresh_database(server)
-    finally:
-        pg.stop_server(bin_dir, root)
-        shutil.rmtree(root, ignore_errors=True)
-
-
-async def api_part(rows: int, repeat: int, with_pg: bool) -> dict[str, dict[str, Any]]:
-    results: dict[str, dict[str, Any]] = {}
-    with postgres() if with_pg else _none() as new_pg:
-        urls: dict[str, Callable[[], str]] = {
-            "sqlite": lambda: f"sqlite:///{tempfile.mkdtemp()}/api.db",
-        }
-        if new_pg is not None:
-            urls["postgresql"] = new_pg
-        for db, make_url in urls.items():
-            for size in (1000, rows):
-                engine = make_engine(make_url())
-                init_db(engine)
-                t0 = time.perf_counter()
-                fill(engine, size)
-                fill_s = time.perf_counter() - t0
-                results[f"{db} {size}"] = {
-                    "fill_s": fill_s,
-                    **await api_latency(engine, repeat, size),
-                }
-                engine.dispose()
-    return results
-
-
-@contextmanager
-def _none() -> Iterator[None]:
-    yield None
-
-
 def report_scale(s: dict[str, Any]) -> None:
     n = s["n"]
     print(f"\n== {n} open applications (worker in its own process)")
@@ -562,22 +389,11 @@ def report_scale(s: dict[str, Any]) -> None:
               f"CPU {s['cpu_firing_mean']:.2f} cores")  # fmt: skip
     else:
         print(s.get("due_note", "no due window"))
-    print(f"calendar published to {s['publish_signalled']}: batch done in "
-          f"{s['publish_batch_s']:.1f} s, worker idle after {s['publish_replanned_s']:.1f} s; "
+    # Signals, not applications: the catch-up signals again those started just before.
+    print(f"calendar published to {s['n']} in {s['publish_signalled']} signals (page by page): "
+          f"recorded published after {s['publish_done_s']:.1f} s, worker idle after "
+          f"{s['publish_replanned_s']:.1f} s; "
           f"RSS {s['rss_after_publish_mib']:.0f} MiB")  # fmt: skip
-
-
-def report_api(results: dict[str, dict[str, Any]], rows: int) -> None:
-    print(f"\n== API latency, in process (ms p50 / p99), {rows} rows against 1,000")
-    for key, r in results.items():
-        print(f"{key:>18}: filled in {r['fill_s']:.1f} s")
-        base = results.get(f"{key.split()[0]} 1000", r)
-        for name, value in r.items():
-            if name == "fill_s":
-                continue
-            p50, p99 = value
-            ratio = p50 / base[name][0]
-            print(f"{'':>20}{name:<32} {p50:7.1f} / {p99:7.1f}   ({ratio:.2f}x the 1,000-row p50)")
 
 
 async def main() -> None:

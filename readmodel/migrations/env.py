@@ -24,7 +24,7 @@ register_tables()
 target_metadata = SQLModel.metadata
 
 
-def render_item(kind: str, obj: Any, autogen: AutogenContext) -> str | Literal[False]:
+def render_item(kind: str, obj: Any, _autogen: AutogenContext) -> str | Literal[False]:
     """Revisions name SQLAlchemy's own types, never the models' (a revision must keep meaning
     what it meant when the models have moved on)."""
     if kind != "type":
