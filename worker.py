@@ -18,7 +18,9 @@ from temporalio.worker import Worker
 
 from activities.calendar_publishing import CalendarPublishingActivities
 from activities.changes import ChangeActivities
+from activities.grid import GridActivities
 from activities.notifications import NotificationActivities
+from activities.plans import PlanActivities
 from activities.projection import ProjectionActivities
 from core.config import Settings, get_settings
 from core.db import get_engine
@@ -57,6 +59,18 @@ def activities_for(
         notifications.enqueue_progress,
         notifications.dispatch_due,
         *publishing,
+        *_grid_and_plans(engine),
+    ]
+
+
+def _grid_and_plans(engine: Engine) -> list[Callable[..., Any]]:
+    grid, plans = GridActivities(engine), PlanActivities(engine)
+    return [
+        grid.grid_snapshot,
+        grid.reserve_capacity,
+        grid.release_capacity,
+        plans.make_plan,
+        plans.release_plan,
     ]
 
 

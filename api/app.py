@@ -16,6 +16,7 @@ from api import problems
 from api.console import routes as console
 from api.docs import mount_docs
 from api.routes import (
+    application_plans,
     applications,
     calendars,
     capacity,
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(console.router)
     app.include_router(metrics.router)
     app.include_router(operations.router)
+    app.include_router(application_plans.router)
     return app
 
 

@@ -24,7 +24,8 @@ def mount_docs(app: FastAPI) -> None:
     app.mount(STATIC_PREFIX, StaticFiles(directory=assets_dir()), name="docs-assets")
 
     def base(request: Request) -> str:
-        return request.scope.get("root_path", "").rstrip("/")
+        root: str = request.scope.get("root_path", "")
+        return root.rstrip("/")
 
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:

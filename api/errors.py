@@ -9,6 +9,8 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from contracts.errors import REFUSAL_ERROR_TYPE, Refusal
+
 log = logging.getLogger(__name__)
 
 _UNAVAILABLE = {
@@ -44,24 +46,31 @@ def is_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and "connect" in str(exc).lower()
 
 
-def update_rejected(exc: WorkflowUpdateFailedError, field: str = "state") -> HTTPException:
-    """A refusal by the workflow: 422 when the request itself is wrong, 409 when it clashes
-    with the application's state. Nothing was recorded either way. A refusal whose message
-    names no field is about `field` (what the update clashes with, e.g. `paused`)."""
+def update_rejected(exc: WorkflowUpdateFailedError) -> HTTPException:
+    """A refusal by the workflow (contracts.errors): 422 when the request itself is wrong, 409
+    when it clashes with the application's state or the application is closed. Nothing was
+    recorded either way."""
     cause = exc.cause
-    if not isinstance(cause, ApplicationError):
-        return HTTPException(
-            status.HTTP_409_CONFLICT, detail={"field": field, "reason": str(cause)}
-        )
-    head, sep, reason = cause.message.partition(": ")
-    detail = (
-        {"field": head, "reason": reason}
-        if sep and " " not in head
-        else {"field": field, "reason": cause.message}
+    found = (
+        Refusal.from_details(cause.details)
+        if isinstance(cause, ApplicationError) and cause.type == REFUSAL_ERROR_TYPE
+        else None
     )
+    if found is None:
+        # Not a refusal (a failure the workflow did not foresee): nothing was recorded.
+        reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
+        found = Refusal.one("conflict", "request", reason or "the update failed")
+    return refused(found)
+
+
+def refused(refusal: Refusal) -> HTTPException:
+    """The refusal as the API answers it: its type and its `errors` list, as the workflow
+    gave them."""
     code = (
         status.HTTP_422_UNPROCESSABLE_CONTENT
-        if cause.type == "EventRefused"
+        if refusal.type == "invalid"
         else status.HTTP_409_CONFLICT
     )
-    return HTTPException(code, detail=detail)
+    return HTTPException(
+        code, detail={"type": refusal.type, "errors": [e.model_dump() for e in refusal.errors]}
+    )

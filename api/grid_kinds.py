@@ -22,7 +22,7 @@ from api.grid_refs import (
     check_transformer,
 )
 from contracts.errors import FieldError
-from contracts.organisation import UNIT_CODE_RE
+from policies.codes import UNIT_CODE_RE
 from readmodel import grid as g
 
 T = TypeVar("T", bound=BaseModel)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from contracts.application import (
     APPLICATION_NO_PATTERN,
+    CLOCK_SKEW,
     ApplicationInput,
     ApplicationProfile,
     ApplicationState,
@@ -24,7 +25,6 @@ from policies.profile import Instant, require_aware
 # A back-office clerk may record an application taken on paper in the last week, no earlier:
 # older ones would start with deadlines already long past and distort the reports.
 MAX_BACKDATE = timedelta(days=7)
-CLOCK_SKEW = timedelta(minutes=5)
 #: Pages start at most this far in: deeper pages are a query to narrow, not to page through.
 MAX_OFFSET = 1_000_000
 

@@ -1,7 +1,7 @@
 """The workflow_bench baseline: the same updates and local activities as a 10 kV lifecycle,
 with no domain logic. What our workflow costs beyond Temporal itself is the ratio to this.
 
-RequiredWorkApplication adds what the issue requires of every change beyond updates and
+RequiredWorkApplication adds what is required of every change beyond updates and
 activities (search attributes kept current, the deadline timer re-planned), without the domain.
 
 Only temporalio (and the search attribute keys) are imported here: the sandbox re-imports a
@@ -33,7 +33,7 @@ class BaselineApplication:
         self._pending = 0
 
     @workflow.run
-    async def run(self, expected: int) -> int:
+    async def run(self, expected: int) -> int:  # noqa: ARG002  (the same input as the real one)
         await self._write()
         while not self._done:
             await workflow.wait_condition(lambda: self._pending > 0 or self._done)
@@ -68,7 +68,7 @@ class RequiredWorkStart:
 
     #: For the start and each event: does ConnectionApplication upsert its search attributes
     #: (its row changed), and does it re-plan its deadline timer (the earliest due instant
-    #: moved)? The bench computes it with the application book for the same events.
+    #: moved)? The bench computes it with the domain for the same events.
     plan: list[tuple[bool, bool]]
     #: The real start input's JSON (policy and calendar snapshots): the same bytes travel.
     start_payload: str
@@ -79,7 +79,7 @@ class RequiredWorkStart:
 
 @workflow.defn
 class RequiredWorkApplication:
-    """The baseline plus the Temporal work the issue requires of every change, and nothing of
+    """The baseline plus the Temporal work required of every change, and nothing of
     the domain: the search attributes upserted and the deadline timer re-planned where
     ConnectionApplication does it, payloads of its sizes, one local activity per change. What
     is left between this and ConnectionApplication is the domain's own cost."""
@@ -93,7 +93,7 @@ class RequiredWorkApplication:
         self._timer: asyncio.Task[None] | None = None
 
     @workflow.run
-    async def run(self, start: RequiredWorkStart) -> int:
+    async def run(self, start: RequiredWorkStart) -> int:  # noqa: ARG002  (payload of the real size)
         await self._change()
         while not self._done:
             await workflow.wait_condition(lambda: self._pending > 0 or self._done)

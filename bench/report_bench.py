@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import statistics
@@ -86,7 +87,7 @@ def _copy(engine: Engine, batches: Any) -> int:
                 if not rows:
                     continue
                 columns = list(rows[0])
-                with cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                with cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row([_pg(row[c]) for c in columns])
             n += len(b.applications)
@@ -270,7 +271,7 @@ def postgres(args: argparse.Namespace) -> None:
         return
     # A folder of its own: the server runs as `postgres` when this runs as root.
     home = Path(tempfile.mkdtemp(prefix="report-bench-pg-"))
-    if pg.os.geteuid() == 0:
+    if os.geteuid() == 0:
         shutil.chown(home, user=pg.SERVER_USER)
     try:
         server = pg.start_server(bin_dir, home)

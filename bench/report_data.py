@@ -28,6 +28,7 @@ from contracts.application import (
     RecordEventRequest,
 )
 from domain.ledger import ApplicationLedger
+from domain.rules import check_event, check_hold
 from domain.start import start_input
 from domain.views import projection_input, row
 from readmodel.projection import (
@@ -109,21 +110,21 @@ def hv_events(rng: random.Random, t0: datetime) -> list[tuple[str, datetime]]:
 def live(inp: ApplicationInput, events: list[tuple[str, datetime]]) -> ProjectionInput:
     """The application's last projection after its events, as the workflow would write it:
     each threshold fires at its due instant, each event is checked as the update would be."""
-    book = ApplicationLedger(start_input(inp))
     now = inp.profile.accepted_at
+    book = ApplicationLedger(start_input(inp), now)
     ev, _ = book.sync(now)
     for name, at in events:
         while ev.next_due_at is not None and ev.next_due_at < at and book.state == "running":
             now = ev.next_due_at
             ev, _ = book.sync(now)
         if name in ("pause", "resume"):
-            rec = book.check_hold(name, HoldRequest(reason="客户原因", at=at), at)
+            rec = check_hold(book, name, HoldRequest(reason="客户原因", at=at), at)
         else:
-            rec = book.check_event(RecordEventRequest(event=name, at=at), at)
+            rec = check_event(book, RecordEventRequest(event=name, at=at), at)
         book.add_event(rec)
         now = at
         ev, _ = book.sync(now)
-    return projection_input(book, row(book, ev), now, list(book.timeline), list(book.warnings))
+    return projection_input(book, row(book, ev), now, 0, list(book.timeline), list(book.warnings))
 
 
 @dataclass
@@ -170,8 +171,8 @@ def templates(n: int, first_day: datetime, seed: int = 11, running: bool = False
             application_no=f"T{seed}-{i:04d}",
             profile=ApplicationProfile(
                 unit=unit,
-                business_type=business_type,  # type: ignore[arg-type]
-                voltage=voltage,  # type: ignore[arg-type]
+                business_type=business_type,
+                voltage=voltage,
                 capacity_kva=kva,
                 accepted_at=t0,
                 # Appointments (预约) come by phone or online; the counter has none.

@@ -8,7 +8,7 @@ every monitor is overdue while it runs and the warning path is exercised) and th
 baseline workflows with the same updates and local activities -- once with no-op activities,
 once with activities that make one upsert each, as the projection does -- in one process on one
 dev server (SQLite file, WAL), alternating round by round. A third reference,
-RequiredWorkApplication, adds to the DB-write baseline the Temporal work the issue requires of
+RequiredWorkApplication, adds to the DB-write baseline the Temporal work required of
 every change (search attributes upserted and the deadline timer re-planned where
 ConnectionApplication does it for a live lifecycle, payloads of its sizes) without the domain:
 the ratio to it is the domain's own cost. Prints applications/s, worker CPU per
@@ -23,13 +23,13 @@ import argparse
 import asyncio
 import compileall
 import concurrent.futures
-import os
 import statistics
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -62,7 +62,10 @@ from contracts.application import (  # noqa: E402
 )
 from core.db import make_engine  # noqa: E402
 from core.gc_tuning import tune_gc  # noqa: E402
+from core.process import exit_now  # noqa: E402
+from domain.answers import brief  # noqa: E402
 from domain.ledger import ApplicationLedger  # noqa: E402
+from domain.rules import check_event  # noqa: E402
 from domain.start import start_input  # noqa: E402
 from domain.views import (  # noqa: E402
     initial_search_attributes,
@@ -171,32 +174,35 @@ async def baseline_lifecycle(client: Client, tq: str, latencies: list[float]) ->
 
 def required_work_start() -> RequiredWorkStart:
     """What a live lifecycle makes ConnectionApplication do at each change, worked out with the
-    application book (pure, outside Temporal): whether the row changed (so the search
+    domain (pure, outside Temporal): whether the row changed (so the search
     attributes are upserted), whether the earliest due instant moved (so the timer is
     re-planned), and the sizes of each change's write and of each update's answer."""
     now = datetime.now(TZ).replace(microsecond=0)
     start = start_input(application_input("BPLAN0000000", now))
-    book = ApplicationLedger(start)
+    book = ApplicationLedger(start, now)
     plan: list[tuple[bool, bool]] = []
     writes: list[int] = []
     answers: list[int] = []
     shown, due = None, None
+    written = 0
     for i, event in enumerate(["", *EVENTS]):
         t = now + timedelta(seconds=i)
         recorded = None
         if event:
-            recorded = book.check_event(RecordEventRequest(event=event), t)
+            recorded = check_event(book, RecordEventRequest(event=event), t)
             book.add_event(recorded)
         ev, _ = book.sync(t)
         if event:
-            answers.append(len(book.brief(ev, recorded).model_dump_json()))
+            answers.append(len(brief(book, ev, recorded).model_dump_json()))
         current = row(book, ev)
         new_due = ev.next_due_at if book.state == "running" else due
         plan.append((current != shown, new_due != due))
         shown, due = current, new_due
-        entries = book.timeline[book.projected_timeline :]
-        writes.append(len(projection_input(book, current, t, entries, []).model_dump_json()))
-        book.projected_timeline += len(entries)
+        entries = book.timeline[written:]
+        writes.append(
+            len(projection_input(book, current, t, written, entries, []).model_dump_json())
+        )
+        written += len(entries)
     return RequiredWorkStart(
         plan=plan,
         start_payload=start.model_dump_json(),
@@ -299,21 +305,81 @@ def compile_workflow_modules() -> None:
     compileall.compile_file(ROOT / "bench" / "baseline_workflow.py", quiet=1)
 
 
-async def main(apps: int, concurrency: int, rounds: int) -> None:
+async def start_dev_server(tmp: str) -> WorkflowEnvironment:
+    """The embedded dev server on a SQLite file in WAL mode, as a deployment runs it."""
+    return await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
+        data_converter=pydantic_data_converter,
+        search_attributes=search_attributes.ALL,
+        dev_server_database_filename=f"{tmp}/temporal.db",
+        dev_server_extra_args=[
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--sqlite-pragma",
+            "synchronous=normal",
+        ],
+    )
+
+
+def contenders_for(
+    client: Client, engine: Engine, pool: concurrent.futures.ThreadPoolExecutor
+) -> list[Contender]:
+    """The three baselines, then ConnectionApplication (last: the ratios are taken to it)."""
+
+    def baseline_worker(tq: str, act: Callable[[int], int]) -> Callable[[], Worker]:
+        return lambda: Worker(
+            client,
+            task_queue=tq,
+            workflows=[BaselineApplication],
+            activities=[act],
+            activity_executor=pool,
+        )
+
+    db_write = BaselineDbWrite(engine)
+    required = required_work_start()
+    return [
+        Contender(
+            "baseline, no-op activities",
+            baseline_worker("b-noop", baseline_write),
+            lambda lat: baseline(client, "b-noop", lat),
+        ),
+        Contender(
+            "baseline, DB-write activities",
+            baseline_worker("b-db", db_write.write),
+            lambda lat: baseline(client, "b-db", lat),
+        ),
+        Contender(
+            "baseline + required Temporal work",
+            lambda: Worker(
+                client,
+                task_queue="b-req",
+                workflows=[RequiredWorkApplication],
+                activities=[db_write.write_blob],
+                activity_executor=pool,
+            ),
+            lambda lat: lambda: required_work_lifecycle(client, "b-req", required, lat),
+        ),
+        Contender(
+            "ConnectionApplication",
+            lambda: build_worker(client, engine, "bench", pool),
+            lambda lat: lambda: real_lifecycle(client, "bench", lat),
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What a run measured beside each contender's own figures."""
+
+    rss0: float
+    rss1: float
+    histories: list[int]
+
+
+async def measure(apps: int, concurrency: int, rounds: int) -> tuple[list[Contender], Measured]:
     compile_workflow_modules()
     with tempfile.TemporaryDirectory() as tmp:
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-            data_converter=pydantic_data_converter,
-            search_attributes=search_attributes.ALL,
-            dev_server_database_filename=f"{tmp}/temporal.db",
-            dev_server_extra_args=[
-                "--sqlite-pragma",
-                "journal_mode=wal",
-                "--sqlite-pragma",
-                "synchronous=normal",
-            ],
-        )
+        env = await start_dev_server(tmp)
         engine = make_engine(f"sqlite:///{tmp}/app.db")
         init_db(engine)
         # The demo organisation, as `make run` has it: warnings resolve to staff and outbox
@@ -322,46 +388,7 @@ async def main(apps: int, concurrency: int, rounds: int) -> None:
         async with env:
             client = env.client
             with concurrent.futures.ThreadPoolExecutor(16) as pool:
-
-                def baseline_worker(tq: str, act: Callable[[int], int]) -> Callable[[], Worker]:
-                    return lambda: Worker(
-                        client,
-                        task_queue=tq,
-                        workflows=[BaselineApplication],
-                        activities=[act],
-                        activity_executor=pool,
-                    )
-
-                db_write = BaselineDbWrite(engine)
-                required = required_work_start()
-                contenders = [
-                    Contender(
-                        "baseline, no-op activities",
-                        baseline_worker("b-noop", baseline_write),
-                        lambda lat: baseline(client, "b-noop", lat),
-                    ),
-                    Contender(
-                        "baseline, DB-write activities",
-                        baseline_worker("b-db", db_write.write),
-                        lambda lat: baseline(client, "b-db", lat),
-                    ),
-                    Contender(
-                        "baseline + required Temporal work",
-                        lambda: Worker(
-                            client,
-                            task_queue="b-req",
-                            workflows=[RequiredWorkApplication],
-                            activities=[db_write.write_blob],
-                            activity_executor=pool,
-                        ),
-                        lambda lat: lambda: required_work_lifecycle(client, "b-req", required, lat),
-                    ),
-                    Contender(
-                        "ConnectionApplication",
-                        lambda: build_worker(client, engine, "bench", pool),
-                        lambda lat: lambda: real_lifecycle(client, "bench", lat),
-                    ),
-                ]
+                contenders = contenders_for(client, engine, pool)
                 # As worker.py does once started; every contender shares the process.
                 tune_gc()
                 rss0 = rss_mib()
@@ -375,42 +402,59 @@ async def main(apps: int, concurrency: int, rounds: int) -> None:
                     len((await client.get_workflow_handle(c.ids[0]).fetch_history()).events)
                     for c in contenders
                 ]
+    return contenders, Measured(rss0, rss1, histories)
+
+
+def ratio(c: Contender, real: Contender) -> float:
+    """Median of the rounds' ratios: each round ran every contender back to back, so a
+    slow stretch of the machine weighs on both sides of a round's ratio alike."""
+    return statistics.median(a / b for a, b in zip(c.rates, real.rates, strict=True))
+
+
+def print_table(
+    contenders: list[Contender], measured: Measured, apps: int, concurrency: int, rounds: int
+) -> None:
     real = contenders[-1]
-
-    def ratio(c: Contender) -> float:
-        """Median of the rounds' ratios: each round ran every contender back to back, so a
-        slow stretch of the machine weighs on both sides of a round's ratio alike."""
-        return statistics.median(a / b for a, b in zip(c.rates, real.rates, strict=True))
-
     print(
         f"{rounds} rounds of {apps} lifecycles ({len(EVENTS)} events each, "
         f"{concurrency} at a time); medians"
     )
     head = f"{'apps/s':>8}{'ratio':>7}{'CPU ms/app':>12}{'p50 ms':>8}{'p99 ms':>8}{'history':>9}"
     print(f"{'':32}{head}")
-    for c, events in zip(contenders, histories, strict=True):
+    for c, events in zip(contenders, measured.histories, strict=True):
         print(
-            f"{c.label:32}{statistics.median(c.rates):>8.2f}{ratio(c):>7.2f}"
+            f"{c.label:32}{statistics.median(c.rates):>8.2f}{ratio(c, real):>7.2f}"
             f"{statistics.median(c.cpu_ms):>12.0f}"
             f"{pct(c.latencies, 50):>8.1f}{pct(c.latencies, 99):>8.1f}{events:>9}"
         )
+    rss0, rss1 = measured.rss0, measured.rss1
     print(f"worker process RSS: {rss1:.0f} MiB (+{rss1 - rss0:.0f} MiB over the run)")
     print(f"lifecycles: {'backdated (every monitor overdue)' if BACKDATED else 'live'}")
+
+
+def print_ratios(contenders: list[Contender], measured: Measured) -> None:
+    real = contenders[-1]
     for c in contenders[:-1]:
         rounds_ = ", ".join(f"{a / b:.2f}" for a, b in zip(c.rates, real.rates, strict=True))
         print(f"ratio per round vs {c.label}: {rounds_}")
     noop, reference = contenders[0], contenders[2]
     floor = statistics.median(a / b for a, b in zip(noop.rates, reference.rates, strict=True))
     print(
-        f"throughput vs baseline: {ratio(noop):.2f}x (no-op activities), "
-        f"{ratio(contenders[1]):.2f}x (DB-write activities); target 1.3x. "
-        f"History {histories[-1]} events (target < 300)."
+        f"throughput vs baseline: {ratio(noop, real):.2f}x (no-op activities), "
+        f"{ratio(contenders[1], real):.2f}x (DB-write activities); target 1.3x. "
+        f"History {measured.histories[-1]} events (target < 300)."
     )
     print(
         f"the required Temporal work alone (search attributes, timer re-plans, payload sizes, "
         f"one upsert per change) runs at {floor:.2f}x the no-op baseline; "
-        f"ConnectionApplication at {ratio(reference):.2f}x that."
+        f"ConnectionApplication at {ratio(reference, real):.2f}x that."
     )
+
+
+async def main(apps: int, concurrency: int, rounds: int) -> None:
+    contenders, measured = await measure(apps, concurrency, rounds)
+    print_table(contenders, measured, apps, concurrency, rounds)
+    print_ratios(contenders, measured)
 
 
 if __name__ == "__main__":
@@ -424,6 +468,4 @@ if __name__ == "__main__":
     args = parser.parse_args()
     BACKDATED = args.backdated
     asyncio.run(main(args.apps, args.concurrency, args.rounds))
-    # temporalio/sdk-python#300: skip finalization, which the SDK bridge's threads can abort.
-    sys.stdout.flush()
-    os._exit(0)
+    exit_now(0)

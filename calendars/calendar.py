@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 from calendars.clock import Clock, ClockConfig, make_clock
 from calendars.errors import UnpublishedYearError
 from calendars.snapshot import CalendarSnapshot, NoticeRef
-from calendars.zone import DataZone, Transition, data_zone
+from calendars.zone import DataZone, Transition, data_zone, is_aware
 
 DEFAULT_TZ = "Asia/Shanghai"
 # Constructing a timedelta costs about as much as the rest of add_work_time; results mostly
@@ -48,7 +48,7 @@ def _require_date(value: object, name: str) -> date:
 def _require_aware(value: object, name: str) -> datetime:
     if not isinstance(value, datetime):
         raise TypeError(f"{name} must be a timezone-aware datetime, got {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
+    if not is_aware(value):
         raise ValueError(f"{name} must be a timezone-aware datetime, got naive {value.isoformat()}")
     return value
 

@@ -74,7 +74,7 @@ class WorkingDayClock:
     def worked(self, tod_us: int) -> int:
         return tod_us
 
-    def time_at(self, r_us: int, earliest: bool) -> int:
+    def time_at(self, r_us: int, earliest: bool) -> int:  # noqa: ARG002  (the protocol's)
         return r_us
 
 

@@ -15,6 +15,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from calendars.calendar import Calendar
+from calendars.zone import is_aware
 
 _ZERO = timedelta(0)
 
@@ -31,7 +32,7 @@ class SplicedCalendar:
             raise ValueError("a spliced calendar needs at least one calendar")
         starts = [s for s, _ in segments[1:]]
         for s in starts:
-            if s.tzinfo is None:
+            if not is_aware(s):
                 raise ValueError("segment starts must be timezone-aware")
         if any(b <= a for a, b in pairwise(starts)):
             raise ValueError("segment starts must increase")
@@ -107,7 +108,7 @@ class SplicedCalendar:
         return total
 
     def add_work_time(self, t: datetime, delta: timedelta) -> datetime:
-        if t.tzinfo is None:
+        if not is_aware(t):
             raise ValueError("t must be timezone-aware")
         i = self._index(t)
         if delta >= _ZERO:

@@ -22,6 +22,12 @@ _SAMPLE_STEP = 7 * 86_400
 Transition = tuple[int, int, str]
 
 
+def is_aware(t: datetime) -> bool:
+    """Whether `t` names an instant: it carries a zone that gives it an offset (a tzinfo whose
+    utcoffset() is None leaves it as naive as no tzinfo at all)."""
+    return t.tzinfo is not None and t.utcoffset() is not None
+
+
 class DataZone(tzinfo):
     """A tzinfo defined by its transitions; behaves like ZoneInfo, including PEP 495 folds."""
 
@@ -68,7 +74,7 @@ class DataZone(tzinfo):
             return self._steady_offset
         return self._offsets[self._index_local(dt)]
 
-    def dst(self, dt: datetime | None) -> timedelta | None:
+    def dst(self, dt: datetime | None) -> timedelta | None:  # noqa: ARG002  (tzinfo's signature)
         return None
 
     def tzname(self, dt: datetime | None) -> str | None:

@@ -6,7 +6,7 @@ change to recorded data: add fields with defaults, never rename or remove one.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import (
@@ -18,11 +18,15 @@ from pydantic import (
 )
 
 from calendars.snapshot import CalendarSnapshot
+from contracts.monitor import MonitorView
+from contracts.plans import PlanRecord
 from contracts.text import Line, Note, ShortLine, Text
 from policies.codes import EVENT_SUFFIXES, NOTICE_CODES, STAGE_CODES
 from policies.engine import Event as EngineEvent
-from policies.engine import MonitorOut
-from policies.profile import ApplicationProfile, Instant, require_aware
+
+# The profile is part of the contract: re-exported for the layers above.
+from policies.profile import ApplicationProfile as ApplicationProfile
+from policies.profile import Instant, require_aware
 from policies.schema import ResolvedPolicy
 
 # Application numbers become workflow IDs and URL segments: keep them to a safe alphabet.
@@ -52,6 +56,9 @@ class ApplicationInput(BaseModel):
 
 
 EVENT_PATTERN = r"^[a-z][a-z0-9_]*\.(started|completed)$"
+#: Staff clocks drift: an instant given a few minutes ahead of the receiver's clock is taken as
+#: "now", not refused as the future (an event's `at`, an application's acceptance).
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 def _known_events(schema: dict[str, Any]) -> None:
@@ -180,6 +187,8 @@ class CarriedState(BaseModel):
     notified_warnings: int = 0
     #: Customer progress messages already handed over (accepted, plan_replied, energized).
     progress_sent: list[str] = Field(default_factory=list)
+    #: The application's current supply plan (its version, state and reservation).
+    plan: PlanRecord | None = None
 
 
 class ApplicationStart(BaseModel):
@@ -189,8 +198,10 @@ class ApplicationStart(BaseModel):
     policy: ResolvedPolicy
     calendar: CalendarSnapshot
     carried: CarriedState | None = None
-    #: History length after which the run continues as new (tests set it low).
-    continue_as_new_after: int | None = None
+    #: Deprecated, never set on a new start: histories recorded while tests set it here still
+    #: carry it, and their runs continue as new where it says. Tests now give the length in
+    #: the workflow's memo (see workflows.connection_application); it is not written back.
+    continue_as_new_after: int | None = Field(default=None, exclude=True)
 
     @field_serializer("policy")
     def _compact_policy(self, policy: ResolvedPolicy) -> dict[str, object]:
@@ -223,7 +234,7 @@ class ApplicationStatus(BaseModel):
     policy: PolicyRef | None = None
     calendar: CalendarRef | None = None
     as_of: datetime | None = None
-    monitors: list[MonitorOut] = Field(default_factory=list)
+    monitors: list[MonitorView] = Field(default_factory=list)
     warnings: list[RaisedWarning] = Field(default_factory=list)
     warning_level: WarningLevel | None = None
     next_due_at: datetime | None = None
@@ -232,6 +243,12 @@ class ApplicationStatus(BaseModel):
     too_short: list[TooShortFlag] = Field(default_factory=list)
     skipped_stages: list[str] = Field(default_factory=list)
     events: list[RecordedEvent] = Field(default_factory=list)
+    #: What the workflow waits on before it can carry on (`database`: its writes to the read
+    #: model and the outbox failed for longer than their limit and are retried on a timer).
+    waiting_on: str | None = None
+    #: The current supply plan (供电方案, or the access plan of distributed generation): its
+    #: version, state, the plan with each decision's clause, and the capacity it holds.
+    plan: PlanRecord | None = None
 
 
 class MonitorBrief(BaseModel):
@@ -278,7 +295,7 @@ class ApplicationOutcome(BaseModel):
 
 
 class WarningNotice(BaseModel):
-    """A raised warning handed to the notification activities (issue 6): who must hear of it
+    """A raised warning handed to the notification activities: who must hear of it
     is resolved there, from the roles and the organisation in the database."""
 
     application_no: str

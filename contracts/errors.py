@@ -1,8 +1,9 @@
 """Refusals as values: a type and the fields at fault, never a string parsed later.
 
-The workflow raises them as `ApplicationError(message, Refusal, type=...)` from its update
-validators and handlers; the API reads the details back (`Refusal.from_details`) and answers
-with the same `errors` list, whatever the language of the message.
+The workflow raises them as `ApplicationError(message, refusal, type="Refusal",
+non_retryable=True)` from its update validators and handlers (`refusal_error`); the API reads
+the details back (`Refusal.from_details`) and answers with the same `errors` list, whatever the
+language of the message: 422 for `invalid`, 409 for `conflict` and `closed`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+from temporalio.exceptions import ApplicationError
 
 #: `invalid`: the request itself is wrong (422). `conflict`: it clashes with the application's
 #: state, such as an event out of order or a hold already open (409). `closed`: the application
@@ -48,3 +50,14 @@ class Refusal(BaseModel):
             return cls.model_validate(first)
         except ValueError:
             return None
+
+
+#: The `type` of the ApplicationError that carries a refusal, whatever the refusal's own type
+#: (that one is in the details): the caller knows from it alone that `details[0]` is a Refusal.
+REFUSAL_ERROR_TYPE = "Refusal"
+
+
+def refusal_error(refusal: Refusal) -> ApplicationError:
+    """The refusal as the workflow raises it from an update validator or handler: never
+    retried (the same request would be refused again), nothing recorded."""
+    return ApplicationError(refusal.message, refusal, type=REFUSAL_ERROR_TYPE, non_retryable=True)

@@ -16,17 +16,17 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     StrictBool,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
-from pydantic.json_schema import JsonDict, JsonValue
 
 from contracts.text import Line, PersonName
 
 # The role and department codes are the glossary's, kept once in policies.codes.
-from policies.codes import DEPARTMENTS, ROLES
+from policies.codes import DEPARTMENTS, ROLES, UNIT_CODE_RE
 
 UnitLevel = Literal["province", "city", "county", "station"]
 UNIT_LEVELS: tuple[str, ...] = ("province", "city", "county", "station")
@@ -36,7 +36,6 @@ DEPARTMENT_ROLES: frozenset[str] = frozenset(
     {"coordinator", "dept_deputy_director", "dept_director", "dept_executive"}
 )
 
-UNIT_CODE_RE = re.compile(r"^[a-z][a-z0-9-]*(/[a-z][a-z0-9-]*)*$")
 STAFF_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 #: A mobile number as a person types it: an optional +86, 0086 or 86, then the 11 digits,
@@ -131,6 +130,9 @@ def unit_chain(code: str) -> list[str]:
     """The unit and its ancestors, nearest first: the order in which roles are looked for."""
     parts = code.split("/")
     return ["/".join(parts[:i]) for i in range(len(parts), 0, -1)]
+
+
+JsonDict = dict[str, JsonValue]
 
 
 def _levels_schema() -> JsonDict:

@@ -6,6 +6,8 @@ the list is spent deliberately. None of them may carry personal data: they are n
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio.common import SearchAttributeKey
 
 BUSINESS_TYPE = SearchAttributeKey.for_keyword("BusinessType")
@@ -23,7 +25,7 @@ NEXT_DUE_AT = SearchAttributeKey.for_datetime("NextDueAt")
 PROVISIONAL = SearchAttributeKey.for_bool("Provisional")
 TOO_SHORT = SearchAttributeKey.for_bool("TooShort")
 
-ALL: tuple[SearchAttributeKey, ...] = (
+ALL: tuple[SearchAttributeKey[Any], ...] = (
     BUSINESS_TYPE,
     VOLTAGE,
     UNIT,

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 
-    # SMS (issue 6): `log` writes messages to a JSON-lines file, `http` posts them to a gateway.
+    # SMS: `log` writes messages to a JSON-lines file, `http` posts them to a gateway.
     sms_gateway: Literal["log", "http"] = "log"
     sms_log_file: Path | None = None
     sms_http_url: str | None = None

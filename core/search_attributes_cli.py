@@ -4,10 +4,9 @@ cluster named by TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (idempotent)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 
 from core.config import get_settings
+from core.process import exit_now
 from core.temporal import connect, register_search_attributes
 
 
@@ -21,7 +20,4 @@ async def _main() -> int:
 
 
 if __name__ == "__main__":
-    code = asyncio.run(_main())
-    # temporalio/sdk-python#300: skip finalization, which the SDK bridge's threads can abort.
-    sys.stdout.flush()
-    os._exit(code)
+    exit_now(asyncio.run(_main()))

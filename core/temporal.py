@@ -92,7 +92,7 @@ async def register_search_attributes(client: Client) -> list[str]:
     }
     for key in search_attributes.ALL:
         have = existing.get(key.name)
-        if have is not None and have != key.indexed_value_type:
+        if have is not None and have != int(key.indexed_value_type):
             raise RuntimeError(
                 f"search attribute {key.name} exists with another type "
                 f"({IndexedValueType.Name(have)}); it must be {key.indexed_value_type.name}"

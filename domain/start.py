@@ -11,6 +11,7 @@ from datetime import datetime
 from calendars import ClockConfig, get_calendar
 from calendars.calendar import Calendar
 from contracts.application import ApplicationInput, ApplicationStart, ApplicationStatus
+from domain.answers import status
 from domain.ledger import ApplicationLedger
 from policies.engine import select_rules
 from policies.loader import load_policy
@@ -42,6 +43,7 @@ def start_input(inp: ApplicationInput, calendar: Calendar | None = None) -> Appl
 
 def initial_status(start: ApplicationStart, now: datetime) -> ApplicationStatus:
     """What the workflow will answer once started: the same pure code, evaluated here."""
-    book = ApplicationLedger(start)
-    ev, _ = book.sync(max(now, start.application.profile.accepted_at))
-    return book.status(ev)
+    at = max(now, start.application.profile.accepted_at)
+    book = ApplicationLedger(start, at)
+    ev, _ = book.sync(at)
+    return status(book, ev)

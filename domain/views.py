@@ -1,5 +1,5 @@
 """What operators and the read model see of an application: search attributes, the Temporal UI
-summary and details, and the projection's input. Pure functions of the book.
+summary and details, and the projection's input. Pure functions of the ledger.
 
 Kept out of the workflow's module on purpose: the sandbox re-imports that module for every
 workflow it starts (and compiles it, where bytecode is not cached), so it holds only the
@@ -22,6 +22,7 @@ from contracts.application import (
     TimelineEntry,
     WarningLevel,
 )
+from domain.answers import status
 from domain.ledger import ApplicationLedger
 from policies import labels
 from policies.engine import Evaluation
@@ -136,9 +137,12 @@ def projection_input(
     book: ApplicationLedger,
     current: Row,
     now: datetime,
+    timeline_offset: int,
     timeline: list[TimelineEntry],
     warnings: list[RaisedWarning],
 ) -> ProjectionInput:
+    """The write that brings the read model up to `current`: the timeline entries from
+    position `timeline_offset` on and the warnings that may have changed."""
     app = book.application
     return ProjectionInput(
         application_no=app.application_no,
@@ -148,8 +152,8 @@ def projection_input(
         updated_at=now,
         # The row's fields are the read model's columns of the same names.
         **current._asdict(),
-        timeline_offset=book.projected_timeline,
+        timeline_offset=timeline_offset,
         timeline=timeline,
         warnings=warnings,
-        final_status=book.status(book.evaluate(now)) if book.state != "running" else None,
+        final_status=status(book, book.evaluate(now)) if book.state != "running" else None,
     )

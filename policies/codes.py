@@ -5,6 +5,12 @@ Pure data: imported by the schema and the engine inside the Temporal workflow sa
 
 from __future__ import annotations
 
+import re
+
+#: A unit's code: its path in the organisation's tree, e.g. henan/sanmenxia (lowercase, '/'
+#: between levels). The policy packs, applications and the organisation all name units so.
+UNIT_CODE_RE = re.compile(r"^[a-z][a-z0-9-]*(/[a-z][a-z0-9-]*)*$")
+
 #: Change services (变更类业务, docs/glossary.md).
 CHANGE_SERVICES: frozenset[str] = frozenset(
     {

@@ -60,7 +60,7 @@ MAX_CAPACITY = 2_000_000
 MAX_OUTSIDE_LINE_M = 100_000
 
 
-def profile_json_schema(schema: dict[str, Any], cls: type[Any]) -> None:
+def profile_json_schema(schema: dict[str, Any], cls: type[Any]) -> None:  # noqa: ARG001
     """The checks below, for clients and fuzzers: the known units, which voltages go with
     which business type (policies.combinations), and each unit's declared flags."""
     units = list_units()

@@ -27,11 +27,13 @@ from pydantic import (
     field_validator,
 )
 
+from calendars.zone import is_aware
 from policies.codes import (
     BUSINESS_TYPES,
     CHANNELS,
     DG_VARIANTS,
     SUPPORTING_WORKS_TYPES,
+    UNIT_CODE_RE,
     VOLTAGES,
 )
 from policies.plans.resources import Location
@@ -62,8 +64,6 @@ SupportingWorksType = Annotated[
 ]
 DgVariant = Annotated[str, AfterValidator(_member(DG_VARIANTS, "DG variant")), _enum(DG_VARIANTS)]
 
-_UNIT_RE = re.compile(r"^[a-z][a-z0-9-]*(/[a-z][a-z0-9-]*)*$")
-
 
 _RFC3339 = re.compile(r"^\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?(?P<offset>[Zz]|[+-]\d\d:\d\d)?$")
 
@@ -88,7 +88,7 @@ Instant = Annotated[datetime, BeforeValidator(rfc3339)]
 
 
 def require_aware(value: datetime | None) -> datetime | None:
-    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+    if value is not None and not is_aware(value):
         raise ValueError("must carry a time zone offset, e.g. 2026-09-21T10:00:00+08:00")
     return value
 
@@ -129,7 +129,7 @@ class ApplicationProfile(BaseModel):
     @field_validator("unit")
     @classmethod
     def _unit_code(cls, v: str) -> str:
-        if not _UNIT_RE.match(v):
+        if not UNIT_CODE_RE.match(v):
             raise ValueError("must be a unit code like 'henan/sanmenxia' (lowercase, '/' between)")
         return v
 

@@ -203,7 +203,7 @@ def seed_demo_grid(engine: Engine) -> int:
         ):
             have = set(session.exec(select(table.id)).all())
             for row in rows:
-                if type(row) is table and row.id not in have:  # type: ignore[attr-defined]
+                if type(row) is table and row.id not in have:
                     session.add(row)
                     added += 1
             session.flush()

@@ -206,7 +206,7 @@ def _both_or_neither(first: str, second: str) -> dict[str, Any]:
 
 
 class TransformerCreate(TransformerBase, _Input):
-    model_config = ConfigDict(json_schema_extra=_both_or_neither("lon", "lat"))  # type: ignore[assignment]
+    model_config = ConfigDict(json_schema_extra=_both_or_neither("lon", "lat"))
 
     id: ResourceId
     name: Label = ""
@@ -293,7 +293,7 @@ def _point_schema() -> dict[str, Any]:
 
 
 class ConnectionPointCreate(ConnectionPointBase, _Input):
-    model_config = ConfigDict(json_schema_extra=_point_schema())  # type: ignore[assignment]
+    model_config = ConfigDict(json_schema_extra=_point_schema())
 
     id: ResourceId
     kind: PointKindCode

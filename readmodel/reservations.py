@@ -244,3 +244,37 @@ def held_kva(
     if ids is not None:
         query = query.where(RESERVATION.c.resource_id.in_(ids))
     return {rid: float(total) for rid, total in conn.execute(query).all()}
+
+
+def release_resources(
+    engine: Engine,
+    application_no: str,
+    plan_version: int,
+    resources: list[ResourceRef],
+    *,
+    reason: str = "replaced",
+    now: datetime | None = None,
+) -> list[Reservation]:
+    """Release what one plan version holds on `resources` (a plan made again after a resource
+    it first held on was dropped). Idempotent, as `release`."""
+    if not resources:
+        return []
+    now = now or datetime.now(UTC)
+    mine = [
+        RESERVATION.c.application_no == application_no,
+        RESERVATION.c.plan_version == plan_version,
+        RESERVATION.c.state == "held",
+    ]
+    with engine.begin() as conn:
+        rows = conn.execute(select(RESERVATION).where(*mine)).all()
+        wanted = {(r.kind, r.id) for r in resources}
+        ids = [r.id for r in rows if (r.resource_kind, r.resource_id) in wanted]
+        if not ids:
+            return []
+        conn.execute(
+            update(RESERVATION)
+            .where(RESERVATION.c.id.in_(ids))
+            .values(state="released", released_at=now, release_reason=reason)
+        )
+        released = conn.execute(select(RESERVATION).where(RESERVATION.c.id.in_(ids))).all()
+    return [_value(r._mapping) for r in released]

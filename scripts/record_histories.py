@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -24,8 +23,11 @@ sys.path.insert(0, str(ROOT))
 from contracts import search_attributes  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.db import make_engine  # noqa: E402
+from core.process import exit_now  # noqa: E402
 from core.temporal import register_search_attributes  # noqa: E402
 from readmodel import init_db  # noqa: E402
+from readmodel.demo_grid import seed_demo_grid  # noqa: E402
+from readmodel.demo_org import seed_demo_org  # noqa: E402
 from tests.notification_scenarios import SCENARIOS as NOTIFICATION_SCENARIOS  # noqa: E402
 from tests.publisher_scenarios import SCENARIOS as PUBLISHER_SCENARIOS  # noqa: E402
 from tests.scenarios import SCENARIOS  # noqa: E402
@@ -51,6 +53,9 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{tmp}/app.db")
         init_db(engine)
+        # The plan scenarios plan on the demo grid (its rows name the demo units).
+        seed_demo_org(engine)
+        seed_demo_grid(engine)
         async with env:
             with concurrent.futures.ThreadPoolExecutor(4) as pool:
                 # One worker for every scenario: a workflow left running must keep a poller,
@@ -102,6 +107,4 @@ async def record_on_dev_server() -> None:
 if __name__ == "__main__":
     asyncio.run(main())
     asyncio.run(record_on_dev_server())
-    # temporalio/sdk-python#300: skip finalization, which the SDK bridge's threads can abort.
-    sys.stdout.flush()
-    os._exit(0)
+    exit_now(0)

@@ -35,8 +35,8 @@ def ddl(metadata: MetaData, dialect: str) -> str:
     def collect(sql: Any, *_: Any, **__: Any) -> None:
         statements.append(str(sql.compile(dialect=engine.dialect)).strip() + ";")
 
-    engine = create_mock_engine(f"{dialect}://", collect)  # type: ignore[arg-type]
-    metadata.create_all(engine, checkfirst=False)  # type: ignore[arg-type]
+    engine = create_mock_engine(f"{dialect}://", collect)
+    metadata.create_all(engine, checkfirst=False)
     return "\n\n".join(statements) + "\n"
 
 

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import concurrent.futures
-import os
 import shutil
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -35,6 +34,7 @@ from calendars.loader import DATA_DIR, DATA_DIR_ENV
 from contracts import search_attributes
 from core.config import Settings
 from core.db import make_engine
+from core.process import exit_now
 from core.temporal import register_search_attributes
 from readmodel import init_db
 from tests.pg import pg_engine, pg_server  # noqa: F401  (fixtures)
@@ -167,12 +167,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Leave without interpreter finalization, keeping pytest's exit status.
-
-    temporalio/sdk-python#300: the SDK bridge's Rust threads can outlive the event loop and
-    abort CPython's finalization ("PyGILState_Release ... must be current"), turning a green run
-    into exit code 134 now and then. Everything is reported and flushed by now.
-    """
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(_exit_status)
+    """Leave without interpreter finalization (core.process.exit_now says why), keeping
+    pytest's exit status: everything is reported by now."""
+    exit_now(_exit_status)

@@ -79,7 +79,7 @@ def skip_reason() -> str | None:
 def start_server(bin_dir: Path, root: Path) -> PgServer:
     port = free_port()
     data, log = root / "data", root / "server.log"
-    run = dict(check=True, capture_output=True, timeout=START_TIMEOUT_S)
+    run = {"check": True, "capture_output": True, "timeout": START_TIMEOUT_S}
     subprocess.run(  # type: ignore[call-overload]
         _as_server_user(
             [str(bin_dir / "initdb"), "-D", str(data), "-U", "test", "--auth=trust", "-E", "UTF8",

@@ -13,13 +13,17 @@ the engine's instants on the shifted data are the real 2026 instants, shifted.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from temporalio import activity
 from temporalio.client import WorkflowHandle
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from calendars import Calendar, get_calendar
 from contracts.application import (
@@ -29,15 +33,18 @@ from contracts.application import (
     ApplicationStart,
     ApplicationStatus,
     CancelRequest,
+    ChangeInput,
     Customer,
     HoldRequest,
     RecordEventRequest,
     UpdateResult,
     workflow_id,
 )
+from contracts.plans import ApprovePlanRequest, JointReviewRequest, RevisePlanRequest
 from domain.start import start_input
 from domain.views import initial_search_attributes, summary
-from workflows.connection_application import ConnectionApplication
+from policies.plans.resources import Location
+from workflows.connection_application import CONTINUE_AS_NEW_MEMO, ConnectionApplication
 
 TZ = ZoneInfo("Asia/Shanghai")
 WEEK52 = timedelta(weeks=52)
@@ -88,8 +95,8 @@ def application(
         application_no=no,
         profile=ApplicationProfile(
             unit=unit,
-            business_type=business_type,  # type: ignore[arg-type]
-            voltage=voltage,  # type: ignore[arg-type]
+            business_type=business_type,
+            voltage=voltage,
             capacity_kva=capacity_kva,
             accepted_at=accepted_at,
             **profile,
@@ -106,6 +113,8 @@ class Driver:
         self.env = env
         self.handle = handle
         self.start = start
+        #: What a scenario saw on the way, for the tests that run it.
+        self.seen: dict[str, Any] = {}
 
     @classmethod
     async def begin(
@@ -117,7 +126,6 @@ class Driver:
         continue_as_new_after: int | None = None,
     ) -> Driver:
         driver_start = start_input(inp, calendar)
-        driver_start.continue_as_new_after = continue_as_new_after
         await advance(env, inp.profile.accepted_at)
         handle = await env.client.start_workflow(
             ConnectionApplication.run,
@@ -126,6 +134,12 @@ class Driver:
             task_queue=task_queue,
             search_attributes=initial_search_attributes(inp),
             static_summary=summary(inp),
+            # A test setting: a start option, never part of the start input.
+            memo=(
+                {CONTINUE_AS_NEW_MEMO: continue_as_new_after}
+                if continue_as_new_after is not None
+                else None
+            ),
         )
         return cls(env, handle, driver_start)
 
@@ -152,6 +166,12 @@ class Driver:
 
     async def status(self) -> ApplicationStatus:
         return await self.handle.query(ConnectionApplication.status)
+
+    async def details(self) -> str:
+        """What Temporal UI shows as the workflow's current details."""
+        meta = await self.handle.query("__temporal_workflow_metadata")
+        text: str = meta.current_details
+        return text
 
 
 async def advance(env: WorkflowEnvironment, t: datetime) -> None:
@@ -283,6 +303,54 @@ async def continued_as_new(env: WorkflowEnvironment, tq: str, no: str) -> Driver
     return d
 
 
+class FailingWrites:
+    """The workflow's write (`record_change`) against a database that is down for its first
+    `failures` calls: each fails at once, as a round of attempts that ran out of time would;
+    then it succeeds (writing nothing). Notes the schedule-to-close limit of every call."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls = 0
+        self.limits: list[timedelta | None] = []
+
+    @activity.defn(name="record_change")
+    async def record_change(self, change: ChangeInput) -> None:  # noqa: ARG002
+        self.calls += 1
+        self.limits.append(activity.info().schedule_to_close_timeout)
+        if self.calls <= self.failures:
+            raise ApplicationError("the database is down", non_retryable=True)
+
+
+async def database_down(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    """The database is down when the application starts: the first write fails, the workflow
+    says it waits on the database and retries on a one-minute timer; the second retry gets
+    through, and a cancel closes the application."""
+    writes = FailingWrites(failures=2)
+    queue = f"{tq}-database-down"
+    async with Worker(
+        env.client,
+        task_queue=queue,
+        workflows=[ConnectionApplication],
+        activities=[writes.record_change],
+    ):
+        t0 = (await env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
+        d = await Driver.begin(env, queue, application(no, t0))
+        await d.to(t0 + timedelta(seconds=30))
+        d.seen["waiting"] = await d.status()
+        d.seen["waiting_details"] = await d.details()
+        await d.to(t0 + timedelta(minutes=3))
+        d.seen["recovered"] = await d.status()
+        d.seen["recovered_details"] = await d.details()
+        await d.handle.execute_update(
+            ConnectionApplication.cancel, CancelRequest(reason="customer withdrew", by="cm-001")
+        )
+        await d.handle.result()
+        # Queried while its worker still polls: the queue is this scenario's own.
+        d.seen["closed"] = await d.status()
+    d.seen["writes"] = writes
+    return d
+
+
 CHANGE_AND_DG: dict[str, tuple[str, str, dict[str, Any], list[str]]] = {
     "dg_lv": (
         "dg_lv",
@@ -327,6 +395,84 @@ async def capacity_reduction_lifecycle(env: WorkflowEnvironment, tq: str, no: st
     return await to_archive(env, tq, no, "capacity_reduction")
 
 
+# -- supply plans in the workflow (they need the demo grid in the worker's database) -------------
+
+#: Near low-voltage points of the demo grid (readmodel.demo_grid) in Sanmenxia.
+SMX_LV = Location(lon=111.2095, lat=34.7725)
+#: Near 10 kV points of the demo grid in Sanmenxia; and a second place for a revision.
+SMX_HV = Location(lon=111.21, lat=34.78)
+SMX_HV_MOVED = Location(lon=111.215, lat=34.776)
+
+
+async def plan_of(d: Driver, version: int = 1) -> ApplicationStatus:
+    """The status once the plan of `version` (or a later one) is in it: the plan activity runs
+    after the event that made it due, in the workflow's main loop."""
+    for _ in range(600):
+        status = await d.status()
+        if status.plan is not None and status.plan.version >= version:
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(
+        f"no plan v{version} in the status of {d.start.application.application_no}"
+    )
+
+
+async def lv_plan_then_cancelled(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    """Low voltage: the plan at acceptance (no plan-reply stage); cancelling releases it."""
+    t0 = (await env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
+    inp = application(
+        no, t0, business_type="lv_residential", voltage="220V", capacity_kva=8, location=SMX_LV
+    )
+    d = await Driver.begin(env, tq, inp)
+    d.seen["planned"] = await plan_of(d)
+    await d.to(t0 + timedelta(hours=3))
+    await d.handle.execute_update(
+        ConnectionApplication.cancel, CancelRequest(reason="customer withdrew", by="cm-001")
+    )
+    await d.handle.result()
+    return d
+
+
+async def hv_plan_revised_and_approved(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    """10 kV: no plan until site_survey.completed; a revision with a new location gives v2;
+    the approval records plan_reply.completed."""
+    t0 = (await env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
+    d = await Driver.begin(env, tq, application(no, t0, location=SMX_HV))
+    day = timedelta(days=1)
+    await d.event("site_survey.started", t0 + day)
+    d.seen["before"] = await d.status()
+    await d.event("site_survey.completed", t0 + day + timedelta(hours=3))
+    d.seen["v1"] = await plan_of(d)
+    await d.to(t0 + 2 * day)
+    d.seen["revised"] = await d.handle.execute_update(
+        ConnectionApplication.revise_plan,
+        RevisePlanRequest(location=SMX_HV_MOVED, by="cm-001", note="customer moved the substation"),
+    )
+    await d.to(t0 + 3 * day)
+    d.seen["approved"] = await d.handle.execute_update(
+        ConnectionApplication.approve_plan, ApprovePlanRequest(by="cm-001")
+    )
+    d.seen["final"] = await d.status()
+    return d
+
+
+async def hv_plan_joint_review(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    """An important customer's plan goes to joint review; the reviewers' decision (works
+    type) gives v2, which is proposed and holds its capacity."""
+    t0 = (await env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
+    inp = application(no, t0, location=SMX_HV, important=True)
+    d = await Driver.begin(env, tq, inp)
+    await d.event("site_survey.completed", t0 + timedelta(hours=5))
+    d.seen["v1"] = await plan_of(d)
+    await d.to(t0 + timedelta(days=2))
+    d.seen["reviewed"] = await d.handle.execute_update(
+        ConnectionApplication.review_plan,
+        JointReviewRequest(reviewers=["eng-01", "ops-02"], supporting_works="cable_line"),
+    )
+    d.seen["final"] = await d.status()
+    return d
+
+
 Scenario = Callable[[WorkflowEnvironment, str, str], Awaitable[Driver]]
 
 SCENARIOS: dict[str, Scenario] = {
@@ -352,4 +498,17 @@ SCENARIOS: dict[str, Scenario] = {
     # archived application set it; the histories above replay without it.
     "cancelled_with_state": cancelled,
     "capacity_reduction_lifecycle_with_state": capacity_reduction_lifecycle,
+    # Recorded after the writes were bounded and retried on a timer (BOUNDED_WRITES_PATCH), with
+    # the continue-as-new length in the memo; the histories above replay unbounded writes.
+    "hv_10kv_lifecycle_bounded_writes": hv_10kv_lifecycle,
+    "continued_as_new_bounded_writes": continued_as_new,
+    "database_down": database_down,
+    # Recorded with both the State search attribute and the bounded writes.
+    "hv_10kv_lifecycle_bounded_with_state": hv_10kv_lifecycle,
+    "cancelled_bounded_with_state": cancelled,
+    # Supply plans made by the workflow (the supply-plan patch): at acceptance and cancelled,
+    # at the site survey then revised and approved, and through joint review.
+    "lv_plan_then_cancelled": lv_plan_then_cancelled,
+    "hv_plan_revised_and_approved": hv_plan_revised_and_approved,
+    "hv_plan_joint_review": hv_plan_joint_review,
 }

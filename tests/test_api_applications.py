@@ -175,8 +175,26 @@ async def test_cancel_finishes_the_workflow(
     again = await api.post(f"/api/applications/{no}/cancel", json={"reason": "twice"})
     closed = problem(again, 409)
     assert closed["type"].endswith(":closed") and closed["errors"][0]["field"] == "application_no"
+    assert closed["errors"][0]["reason"] == f"application {no} is cancelled"
     # A closed application still answers (Temporal replays it for the query).
     assert (await api.get(f"/api/applications/{no}")).json()["state"] == "cancelled"
+
+
+async def test_refused_updates_answer_the_workflows_errors(api: httpx.AsyncClient) -> None:
+    """422 when the request is wrong, 409 when it clashes with the application's state; the
+    body lists each field at fault and why, as the workflow's refusal gave them."""
+    no = new_application_no()
+    await api.post("/api/applications", json=body(no))
+    r = await api.post(f"/api/applications/{no}/events", json={"event": "warp_drive.started"})
+    [error] = problem(r, 422)["errors"]
+    assert error["field"] == "event" and "unknown event 'warp_drive.started'" in error["reason"]
+    r = await api.post(f"/api/applications/{no}/events", json={"event": "energize.completed"})
+    [error] = problem(r, 409)["errors"]
+    assert error["field"] == "event" and error["reason"].startswith("wrong order")
+    r = await api.post(f"/api/applications/{no}/resume", json={"reason": "customer back"})
+    conflict = problem(r, 409)
+    assert conflict["type"].endswith(":conflict")
+    assert conflict["errors"] == [{"field": "paused", "reason": "the clock is not paused"}]
 
 
 async def test_cancel_needs_a_reason_and_an_existing_application(api: httpx.AsyncClient) -> None:

@@ -4,6 +4,7 @@ all-or-nothing CSV imports."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -23,7 +24,9 @@ def client(db_engine: Engine, tmp_path: Path) -> TestClient:
 
 
 @pytest.mark.parametrize(("path", "rows"), ALL, ids=[p for p, _ in ALL])
-def test_every_kind_reads_back_what_was_created(client: TestClient, path: str, rows: list) -> None:
+def test_every_kind_reads_back_what_was_created(
+    client: TestClient, path: str, rows: list[dict[str, Any]]
+) -> None:
     for row in rows:
         got = client.get(f"/api/grid/{path}/{row['id']}")
         assert got.status_code == 200
@@ -120,7 +123,7 @@ def test_a_feeder_keeps_the_voltage_its_points_hang_at(client: TestClient) -> No
     ],
 )  # fmt: skip
 def test_bad_input_names_the_field(
-    client: TestClient, path: str, body: dict, status: int, field: str
+    client: TestClient, path: str, body: dict[str, Any], status: int, field: str
 ) -> None:
     r = client.post(f"/api/grid/{path}", json=body)
     assert field in problem_fields(r, status), r.text
@@ -207,7 +210,7 @@ Q3,meter_box,甘棠路2号,henan/sanmenxia,380V,111.201,34.772,,T1,false,
 """
 
 
-def post_csv(client: TestClient, path: str, text: str, **params: object) -> dict:
+def post_csv(client: TestClient, path: str, text: str, **params: object) -> dict[str, Any]:
     r = client.post(
         f"/api/grid/{path}/import",
         content=text.encode(),
@@ -217,12 +220,12 @@ def post_csv(client: TestClient, path: str, text: str, **params: object) -> dict
     return {"status": r.status_code, **r.json()}
 
 
-def refused_rows(client: TestClient, path: str, text: str) -> list[dict]:
+def refused_rows(client: TestClient, path: str, text: str) -> list[dict[str, Any]]:
     """The errors of a refused import: a 422 problem, one entry per line and field."""
     r = client.post(
         f"/api/grid/{path}/import", content=text.encode(), headers={"content-type": "text/csv"}
     )
-    errors: list[dict] = problem(r, 422)["errors"]
+    errors: list[dict[str, Any]] = problem(r, 422)["errors"]
     return errors
 
 

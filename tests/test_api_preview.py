@@ -1,4 +1,4 @@
-"""`POST /api/deadline-preview`: the issue's contract, over HTTP, with no Temporal server."""
+"""`POST /api/deadline-preview`: its contract, over HTTP, with no Temporal server."""
 
 from __future__ import annotations
 

@@ -74,6 +74,32 @@ EXCLUSIONS = [
         for report in ("connection-time", "stage-times", "warnings", "lists", "penalties")
     ),
     (
+        "/api/applications/{application_no}/plan/approve",
+        "POST",
+        "positive_data_acceptance",
+        # The approval records plan_reply.completed: judged as the events above are (the
+        # stage applies, the order, the clock); schema-valid approvals that break them get a 422.
+    ),
+    (
+        "/api/applications/{application_no}/plan/joint-review",
+        "POST",
+        "positive_data_acceptance",
+        # The reviewers' connection point must be one of the grid's points near the customer,
+        # and their works type must have a limit at the plan's voltage: data in the grid tables
+        # and the pack, which no schema states (422 naming `connection_point`).
+    ),
+    *(
+        (
+            f"/api/applications/{{application_no}}/{plan}",
+            "GET",
+            "ensure_resource_availability",
+            # An application has a plan only once its pack's trigger has happened (low voltage
+            # at acceptance, 10 kV and above at site_survey.completed): until then its plan is
+            # a 404 naming `plan`, though the application exists.
+        )
+        for plan in ("plan", "plan.pdf")
+    ),
+    (
         "/api/staff/import",
         "POST",
         "positive_data_acceptance",

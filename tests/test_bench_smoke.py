@@ -63,3 +63,9 @@ def test_scale_benchmark_runs() -> None:
     assert "KiB per application" in out
     assert "calendar published to" in out
     assert "300 rows against 1,000" in out and "board (red, open)" in out
+
+
+def test_plan_workflow_benchmark_runs_against_the_embedded_server() -> None:
+    out = run("bench/plan_workflow_bench.py", "--apps", "2")
+    assert "site_survey.completed -> plan in the status: p50" in out
+    assert "ratio of the medians" in out

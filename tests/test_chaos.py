@@ -224,7 +224,7 @@ def outbox(system: System) -> list[OutboxRow]:
     engine = create_engine(f"sqlite:///{system.data_dir / 'app.db'}")
     try:
         with engine.connect() as conn:
-            return [OutboxRow.model_validate(r) for r in conn.execute(select(OutboxRow)).mappings()]  # type: ignore[call-overload]
+            return [OutboxRow.model_validate(r) for r in conn.execute(select(OutboxRow)).mappings()]
     finally:
         engine.dispose()
 

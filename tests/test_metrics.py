@@ -257,7 +257,7 @@ def test_log_format_json_selects_the_formatter() -> None:
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
     with pytest.raises(ValueError, match="log_format"):
-        Settings(log_format="xml")  # type: ignore[arg-type]
+        Settings(log_format="xml")
 
 
 def test_a_queued_warning_is_logged_with_its_number_and_no_phone(

@@ -9,10 +9,11 @@ import json
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest_asyncio
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -22,7 +23,8 @@ from activities.changes import ChangeActivities
 from activities.gateways import LogGateway
 from activities.notifications import NotificationActivities
 from activities.projection import ProjectionActivities
-from contracts.application import RaisedWarning, WarningNotice
+from calendars import Calendar
+from contracts.application import ApplicationStatus, RaisedWarning, WarningNotice
 from core.config import Settings
 from core.db import make_engine
 from core.temporal import register_search_attributes
@@ -43,6 +45,8 @@ EXPECTED = {
     "orange": {"cm-001", "cs-smx", "mdd-smx", "md-smx"},
     "red": {"cm-001", "cs-smx", "mdd-smx", "md-smx", "ex-smx"},
 }
+NO = "CHAIN0001"
+QUIET = "CHAIN0002"  # the same application from a customer who refused progress messages
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -76,21 +80,46 @@ def to_notice(no: str, w: RaisedWarning, coordination: bool) -> WarningNotice:
     )
 
 
-async def test_overdue_10kv_application_reaches_each_level_once_in_the_window(
-    env: WorkflowEnvironment, tmp_path: Path
-) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'chain.db'}")
-    init_db(engine)
-    seed_demo_org(engine)
-    shift, cal, t0 = await shifted_start(env)
-    sms_file = tmp_path / "sms.jsonl"
-    settings = Settings(data_dir=tmp_path)
-    acts = NotificationActivities(
-        engine, settings, gateway=LogGateway(sms_file), calendar_for=lambda _r: cal
+async def walk_every_threshold(
+    env: WorkflowEnvironment, driver: Driver, acts: NotificationActivities, no: str
+) -> datetime:
+    """Walk through every threshold of the plan reply (never completed) and of the whole
+    process, handing each raised warning to the outbox as the workflow does; the last one."""
+    status = await driver.status()
+    instants = sorted(
+        {
+            th.due_at
+            for m in status.monitors
+            if m.id in {"hv.plan_reply", "hv.full_process"}
+            for th in m.thresholds
+            if th.due_at is not None
+        }
     )
+    assert len(instants) >= 4
+    seen: set[tuple[str, str]] = set()
+    for instant in instants:
+        await advance(env, instant + timedelta(seconds=1))
+        now = await driver.status()
+        coordination = {m.id: m.coordination for m in now.monitors}
+        for w in now.warnings:
+            if (w.monitor, w.level) not in seen:
+                seen.add((w.monitor, w.level))
+                acts.enqueue_warning(to_notice(no, w, coordination[w.monitor]))
+    return instants[-1]
+
+
+async def run_overdue(
+    env: WorkflowEnvironment,
+    engine: Engine,
+    acts: NotificationActivities,
+    cal: Calendar,
+    t0: datetime,
+) -> ApplicationStatus:
+    """CHAIN0001 and CHAIN0002 (the same application from a customer who refused progress
+    messages) left overdue past their last threshold, with the dispatcher running; the first's
+    final status."""
     projection = ProjectionActivities(engine)
     tq = "chain"
-    no = "CHAIN0001"
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         async with Worker(
             env.client,
@@ -105,9 +134,8 @@ async def test_overdue_10kv_application_reaches_each_level_once_in_the_window(
             ],
             activity_executor=pool,
         ):
-            driver = await Driver.begin(env, tq, application(no, t0), cal)
-            # The same application from a customer who refused progress messages.
-            quiet_inp = application("CHAIN0002", t0).model_copy(update={"notify_customer": False})
+            driver = await Driver.begin(env, tq, application(NO, t0), cal)
+            quiet_inp = application(QUIET, t0).model_copy(update={"notify_customer": False})
             quiet = await Driver.begin(env, tq, quiet_inp, cal)
             dispatcher = await env.client.start_workflow(
                 SmsDispatcher.run,
@@ -115,56 +143,23 @@ async def test_overdue_10kv_application_reaches_each_level_once_in_the_window(
                 id="sms-dispatcher-chain",
                 task_queue=tq,
             )
-            # Walk through every threshold of the plan reply (never completed) and of the
-            # whole process, handing each raised warning to the outbox as the workflow does.
-            status = await driver.status()
-            instants = sorted(
-                {
-                    th.due_at
-                    for m in status.monitors
-                    if m.id in {"hv.plan_reply", "hv.full_process"}
-                    for th in m.thresholds
-                    if th.due_at is not None
-                }
-            )
-            assert len(instants) >= 4
-            seen: set[tuple[str, str]] = set()
-            for instant in instants:
-                await advance(env, instant + timedelta(seconds=1))
-                now = await driver.status()
-                coordination = {m.id: m.coordination for m in now.monitors}
-                for w in now.warnings:
-                    if (w.monitor, w.level) not in seen:
-                        seen.add((w.monitor, w.level))
-                        acts.enqueue_warning(to_notice(no, w, coordination[w.monitor]))
-            await advance(env, instants[-1] + timedelta(days=5))
+            last = await walk_every_threshold(env, driver, acts, NO)
+            await advance(env, last + timedelta(days=5))
             final = await driver.status()
             await driver.handle.terminate("test over")
             await quiet.handle.terminate("test over")
             await dispatcher.terminate("test over")
+    return final
 
-    levels = {(w.monitor, w.level) for w in final.warnings}
-    assert {lv for m, lv in levels if m == "hv.plan_reply"} == {"blue", "yellow", "orange", "red"}
-    with Session(engine) as s:
-        every_row = s.exec(select(OutboxRow).where(OutboxRow.application_no == no)).all()
-        gaps = s.exec(select(UndeliverableRow)).all()
-        quiet_rows = s.exec(select(OutboxRow).where(OutboxRow.application_no == "CHAIN0002")).all()
-    # The acceptance message went to the customer (办电进程主动推送) ...
-    [accepted] = [r for r in every_row if r.kind == "progress"]
-    assert (accepted.monitor, accepted.phone, accepted.state) == (
-        "progress.accepted",
-        "13800000000",
-        "sent",
-    )
-    # ... and not to the customer who opted out, whose staff were warned all the same.
-    assert {r.kind for r in quiet_rows} == {"warning"}
-    rows = [r for r in every_row if r.kind == "warning"]
-    assert gaps == []
+
+def assert_each_warning_reached_its_recipients_in_the_window(
+    final: ApplicationStatus, rows: list[OutboxRow], settings: Settings, cal: Calendar
+) -> None:
     spec = window_spec(POLICY, "warning", settings.sms_progress_hours)
     by_warning: dict[tuple[str, str], set[str | None]] = {}
     for r in rows:
         by_warning.setdefault((r.monitor, r.level), set()).add(r.staff_code)
-    assert set(by_warning) == levels
+    assert set(by_warning) == {(w.monitor, w.level) for w in final.warnings}
     for w in final.warnings:
         # The roles the workflow raised are the document's list for the level ...
         document = POLICY.recipient_profiles["new_service"].for_level(w.level)
@@ -176,6 +171,40 @@ async def test_overdue_10kv_application_reaches_each_level_once_in_the_window(
             if (r.monitor, r.level) == (w.monitor, w.level):
                 assert r.state == "sent" and r.attempts == 1
                 assert r.sent_at is not None and window_start <= r.sent_at < window_end
+
+
+async def test_overdue_10kv_application_reaches_each_level_once_in_the_window(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'chain.db'}")
+    init_db(engine)
+    seed_demo_org(engine)
+    shift, cal, t0 = await shifted_start(env)
+    sms_file = tmp_path / "sms.jsonl"
+    settings = Settings(data_dir=tmp_path)
+    acts = NotificationActivities(
+        engine, settings, gateway=LogGateway(sms_file), calendar_for=lambda _r: cal
+    )
+    final = await run_overdue(env, engine, acts, cal, t0)
+
+    levels = {(w.monitor, w.level) for w in final.warnings}
+    assert {lv for m, lv in levels if m == "hv.plan_reply"} == {"blue", "yellow", "orange", "red"}
+    with Session(engine) as s:
+        every_row = s.exec(select(OutboxRow).where(OutboxRow.application_no == NO)).all()
+        gaps = s.exec(select(UndeliverableRow)).all()
+        quiet_rows = s.exec(select(OutboxRow).where(OutboxRow.application_no == QUIET)).all()
+    # The acceptance message went to the customer (办电进程主动推送) ...
+    [accepted] = [r for r in every_row if r.kind == "progress"]
+    assert (accepted.monitor, accepted.phone, accepted.state) == (
+        "progress.accepted",
+        "13800000000",
+        "sent",
+    )
+    # ... and not to the customer who opted out, whose staff were warned all the same.
+    assert {r.kind for r in quiet_rows} == {"warning"}
+    rows = [r for r in every_row if r.kind == "warning"]
+    assert gaps == []
+    assert_each_warning_reached_its_recipients_in_the_window(final, rows, settings, cal)
     # Once: one line per row in the gateway's file, no phone twice for one warning.
     lines = [json.loads(x) for x in sms_file.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == len(every_row) + len(quiet_rows)

@@ -306,7 +306,7 @@ def test_a_change_retried_after_a_partial_failure_writes_everything_once(
     org_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """record_change: the read model, then the messages; a retry after the messages failed
-    halfway repeats nothing that already happened (issue 5's one write per change)."""
+    halfway repeats nothing that already happened (one write per change)."""
     acts = NotificationActivities(org_engine)
     change = ChangeActivities(ProjectionActivities(org_engine), acts)
     at = datetime(2026, 9, 22, 10, 0, tzinfo=TZ)

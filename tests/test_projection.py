@@ -61,7 +61,7 @@ def write(
 
 def counts(engine: Engine) -> tuple[int, int, int]:
     with Session(engine) as s:
-        return tuple(  # type: ignore[return-value]
+        return tuple(
             s.exec(select(func.count()).select_from(t)).one()[0]  # type: ignore[call-overload]
             for t in (ApplicationRow, TimelineRow, WarningRow)
         )

@@ -1,4 +1,4 @@
-"""What an update answers, from the application book alone (no Temporal): only what the change
+"""What an update answers, from the domain alone (no Temporal): only what the change
 moved, so an answer stays small however long the application runs."""
 
 from __future__ import annotations
@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from contracts.application import CancelRequest, RecordEventRequest, UpdateResult
+from domain.answers import brief
 from domain.ledger import ApplicationLedger
+from domain.rules import check_event
 from domain.start import start_input
 from tests.scenarios import application
 
@@ -16,17 +18,17 @@ T0 = datetime(2026, 11, 24, 9, 0, tzinfo=TZ)  # a Tuesday
 
 
 def book() -> ApplicationLedger:
-    b = ApplicationLedger(start_input(application("ANS0001", T0)))
+    b = ApplicationLedger(start_input(application("ANS0001", T0)), T0)
     b.sync(T0)
     return b
 
 
 def record(b: ApplicationLedger, event: str, at: datetime) -> UpdateResult:
     """As the workflow's handler does: check, add, judge, answer."""
-    rec = b.check_event(RecordEventRequest(event=event), at)
+    rec = check_event(b, RecordEventRequest(event=event), at)
     b.add_event(rec)
     ev, _ = b.sync(at)
-    return b.brief(ev, rec)
+    return brief(b, ev, rec)
 
 
 def lines(b: ApplicationLedger, at: datetime) -> dict[str, tuple[object, ...]]:
@@ -52,7 +54,7 @@ def test_a_second_answer_at_the_same_instant_moved_nothing() -> None:
     # Another update judged at the same instant, adding no event (a cancel right after).
     b.cancel(CancelRequest(reason="customer withdrew", by="cm-001"), at)
     ev, _ = b.sync(at)
-    second = b.brief(ev)
+    second = brief(b, ev)
     assert second.changed_monitors == [] and second.too_short == []
 
 

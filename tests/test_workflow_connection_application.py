@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 from calendars import Calendar, get_calendar
 from contracts import search_attributes as sa
 from contracts.application import RaisedWarning, RecordEventRequest, workflow_id
+from contracts.errors import REFUSAL_ERROR_TYPE, Refusal
 from domain.start import start_input
 from domain.views import initial_search_attributes
 from readmodel.applications import ApplicationRow, TimelineRow, WarningRow
@@ -60,10 +61,14 @@ async def now(env: WorkflowEnvironment) -> datetime:
     return (await env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
 
 
-def refusal(exc: pytest.ExceptionInfo[WorkflowUpdateFailedError]) -> ApplicationError:
+def refusal(exc: pytest.ExceptionInfo[WorkflowUpdateFailedError]) -> Refusal:
+    """The refusal the update failed with, as the API reads it: from the error's details."""
     cause = exc.value.cause
-    assert isinstance(cause, ApplicationError)
-    return cause
+    assert isinstance(cause, ApplicationError) and cause.type == REFUSAL_ERROR_TYPE
+    assert cause.non_retryable
+    found = Refusal.from_details(cause.details)
+    assert found is not None, cause.details
+    return found
 
 
 async def test_10kv_lifecycle_warns_at_the_engines_instants_across_national_day(
@@ -142,33 +147,33 @@ async def test_refused_events_change_nothing(ts_env: WorkflowEnvironment, worker
     d = await Driver.begin(ts_env, worker.task_queue, application(new_application_no(), t0))
     await d.to(t0 + DAY)
     cases = [
-        (RecordEventRequest(event="warp_drive.started"), "EventRefused", "event"),
-        (RecordEventRequest(event="plan_reply.completed", at=t0 + 3 * DAY), "EventRefused", "at"),
-        (RecordEventRequest(event="plan_reply.completed", at=t0 - HOUR), "EventRefused", "at"),
+        (RecordEventRequest(event="warp_drive.started"), "invalid", "event"),
+        (RecordEventRequest(event="plan_reply.completed", at=t0 + 3 * DAY), "invalid", "at"),
+        (RecordEventRequest(event="plan_reply.completed", at=t0 - HOUR), "invalid", "at"),
         # Design review is only for important customers (Sanmenxia: +3 days for them).
-        (RecordEventRequest(event="design_review.started"), "EventRefused", "event"),
+        (RecordEventRequest(event="design_review.started"), "invalid", "event"),
         # Energization waits for inspection, contract and dispatch agreement first.
-        (RecordEventRequest(event="energize.completed"), "EventConflict", "event"),
+        (RecordEventRequest(event="energize.completed"), "conflict", "event"),
     ]
     for req, kind, field in cases:
         with pytest.raises(WorkflowUpdateFailedError) as info:
             await d.handle.execute_update(ConnectionApplication.record_event, req)
-        cause = refusal(info)
-        assert cause.type == kind, (req, cause.message)
-        assert cause.message.startswith(f"{field}: "), cause.message
+        found = refusal(info)
+        assert found.type == kind, (req, found)
+        assert [e.field for e in found.errors] == [field], found
     assert (await d.status()).events == []
 
     await d.event("completion_inspection.started", t0 + DAY)
     with pytest.raises(WorkflowUpdateFailedError) as info:
         await d.event("completion_inspection.started", t0 + DAY)
-    assert refusal(info).type == "EventConflict"
+    assert refusal(info).type == "conflict"
     await d.event("completion_inspection.completed", t0 + 2 * DAY)
     with pytest.raises(WorkflowUpdateFailedError) as info:
         await d.event("completion_inspection.completed", t0 + 2 * DAY)
-    assert "already completed" in refusal(info).message
+    assert "already completed" in refusal(info).errors[0].reason
     with pytest.raises(WorkflowUpdateFailedError) as info:
         await d.resume(t0 + 2 * DAY)
-    assert refusal(info).type == "EventConflict"
+    assert refusal(info).type == "conflict"
     assert [e.event for e in (await d.status()).events] == [
         "completion_inspection.started",
         "completion_inspection.completed",

@@ -14,8 +14,8 @@ from datetime import date, datetime, timedelta
 
 from calendars.calendar import Calendar
 from contracts.application import ApplicationStatus
+from contracts.monitor import MonitorView
 from policies import labels
-from policies.engine import MonitorOut
 
 #: The documents' colours: 蓝 / 黄 / 橙 / 红 (the console's CSS uses the same).
 LEVEL_COLOURS: dict[str, str] = {
@@ -113,7 +113,7 @@ def timeline(
     )
 
 
-def _instants(status: ApplicationStatus, monitors: list[MonitorOut]) -> list[datetime]:
+def _instants(status: ApplicationStatus, monitors: list[MonitorView]) -> list[datetime]:
     found = [e.at for e in status.timeline]
     for m in monitors:
         found += [x for x in (m.stopped_at, m.provincial_due_at, m.national_due_at) if x]
@@ -121,7 +121,7 @@ def _instants(status: ApplicationStatus, monitors: list[MonitorOut]) -> list[dat
 
 
 def _row(
-    i: int, m: MonitorOut, status: ApplicationStatus, scale: _Scale, now: datetime
+    i: int, m: MonitorView, status: ApplicationStatus, scale: _Scale, now: datetime
 ) -> MonitorRow:
     assert m.started_at is not None
     name = labels.STAGES.get(m.code) or m.code

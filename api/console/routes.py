@@ -36,9 +36,8 @@ from contracts.application import (
     ApplicationStatus,
     RecordEventRequest,
 )
-from contracts.organisation import UNIT_CODE_RE
 from policies import labels
-from policies.codes import STAGE_ORDER
+from policies.codes import STAGE_ORDER, UNIT_CODE_RE
 from readmodel.applications import ApplicationRow, WarningRow
 
 log = logging.getLogger(__name__)

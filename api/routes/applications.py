@@ -11,13 +11,18 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Resp
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement
 from sqlmodel import col, func, select
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import SessionDep, SettingsDep, TemporalDep
-from api.errors import raise_if_unavailable, update_rejected
+from api.errors import raise_if_unavailable, refused, update_rejected
 from api.instants import localised, zone_of
 from api.problems import problems
 from api.schemas import MAX_OFFSET, ApplicationCreate, ApplicationCreated, QueryCode
@@ -34,6 +39,7 @@ from contracts.application import (
     WarningLevel,
     workflow_id,
 )
+from contracts.errors import Refusal
 from domain.start import initial_status, start_input
 from domain.views import initial_search_attributes, summary
 from policies.loader import PolicyError
@@ -255,7 +261,7 @@ async def record_event(
     """Record a stage event; refused (nothing recorded) when it is unknown, does not apply,
     comes in the wrong order, lies in the future or before the acceptance."""
     return await _update(
-        temporal, application_no, ConnectionApplication.record_event, body, "event", zone, key
+        temporal, application_no, ConnectionApplication.record_event, body, zone, key
     )
 
 
@@ -268,9 +274,7 @@ async def pause(
     key: IdempotencyKey = None,
 ) -> UpdateResult:
     """Stop the clocks for a customer-caused hold (with its reason)."""
-    return await _update(
-        temporal, application_no, ConnectionApplication.pause, body, "paused", zone, key
-    )
+    return await _update(temporal, application_no, ConnectionApplication.pause, body, zone, key)
 
 
 @router.post("/{application_no}/resume", response_model=UpdateResult, responses=UPDATE_PROBLEMS)
@@ -281,9 +285,7 @@ async def resume(
     zone: UnitZone,
     key: IdempotencyKey = None,
 ) -> UpdateResult:
-    return await _update(
-        temporal, application_no, ConnectionApplication.resume, body, "paused", zone, key
-    )
+    return await _update(temporal, application_no, ConnectionApplication.resume, body, zone, key)
 
 
 @router.post("/{application_no}/cancel", response_model=UpdateResult, responses=UPDATE_PROBLEMS)
@@ -294,9 +296,7 @@ async def cancel_application(
     zone: UnitZone,
     key: IdempotencyKey = None,
 ) -> UpdateResult:
-    return await _update(
-        temporal, application_no, ConnectionApplication.cancel, body, "state", zone, key
-    )
+    return await _update(temporal, application_no, ConnectionApplication.cancel, body, zone, key)
 
 
 async def _update(
@@ -304,19 +304,18 @@ async def _update(
     application_no: str,
     update: Any,
     body: BaseModel,
-    about: str,
     zone: ZoneInfo,
     key: str | None = None,
 ) -> UpdateResult:
-    """`about`: the field a refusal that names none clashes with. `key`: the caller's
-    idempotency key, the update's id (Temporal answers a repeat with the first outcome)."""
+    """`key`: the caller's idempotency key, the update's id (Temporal answers a repeat
+    with the first outcome)."""
     handle = _handle(temporal, application_no)
     try:
         result: UpdateResult = await handle.execute_update(
             update, body, id=f"{update.__name__}:{key}" if key else None
         )
     except WorkflowUpdateFailedError as exc:
-        raise update_rejected(exc, about) from exc
+        raise update_rejected(exc) from exc
     except Exception as exc:
         if isinstance(exc, RPCError) and exc.status == RPCStatusCode.NOT_FOUND:
             raise await _closed_or_missing(handle, application_no) from exc
@@ -338,16 +337,14 @@ async def _closed_or_missing(
     "already finished" is a conflict the caller should see, not a missing application."""
     try:
         desc = await handle.describe()
+        state = desc.status.name.lower() if desc.status else "closed"
+        if desc.status == WorkflowExecutionStatus.COMPLETED:
+            # Completed in Temporal's terms: archived or cancelled in the application's.
+            state = (await handle.result()).state
     except RPCError:
         return _not_found(application_no)
-    state = desc.status.name.lower() if desc.status else "closed"
-    return HTTPException(
-        status.HTTP_409_CONFLICT,
-        detail={
-            "type": "closed",
-            "field": "application_no",
-            "reason": f"application {application_no} is closed ({state})",
-        },
+    return refused(
+        Refusal.one("closed", "application_no", f"application {application_no} is {state}")
     )
 
 

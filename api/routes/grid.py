@@ -37,7 +37,7 @@ from api.schemas import PageLimit, PageOffset
 from api.validation import conflict, field_errors, invalid
 from contracts.errors import FieldError
 from contracts.grid import LV_VOLTAGES
-from contracts.organisation import UNIT_CODE_RE
+from policies.codes import UNIT_CODE_RE
 from policies.profile import Voltage
 from readmodel import grid as g
 

@@ -15,10 +15,10 @@ from pydantic import BeforeValidator
 from api import report_builder as rb
 from api.deps import EngineDep
 from api.problems import problems
+from api.report_context import PackPolicies
 from api.report_export import EXPORT_CONTENT, Format, export
 from api.schemas import PageLimit, PageOffset
 from api.validation import invalid_field
-from contracts.organisation import UNIT_CODE_RE
 from domain.reports.common import Period
 from domain.reports.lists import ListKind
 from domain.reports.models import (
@@ -28,6 +28,7 @@ from domain.reports.models import (
     StageTimeReport,
     WarningReport,
 )
+from policies.codes import UNIT_CODE_RE
 from policies.loader import ROOT_UNIT, PolicyError
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ REPORT_PROBLEMS = {200: {"content": EXPORT_CONTENT}, **problems(422, 503)}
 
 def _scope(
     unit: str | None, first: date | None, last: date | None
-) -> tuple[rb.PackPolicies, rb.Scope]:
+) -> tuple[PackPolicies, rb.Scope]:
     policies = rb.policies()
     try:
         tz = policies.calendar(unit or ROOT_UNIT).zone

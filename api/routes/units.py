@@ -11,7 +11,8 @@ from sqlmodel import col, select
 
 from api.deps import AdminDep, SessionDep
 from api.problems import problems
-from contracts.organisation import UNIT_CODE_RE, UnitIn, UnitLevel, unit_parent
+from contracts.organisation import UnitIn, UnitLevel, unit_parent
+from policies.codes import UNIT_CODE_RE
 from readmodel.organisation import UnitRow
 
 router = APIRouter(prefix="/api/units", tags=["organisation"])

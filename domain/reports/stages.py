@@ -94,7 +94,7 @@ def stage_time_rows(
                 monitor_label=_label(policies, str(units[unit_codes[first]]), rule),
                 applications=int(at.size),
                 counted=stats(values_[~np.isnan(values_)]),
-                counted_unit=elapsed_units[unit_name_codes[first]],  # type: ignore[arg-type]
+                counted_unit=elapsed_units[unit_name_codes[first]],
                 working_days=stats(work[at]),
                 calendar_days=stats(plain[at]),
                 within_provincial=share_of(provincial[at]),

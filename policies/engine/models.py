@@ -12,6 +12,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from calendars.zone import is_aware
 from policies.schema import Duration
 
 State = Literal["pending", "running", "paused", "met", "breached"]
@@ -44,7 +45,7 @@ class Event(BaseModel):
     @field_validator("at")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None or value.utcoffset() is None:
+        if not is_aware(value):
             raise ValueError("event time must carry a time zone offset")
         return value
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from calendars.zone import is_aware
 from policies.codes import NEW_SERVICES, VOLTAGES
 from policies.plans.resources import Location
 
@@ -94,7 +95,7 @@ class PlanRequest(BaseModel):
     @field_validator("accepted_at")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None or value.utcoffset() is None:
+        if not is_aware(value):
             raise ValueError("must carry a time zone offset, e.g. 2026-09-21T10:00:00+08:00")
         return value
 

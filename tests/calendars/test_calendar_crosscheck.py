@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from calendars import get_calendar
 
 CN = get_calendar("CN")
-HOLIDAYS = holidays.China(years=range(2019, 2029))
+HOLIDAYS = holidays.country_holidays("CN", years=range(2019, 2029))
 FIRST, LAST = date(2020, 1, 1), date(2026, 12, 31)
 inside = st.dates(min_value=FIRST + timedelta(days=210), max_value=LAST - timedelta(days=210))
 
@@ -52,7 +52,7 @@ def test_makeup_days_agree_with_both() -> None:
 
 
 def test_explained_disagreements_outside_the_published_years() -> None:
-    # 2019: no data file (the issue starts at 2020), so the weekday rule applies; the packages
+    # 2019: no data file (our data starts at 2020), so the weekday rule applies; the packages
     # know the 2019 notice. We say so through is_provisional.
     d2019 = every_day(date(2019, 1, 1), date(2019, 12, 31))
     differ = [d for d in d2019 if CN.is_workday(d) != HOLIDAYS.is_working_day(d)]

@@ -23,11 +23,15 @@ from contracts.application import (
     ProjectionInput,
     RecordEventRequest,
 )
+from contracts.plans import PlanRecord
 from core.config import Settings
+from domain import answers
 from domain.ledger import ApplicationLedger
+from domain.rules import check_event, check_hold
 from domain.start import start_input
 from domain.views import projection_input, row
 from readmodel.applications import ApplicationRow, WarningRow
+from tests.plans.support import Grid, plan_for
 from tests.reports.scenario import Scenario, t
 
 HOSTILE = '<script>alert("x")</script>'
@@ -48,7 +52,7 @@ def lived_c9() -> tuple[ProjectionInput, ApplicationStatus]:
         customer=Customer(name="测试客户", phone="13800000000"),
         customer_manager="cm-007",
     )
-    book = ApplicationLedger(start_input(inp))
+    book = ApplicationLedger(start_input(inp), inp.profile.accepted_at)
     for name, at in [
         ("site_survey.completed", "2026-09-29 10:00"),
         ("pause", "2026-09-30 09:00"),
@@ -57,18 +61,32 @@ def lived_c9() -> tuple[ProjectionInput, ApplicationStatus]:
     ]:
         when = t(at)
         rec = (
-            book.check_hold(name, HoldRequest(reason="客户原因", at=when), when)
+            check_hold(book, name, HoldRequest(reason="客户原因", at=when), when)
             if name in ("pause", "resume")
-            else book.check_event(RecordEventRequest(event=name, at=when, note=HOSTILE), when)
+            else check_event(book, RecordEventRequest(event=name, at=when, note=HOSTILE), when)
         )
         book.add_event(rec)
         book.sync(when)
     now = t("2026-11-10 09:00")
     ev, _ = book.sync(now)
     projection = projection_input(
-        book, row(book, ev), now, list(book.timeline), list(book.warnings)
+        book, row(book, ev), now, 0, list(book.timeline), list(book.warnings)
     )
-    return projection, book.status(ev)
+    return projection, answers.status(book, ev)
+
+
+def plan_c9() -> PlanRecord:
+    """The plan the engine makes for it on a one-feeder grid, as the status carries it."""
+    grid = Grid()
+    grid.point("P-NEAR", 300, feeder="F1")
+    return PlanRecord(
+        version=1,
+        kind="supply",
+        trigger="site_survey.completed",
+        state="approved",
+        made_at=t("2026-09-29 10:00"),
+        plan=plan_for(grid),
+    )
 
 
 @pytest.fixture
@@ -90,9 +108,8 @@ def client(db_engine: Engine, tmp_path: Path) -> TestClient:
         found = s.get(ApplicationRow, "C-009")
         assert found is not None
         found.state = "completed"
-        found.final_status = status.model_copy(update={"state": "completed"}).model_dump(
-            mode="json"
-        )
+        stored = status.model_copy(update={"state": "completed", "plan": plan_c9()})
+        found.final_status = stored.model_dump(mode="json")
         s.add(found)
         for w in s.exec(select(WarningRow).where(WarningRow.application_no == "C-009")):
             w.open = False  # as the close leaves them
@@ -142,6 +159,8 @@ def test_one_application_is_charted(client: TestClient) -> None:
     # What staff typed is shown as text, never run as markup.
     assert HOSTILE not in page
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+    # Its plan: the state, the connection point chosen and its route.
+    assert 'id="plan" data-state="approved"' in page and "P-NEAR（390 m）" in page
     # A closed application offers no form; an unknown one answers 404 without Temporal.
     assert 'id="event-form"' not in page
 

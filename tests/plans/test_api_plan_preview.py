@@ -1,4 +1,4 @@
-"""`POST /api/plan-preview`: the issue's answer over HTTP, with no Temporal server; the grid
+"""`POST /api/plan-preview`: the consultation answer over HTTP, with no Temporal server; the grid
 read through the injected provider (the demo grid by default, a test grid when overridden)."""
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ def test_three_zero_limit_by_acceptance_year(accepted: datetime, days: int) -> N
 
 
 def test_three_zero_2021_gets_20_and_2022_gets_15() -> None:
-    """The issue's example, both in one place: the acceptance date picks the rule."""
+    """The document's two limits in one place: the acceptance date picks the rule."""
     y2021 = mon(ask(accepted_at=at(2021, 11, 1).isoformat()), "lv_small_micro.full_process")
     y2022 = mon(ask(accepted_at=at(2022, 11, 7).isoformat()), "lv_small_micro.full_process")
     assert lim(y2021.provincial_limit) == (20, "workday")

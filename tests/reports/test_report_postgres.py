@@ -37,5 +37,5 @@ def test_postgres_answers_as_sqlite(pg_engine: Engine, db_engine: Engine) -> Non
     assert on_postgres == on_sqlite
     connection, stages, warnings, lists, penalties = on_postgres
     assert len(connection["rows"]) == 5  # type: ignore[arg-type]
-    assert lists["total"] == 5 and penalties["tables"] and warnings["items"]  # type: ignore[index]
+    assert lists["total"] == 5 and penalties["tables"] and warnings["items"]
     assert stages["rows"] == []  # no monitor outcomes in these scenarios
