@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck pytest schemathesis format record-histories bench register-search-attributes clean
+.PHONY: run test lint typecheck pytest schemathesis format record-histories bench bench-scale register-search-attributes clean migration soak reconcile
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -55,12 +55,39 @@ record-histories: $(STAMP)
 schemathesis: $(STAMP)
 	$(BIN)/pytest -q -k schemathesis
 
+# Every benchmark but the scale one, which takes about half an hour: `make bench-scale`.
 bench: $(STAMP)
-	@for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/*_bench.py; do \
+	  [ "$$b" = bench/scale_bench.py ] && continue; \
+	  echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# A province's scale (20,000 open applications by default; docs/operations.md); SCALE_ARGS
+# passes options (`make bench-scale SCALE_ARGS="--n 2000"`).
+SCALE_ARGS ?=
+bench-scale: $(STAMP)
+	$(BIN)/python bench/scale_bench.py $(SCALE_ARGS)
 
 # For an external cluster (TEMPORAL_ADDRESS set): the embedded server registers them itself.
 register-search-attributes: $(STAMP)
 	$(BIN)/python -m core.search_attributes_cli
+
+# The chaos test (part of `make test`) for longer: more applications, more killed workers.
+SOAK_APPS ?= 150
+SOAK_WORKER_KILLS ?= 20
+soak: $(STAMP)
+	CHAOS_APPS=$(SOAK_APPS) CHAOS_WORKER_KILLS=$(SOAK_WORKER_KILLS) $(BIN)/pytest -q -s -k chaos
+
+# The read model compared with the workflows, drifted rows repaired (docs/operations.md).
+reconcile: $(STAMP)
+	$(BIN)/python -m readmodel.reconcile
+
+# A new schema revision from the models: `make migration m="what changed"` (docs/operations.md).
+migration: $(STAMP)
+	@test -n "$(m)" || { echo 'usage: make migration m="what changed"'; exit 2; }
+	@scratch=$$(mktemp -d) && \
+	  DATABASE_URL=sqlite:///$$scratch/head.db $(BIN)/alembic upgrade head && \
+	  DATABASE_URL=sqlite:///$$scratch/head.db $(BIN)/alembic revision --autogenerate -m "$(m)"; \
+	  status=$$?; rm -rf $$scratch; exit $$status
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -255,17 +255,24 @@ def children(settings: Settings) -> list[Child]:
     return out
 
 
+def migrate_database(settings: Settings) -> None:
+    """The database's schema to head before the worker and the API start (they would each
+    migrate it otherwise, one waiting for the other: readmodel/migrate.py)."""
+    from core.db import get_engine
+    from readmodel import init_db
+
+    init_db(get_engine(settings))
+
+
 def seed_demo_org(settings: Settings) -> None:
     """The demo organisation (units, staff) for warnings to reach, and its demo grid;
     idempotent, and an operator's own rows are never overwritten. SEED_DEMO_ORG=false skips
     both, SEED_DEMO_GRID=false the grid."""
     from core.db import get_engine
-    from readmodel import init_db
     from readmodel.demo_grid import seed_demo_grid
     from readmodel.demo_org import seed_demo_org as seed
 
     engine = get_engine(settings)
-    init_db(engine)
     added = seed(engine)
     if added:
         log.info("demo organisation loaded: %d units and staff members", added)
@@ -343,6 +350,7 @@ def main() -> int:
 
         signal.signal(signal.SIGINT, on_signal)
         signal.signal(signal.SIGTERM, on_signal)
+        migrate_database(settings)
         if settings.seed_demo_org:
             seed_demo_org(settings)
         if not settings.uses_embedded_temporal and not wait_for_external_temporal(stopping):

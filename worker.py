@@ -26,6 +26,7 @@ from core.config import Settings, get_settings
 from core.db import get_engine
 from core.gc_tuning import tune_gc
 from core.logging import configure_logging
+from core.metrics import ActivityMetrics, sdk_runtime, serve_worker_metrics
 from core.temporal import connect
 from readmodel import init_db
 from workflows.calendar_publisher import CalendarPublisher
@@ -86,6 +87,7 @@ def build_worker(
         workflows=WORKFLOWS,
         activities=activities_for(engine, settings, client),
         activity_executor=executor,
+        interceptors=[ActivityMetrics()],
     )
 
 
@@ -94,7 +96,8 @@ async def main(settings: Settings | None = None) -> None:
     configure_logging(settings.log_level)
     engine = get_engine(settings)
     init_db(engine)
-    client = await connect(settings)
+    serve_worker_metrics(settings)
+    client = await connect(settings, runtime=sdk_runtime(settings))
     with concurrent.futures.ThreadPoolExecutor(max_workers=16) as executor:
         worker = build_worker(client, engine, settings.temporal_task_queue, executor, settings)
         tune_gc()

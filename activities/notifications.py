@@ -127,6 +127,7 @@ class NotificationActivities:
             inserted,
             start.isoformat(),
             len(res.missing),
+            extra={"application_no": notice.application_no},
         )
         return inserted
 
@@ -233,7 +234,12 @@ class NotificationActivities:
         elif result.outcome == "rejected" or row.attempts >= self._settings.sms_max_attempts:
             batch.mark_failed(row, result.answer)
             out.failed += 1
-            log.warning("SMS %s given up after %d attempt(s)", row.message_id, row.attempts)
+            log.warning(
+                "SMS %s given up after %d attempt(s)",
+                row.message_id,
+                row.attempts,
+                extra={"application_no": row.application_no},
+            )
         else:
             window = self._windows.after_failure(
                 row.unit, row.window, row.attempts, t, row.send_before

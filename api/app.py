@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from api import problems
+from api.console import routes as console
 from api.docs import mount_docs
 from api.routes import (
     application_plans,
@@ -21,9 +22,12 @@ from api.routes import (
     capacity,
     grid,
     health,
+    metrics,
     notifications,
+    operations,
     plans,
     preview,
+    reports,
     staff,
     units,
     warnings,
@@ -91,6 +95,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(grid.router)
     app.include_router(capacity.router)
     app.include_router(plans.router)
+    app.include_router(reports.router)
+    app.include_router(console.router)
+    app.include_router(metrics.router)
+    app.include_router(operations.router)
     app.include_router(application_plans.router)
     return app
 

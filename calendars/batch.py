@@ -137,3 +137,53 @@ def workdays_between(cal: Calendar, a: Any, b: Any) -> IntArray:
 def as_dates(values: DateArray) -> list[date]:
     """A datetime64[D] array as a list of datetime.date (for display)."""
     return [date.fromordinal(int(o)) for o in to_ordinals(values)]
+
+
+# -- working time over instants -------------------------------------------------------------------
+
+_DAY_S = 86_400
+
+
+def local_seconds(cal: Calendar, epoch_s: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """UTC epoch seconds -> local wall-clock seconds since 1970-01-01 00:00 in cal's zone."""
+    transitions = cal.zone.transitions
+    starts = np.asarray([u for u, _, _ in transitions], dtype=np.float64)
+    offsets = np.asarray([o for _, o, _ in transitions], dtype=np.float64)
+    i = np.clip(np.searchsorted(starts, epoch_s, side="right") - 1, 0, len(starts) - 1)
+    return epoch_s + offsets[i]
+
+
+def day_seconds(cal: Calendar) -> float:
+    """Business seconds in one working day on the calendar's clock (24 h on the working-day
+    clock, fewer on an office-hours one)."""
+    return float(cal._clock.day_us) / 1_000_000
+
+
+def work_positions(cal: Calendar, epoch_s: Any) -> npt.NDArray[np.float64]:
+    """Business seconds from the calendar's origin to each instant (UTC epoch seconds), so that
+    the working time between two instants is the difference of their positions: element-wise
+    what Calendar.work_time_between counts, for many instants at once."""
+    t = _tables(cal)
+    local = local_seconds(cal, np.asarray(epoch_s, dtype=np.float64))
+    days = np.floor(local / _DAY_S)
+    o = days.astype(np.int64) + _EPOCH_ORDINAL
+    _check_strict(cal, o, o)
+    tod = local - days * _DAY_S
+    idx = o - t.lo + 1
+    in_window = (idx >= 1) & (idx <= t.size)
+    working = np.where(in_window, t.work_ext[np.clip(idx, 0, t.size + 1)], (o + 6) % 7 < 5)
+    clock = cal._clock
+    day_s = day_seconds(cal)
+    if cal.clock.kind == "working_day":
+        worked = tod
+    else:
+        # Office hours: a few periods per day, counted per instant (the clock's own rule).
+        count = np.frompyfunc(lambda s: clock.worked(round(s * 1_000_000)) / 1_000_000, 1, 1)
+        worked = count(tod).astype(np.float64)
+    return _rank(t, o - 1).astype(np.float64) * day_s + np.where(working, worked, 0.0)
+
+
+def work_seconds_between(cal: Calendar, a: Any, b: Any) -> npt.NDArray[np.float64]:
+    """Element-wise Calendar.work_time_between in seconds, for instants given as UTC epoch
+    seconds; negative where b < a."""
+    return work_positions(cal, b) - work_positions(cal, a)

@@ -66,6 +66,14 @@ class Settings(BaseSettings):
     seed_demo_grid: bool = True
 
     log_level: str = Field(default="INFO")
+    # `json`: one JSON object per line with the application number as a field (core/logging.py).
+    log_format: Literal["text", "json"] = "text"
+    # Prometheus: the worker's own metrics (warning latency, activity failures) and the Temporal
+    # SDK's (polls, task latencies, cache) on these ports of `metrics_host`; 0 turns one off.
+    # The API serves the read model's at /metrics on its own port (docs/operations.md).
+    metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = Field(default=9464, ge=0, le=65535)
+    temporal_metrics_port: int = Field(default=9465, ge=0, le=65535)
     # What "a day" means for defaults such as an application's acceptance instant.
     timezone: str = "Asia/Shanghai"
 

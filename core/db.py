@@ -1,12 +1,14 @@
-"""The application database: read models and reference data (Temporal holds process state)."""
+"""The application database: read models and reference data (Temporal holds process state).
+
+Its schema is migrated by readmodel.migrate (Alembic), never created here."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import lru_cache
 
-from sqlalchemy import Engine, event, inspect, text
-from sqlmodel import Session, SQLModel, create_engine
+from sqlalchemy import Engine, event, text
+from sqlmodel import Session, create_engine
 
 from core.config import Settings, get_settings
 
@@ -41,51 +43,6 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
-
-
-def create_tables(engine: Engine) -> None:
-    """Create the tables registered on SQLModel.metadata (readmodel.init_db registers them)."""
-    SQLModel.metadata.create_all(engine)
-    add_missing_columns(engine)
-
-
-def add_missing_columns(engine: Engine) -> list[str]:
-    """Bring tables made by an earlier version up to date by adding the columns it lacked.
-
-    `make run` keeps its database between versions and create_all() never alters a table. The
-    schema has only ever grown by nullable or defaulted columns, which this adds; anything else
-    (a renamed or retyped column) is refused at start with the table and column named, rather
-    than failing projections one by one later. Returns "table.column" for each column added.
-    """
-    added: list[str] = []
-    inspector = inspect(engine)
-    with engine.begin() as conn:
-        for table in SQLModel.metadata.sorted_tables:
-            have = {c["name"] for c in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in have:
-                    continue
-                default = getattr(column.default, "arg", None)
-                if not column.nullable and (default is None or callable(default)):
-                    raise RuntimeError(
-                        f"database table {table.name} lacks the required column {column.name}; "
-                        "migrate it or start from an empty database"
-                    )
-                ddl = column.type.compile(dialect=engine.dialect)
-                clause = f" DEFAULT {_literal(default)}" if default is not None else ""
-                conn.execute(
-                    text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {ddl}{clause}')
-                )
-                added.append(f"{table.name}.{column.name}")
-    return added
-
-
-def _literal(value: object) -> str:
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int | float):
-        return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 @lru_cache

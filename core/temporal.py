@@ -15,6 +15,7 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 from temporalio.service import RetryConfig, RPCError, RPCStatusCode, TLSConfig
 
 from contracts import search_attributes
@@ -46,9 +47,12 @@ def _tls_config(settings: Settings) -> bool | TLSConfig:
     )
 
 
-async def connect(settings: Settings, *, lazy: bool = False) -> Client:
+async def connect(
+    settings: Settings, *, lazy: bool = False, runtime: Runtime | None = None
+) -> Client:
     """Connect with the project's converter. `lazy=True` defers the connection to the first
-    call, so the API can start (and report 503) while Temporal is down."""
+    call, so the API can start (and report 503) while Temporal is down. `runtime`: the worker's,
+    which exports the SDK's metrics (core.metrics.sdk_runtime)."""
     return await Client.connect(
         settings.effective_temporal_address,
         namespace=settings.temporal_namespace,
@@ -58,6 +62,7 @@ async def connect(settings: Settings, *, lazy: bool = False) -> Client:
         lazy=lazy,
         # Fail fast enough that an HTTP caller gets a 503 rather than a hung request.
         retry_config=RetryConfig(max_retries=2, max_elapsed_time_millis=5_000),
+        runtime=runtime,
     )
 
 

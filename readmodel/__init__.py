@@ -8,17 +8,23 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from core.db import create_tables
 
-
-def init_db(engine: Engine) -> None:
-    """Create (or bring up to date) every table of the read model."""
-    # Imported for the side effect of registering the tables on SQLModel.metadata.
+def register_tables() -> None:
+    """Register every table of the read model on SQLModel.metadata (a module defining a table
+    must be imported here: tests/test_migrations.py checks it)."""
     import readmodel.applications
     import readmodel.calendar_publication
     import readmodel.grid
     import readmodel.organisation
     import readmodel.outbox
+    import readmodel.report_facts
     import readmodel.reservations  # noqa: F401
 
-    create_tables(engine)
+
+def init_db(engine: Engine) -> None:
+    """Migrate the database to the newest schema (readmodel/migrate.py; safe to call from
+    several processes at once)."""
+    from readmodel.migrate import upgrade_to_head
+
+    register_tables()
+    upgrade_to_head(engine)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from readmodel.types import UTCDateTime
@@ -51,7 +51,12 @@ class ApplicationPublic(ApplicationBase):
 
 class TimelineRow(SQLModel, table=True):
     __tablename__ = "timeline"
-    __table_args__ = (UniqueConstraint("application_no", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("application_no", "seq"),
+        # Reports find what was done in a period (appointments confirmed, flags raised,
+        # applications closed) from this index alone.
+        Index("ix_timeline_event_at", "event", "at", "application_no"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     application_no: str = Field(index=True, max_length=64)
@@ -77,8 +82,13 @@ class WarningBase(SQLModel):
 
 class WarningRow(WarningBase, table=True):
     __tablename__ = "warning"
-    # One warning per application, monitor and level, whatever retries or replays do.
-    __table_args__ = (UniqueConstraint("application_no", "monitor", "level"),)
+    __table_args__ = (
+        # One warning per application, monitor and level, whatever retries or replays do.
+        UniqueConstraint("application_no", "monitor", "level"),
+        # The warning board: open ones, by level, soonest due first, and their counts by level
+        # (bench/scale_bench.py: a fifth of the time over 100,000 applications).
+        Index("ix_warning_open_level_due", "open", "level", "due_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, Engine, or_, update
+from sqlalchemy import ColumnElement, Engine, Executable, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -191,9 +191,14 @@ class OutboxQueue:
         # Built once and executed with each call's rows (executemany): a statement built around
         # the rows' values is compiled again at every call, most of an enqueue's cost
         # (bench/workflow_bench.py: three progress messages per application).
-        self._insert = insert(table).on_conflict_do_nothing(
+        self._insert: Executable = insert(table).on_conflict_do_nothing(
             index_elements=[table.c.application_no, table.c.monitor, table.c.level, table.c.phone]
         )
+        # psycopg sends an executemany as one multi-row INSERT, whose rowcount is -1: there the
+        # rows inserted are counted from what it returns.
+        self._counts_returned = engine.dialect.name == "postgresql"
+        if self._counts_returned:
+            self._insert = self._insert.returning(table.c.id)
 
     # -- enqueue -------------------------------------------------------------------------------
 
@@ -233,7 +238,9 @@ class OutboxQueue:
         if not rows:
             return 0
         result = session.execute(self._insert, [r.model_dump() for r in rows])
-        # An executemany's rowcount is the sum of its rows' (DB-API; sqlite3 and psycopg).
+        if self._counts_returned:
+            return len(result.all())
+        # sqlite3's executemany rowcount is the sum of its rows'.
         return int(getattr(result, "rowcount", 0) or 0)
 
     # -- dispatch ------------------------------------------------------------------------------

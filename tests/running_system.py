@@ -38,6 +38,9 @@ class System:
             "EMBEDDED_TEMPORAL_PORT": str(self.temporal_port),
             "EMBEDDED_TEMPORAL_UI_PORT": str(self.ui_port),
             "API_PORT": str(self.api_port),
+            # The worker's metrics ports too: several systems (and a `make run`) may be up at once.
+            "WORKER_METRICS_PORT": str(free_port()),
+            "TEMPORAL_METRICS_PORT": str(free_port()),
         }
         self.env.pop("TEMPORAL_ADDRESS", None)
         self.env.pop("DATABASE_URL", None)

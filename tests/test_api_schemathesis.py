@@ -63,6 +63,16 @@ EXCLUSIONS = [
         )
         for update in ("events", "pause", "resume")
     ),
+    *(
+        (
+            f"/api/reports/{report}",
+            "GET",
+            "positive_data_acceptance",
+            # A range whose `to` comes before its `from` gets a 422 naming `to`: a comparison
+            # between two parameters, which JSON Schema cannot state.
+        )
+        for report in ("connection-time", "stage-times", "warnings", "lists", "penalties")
+    ),
     (
         "/api/applications/{application_no}/plan/approve",
         "POST",

@@ -45,6 +45,26 @@ def test_plan_benchmark_runs() -> None:
     assert "faster (target >= 20x)" in out
 
 
+def test_report_benchmark_runs() -> None:
+    out = run("bench/report_bench.py", "--quick")
+    assert "the same in every report" in out
+    assert "== SQLite" in out
+    for report in ("connection-time", "stage-times", "warnings", "lists", "penalties"):
+        assert report in out
+    assert "naive est." in out
+
+
+def test_scale_benchmark_runs() -> None:
+    out = run(
+        "bench/scale_bench.py",
+        *("--n", "20", "--due", "0", "--rows", "300", "--repeat", "2", "--no-postgres"),
+    )
+    assert "20 open applications" in out
+    assert "KiB per application" in out
+    assert "calendar published to" in out
+    assert "300 rows against 1,000" in out and "board (red, open)" in out
+
+
 def test_plan_workflow_benchmark_runs_against_the_embedded_server() -> None:
     out = run("bench/plan_workflow_bench.py", "--apps", "2")
     assert "site_survey.completed -> plan in the status: p50" in out

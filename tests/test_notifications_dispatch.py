@@ -8,7 +8,7 @@ import concurrent.futures
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -27,9 +27,7 @@ from activities.notifications import NotificationActivities
 from calendars import Calendar, get_calendar
 from contracts.notifications import DispatchRequest, DispatchResult
 from core.config import Settings
-from core.db import make_engine
 from domain.notifications.windows import SendWindows
-from readmodel import init_db
 from readmodel.demo_org import seed_demo_org
 from readmodel.outbox import OutboxRow
 from readmodel.outbox_queue import OutboxQueue
@@ -62,12 +60,10 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    eng = make_engine(f"sqlite:///{tmp_path / 'sms.db'}")
-    init_db(eng)
-    seed_demo_org(eng)
-    yield eng
-    eng.dispose()
+def engine(any_engine: Engine) -> Engine:
+    """The demo organisation, on SQLite and on PostgreSQL."""
+    seed_demo_org(any_engine)
+    return any_engine
 
 
 def outbox(engine: Engine) -> list[OutboxRow]:

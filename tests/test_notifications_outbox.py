@@ -3,9 +3,7 @@ roles recorded, progress messages with their templates and the missing-phone gua
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,9 +21,7 @@ from contracts.application import (
     ProjectionInput,
     WarningNotice,
 )
-from core.db import make_engine
 from policies.loader import load_policy
-from readmodel import init_db
 from readmodel.applications import ApplicationRow
 from readmodel.demo_org import seed_demo_org
 from readmodel.organisation import StaffRow
@@ -37,12 +33,10 @@ HENAN = load_policy("henan/sanmenxia").recipient_profiles["new_service"]
 
 
 @pytest.fixture
-def org_engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'org.db'}")
-    init_db(engine)
-    seed_demo_org(engine)
-    yield engine
-    engine.dispose()
+def org_engine(any_engine: Engine) -> Engine:
+    """The demo organisation, on SQLite and on PostgreSQL."""
+    seed_demo_org(any_engine)
+    return any_engine
 
 
 def roles_for(level: str, coordination: bool = False) -> list[str]:

@@ -89,21 +89,21 @@ WARNING = RaisedWarning(
 )
 
 
-def test_the_same_write_twice_writes_once(db_engine: Engine) -> None:
+def test_the_same_write_twice_writes_once(any_engine: Engine) -> None:
     for _ in range(2):
-        write(db_engine, at=T0, stage="joint_survey", timeline=ENTRIES, warnings=[WARNING])
-    assert counts(db_engine) == (1, 2, 1)
-    r = row(db_engine)
+        write(any_engine, at=T0, stage="joint_survey", timeline=ENTRIES, warnings=[WARNING])
+    assert counts(any_engine) == (1, 2, 1)
+    r = row(any_engine)
     assert (r.stage, r.customer_name, r.accepted_at) == ("joint_survey", "测试客户", T0)
 
 
-def test_timeline_continues_from_its_offset_and_ignores_repeats(db_engine: Engine) -> None:
-    write(db_engine, at=T0, stage="accept", timeline=ENTRIES[:1])
+def test_timeline_continues_from_its_offset_and_ignores_repeats(any_engine: Engine) -> None:
+    write(any_engine, at=T0, stage="accept", timeline=ENTRIES[:1])
     more = [TimelineEntry(at=T0 + timedelta(hours=2), event="site_survey.started")]
     # A replay from the start resends entry 0 and 1 (offset 0); then entry 2 arrives.
-    write(db_engine, at=T0 + timedelta(hours=1), stage="joint_survey", timeline=ENTRIES)
-    write(db_engine, at=T0 + timedelta(hours=2), stage="site_survey", offset=2, timeline=more)
-    with Session(db_engine) as s:
+    write(any_engine, at=T0 + timedelta(hours=1), stage="joint_survey", timeline=ENTRIES)
+    write(any_engine, at=T0 + timedelta(hours=2), stage="site_survey", offset=2, timeline=more)
+    with Session(any_engine) as s:
         seqs = s.exec(select(TimelineRow.seq, TimelineRow.event)).all()  # type: ignore[call-overload]
     assert sorted(tuple(x) for x in seqs) == [
         (0, "accept.started"),
@@ -112,26 +112,26 @@ def test_timeline_continues_from_its_offset_and_ignores_repeats(db_engine: Engin
     ]
 
 
-def test_an_older_write_arriving_late_does_not_move_the_row_back(db_engine: Engine) -> None:
-    write(db_engine, at=T0 + timedelta(hours=2), stage="site_survey")
-    write(db_engine, at=T0 + timedelta(hours=1), stage="joint_survey")
-    assert row(db_engine).stage == "site_survey"
+def test_an_older_write_arriving_late_does_not_move_the_row_back(any_engine: Engine) -> None:
+    write(any_engine, at=T0 + timedelta(hours=2), stage="site_survey")
+    write(any_engine, at=T0 + timedelta(hours=1), stage="joint_survey")
+    assert row(any_engine).stage == "site_survey"
 
 
-def test_a_warning_is_closed_in_place(db_engine: Engine) -> None:
-    write(db_engine, at=T0, stage="plan_reply", warnings=[WARNING])
+def test_a_warning_is_closed_in_place(any_engine: Engine) -> None:
+    write(any_engine, at=T0, stage="plan_reply", warnings=[WARNING])
     closed = WARNING.model_copy(update={"open": False})
-    write(db_engine, at=T0 + timedelta(days=9), stage="plan_reply", warnings=[closed])
-    assert counts(db_engine) == (1, 0, 1)
-    with Session(db_engine) as s:
+    write(any_engine, at=T0 + timedelta(days=9), stage="plan_reply", warnings=[closed])
+    assert counts(any_engine) == (1, 0, 1)
+    with Session(any_engine) as s:
         assert s.exec(select(WarningRow.open)).one()[0] is False  # type: ignore[call-overload]
 
 
-def test_the_final_status_survives_a_replayed_ordinary_write(db_engine: Engine) -> None:
-    write(db_engine, at=T0 + timedelta(days=30), stage="archive", final=True)
+def test_the_final_status_survives_a_replayed_ordinary_write(any_engine: Engine) -> None:
+    write(any_engine, at=T0 + timedelta(days=30), stage="archive", final=True)
     # Same instant, as a replay after the close would send it, but without the final status.
-    write(db_engine, at=T0 + timedelta(days=30), stage="archive")
-    r = row(db_engine)
+    write(any_engine, at=T0 + timedelta(days=30), stage="archive")
+    r = row(any_engine)
     assert r.final_status is not None and r.final_status["state"] == "completed"
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement
 from sqlmodel import col, func, select
@@ -225,6 +225,19 @@ async def get_application(
 
 UPDATE_PROBLEMS = problems(404, 409, 422, 503)
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
+        description=(
+            "Makes a retry safe: a request repeated with the same key (after a timeout or a lost "
+            "answer) is answered with the first one's outcome and records nothing twice, while "
+            "the application runs in its current run"
+        ),
+    ),
+]
+
 
 def unit_zone(
     application_no: ApplicationNo, session: SessionDep, settings: SettingsDep
@@ -239,33 +252,51 @@ UnitZone = Annotated[ZoneInfo, Depends(unit_zone)]
 
 @router.post("/{application_no}/events", response_model=UpdateResult, responses=UPDATE_PROBLEMS)
 async def record_event(
-    application_no: ApplicationNo, body: RecordEventRequest, temporal: TemporalDep, zone: UnitZone
+    application_no: ApplicationNo,
+    body: RecordEventRequest,
+    temporal: TemporalDep,
+    zone: UnitZone,
+    key: IdempotencyKey = None,
 ) -> UpdateResult:
     """Record a stage event; refused (nothing recorded) when it is unknown, does not apply,
     comes in the wrong order, lies in the future or before the acceptance."""
-    return await _update(temporal, application_no, ConnectionApplication.record_event, body, zone)
+    return await _update(
+        temporal, application_no, ConnectionApplication.record_event, body, zone, key
+    )
 
 
 @router.post("/{application_no}/pause", response_model=UpdateResult, responses=UPDATE_PROBLEMS)
 async def pause(
-    application_no: ApplicationNo, body: HoldRequest, temporal: TemporalDep, zone: UnitZone
+    application_no: ApplicationNo,
+    body: HoldRequest,
+    temporal: TemporalDep,
+    zone: UnitZone,
+    key: IdempotencyKey = None,
 ) -> UpdateResult:
     """Stop the clocks for a customer-caused hold (with its reason)."""
-    return await _update(temporal, application_no, ConnectionApplication.pause, body, zone)
+    return await _update(temporal, application_no, ConnectionApplication.pause, body, zone, key)
 
 
 @router.post("/{application_no}/resume", response_model=UpdateResult, responses=UPDATE_PROBLEMS)
 async def resume(
-    application_no: ApplicationNo, body: HoldRequest, temporal: TemporalDep, zone: UnitZone
+    application_no: ApplicationNo,
+    body: HoldRequest,
+    temporal: TemporalDep,
+    zone: UnitZone,
+    key: IdempotencyKey = None,
 ) -> UpdateResult:
-    return await _update(temporal, application_no, ConnectionApplication.resume, body, zone)
+    return await _update(temporal, application_no, ConnectionApplication.resume, body, zone, key)
 
 
 @router.post("/{application_no}/cancel", response_model=UpdateResult, responses=UPDATE_PROBLEMS)
 async def cancel_application(
-    application_no: ApplicationNo, body: CancelRequest, temporal: TemporalDep, zone: UnitZone
+    application_no: ApplicationNo,
+    body: CancelRequest,
+    temporal: TemporalDep,
+    zone: UnitZone,
+    key: IdempotencyKey = None,
 ) -> UpdateResult:
-    return await _update(temporal, application_no, ConnectionApplication.cancel, body, zone)
+    return await _update(temporal, application_no, ConnectionApplication.cancel, body, zone, key)
 
 
 async def _update(
@@ -274,10 +305,15 @@ async def _update(
     update: Any,
     body: BaseModel,
     zone: ZoneInfo,
+    key: str | None = None,
 ) -> UpdateResult:
+    """`key`: the caller's idempotency key, the update's id (Temporal answers a repeat
+    with the first outcome)."""
     handle = _handle(temporal, application_no)
     try:
-        result: UpdateResult = await handle.execute_update(update, body)
+        result: UpdateResult = await handle.execute_update(
+            update, body, id=f"{update.__name__}:{key}" if key else None
+        )
     except WorkflowUpdateFailedError as exc:
         raise update_rejected(exc) from exc
     except Exception as exc:

@@ -56,3 +56,26 @@ def test_empty_calendar_and_strict() -> None:
     assert batch.workdays_between(strict, [date(2026, 1, 1)], [date(2026, 2, 1)]).tolist() == [
         CN.workdays_between(date(2026, 1, 1), date(2026, 2, 1))
     ]
+
+
+instants = hnp.arrays(np.float64, st.integers(1, 200), elements=st.floats(1.2e9, 2.2e9))
+
+
+@settings(max_examples=60)
+@given(instants, st.floats(-3e6, 3e7))
+def test_work_seconds_between_matches_scalar_work_time(a: np.ndarray, span: float) -> None:
+    from datetime import UTC, datetime
+
+    from calendars import ClockConfig
+
+    b = a + span
+    for cal in (CN, get_calendar("CN", clock=ClockConfig.office_hours())):
+        got = batch.work_seconds_between(cal, a, b)
+        want = [
+            cal.work_time_between(
+                datetime.fromtimestamp(x, UTC), datetime.fromtimestamp(y, UTC)
+            ).total_seconds()
+            for x, y in zip(a.tolist(), b.tolist(), strict=True)
+        ]
+        # Float seconds since 1970 carry microseconds to about a hundredth of a millisecond.
+        assert np.allclose(got, want, rtol=0, atol=1e-3)

@@ -162,7 +162,7 @@ def test_average_connection_time_targets_per_class_and_year() -> None:
     assert table["source"]["file"] == SEED
     assert table["unit"] == "day"
     got = {
-        (r["year"], r["business_type"], tuple(r.get("voltages", ()))): r["average_max"]
+        (r["year"], *r["business_types"], tuple(r.get("voltages", ()))): r["average_max"]
         for r in table["rows"]
     }
     hv35 = ("35kV", "66kV", "110kV", "220kV")
