@@ -28,11 +28,12 @@ from core.temporal import connect
 from readmodel import init_db
 from workflows.calendar_publisher import CalendarPublisher
 from workflows.connection_application import ConnectionApplication
+from workflows.integration_workflows import INTEGRATION_WORKFLOWS, integration_activities
 from workflows.sms_dispatcher import DispatcherInput, SmsDispatcher, ensure_dispatcher
 
 log = logging.getLogger("worker")
 
-WORKFLOWS = [ConnectionApplication, SmsDispatcher, CalendarPublisher]
+WORKFLOWS = [ConnectionApplication, SmsDispatcher, CalendarPublisher, *INTEGRATION_WORKFLOWS]
 
 
 def activities_for(
@@ -56,6 +57,7 @@ def activities_for(
         notifications.enqueue_progress,
         notifications.dispatch_due,
         *publishing,
+        *integration_activities(engine, settings, client),
     ]
 
 

@@ -20,12 +20,14 @@ from api.routes import (
     capacity,
     grid,
     health,
+    integrations,
     notifications,
     plans,
     preview,
     staff,
     units,
     warnings,
+    webhooks,
 )
 from core.config import Settings, get_settings
 from core.db import get_engine
@@ -90,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(grid.router)
     app.include_router(capacity.router)
     app.include_router(plans.router)
+    app.include_router(webhooks.router)
+    app.include_router(integrations.router)
     return app
 
 

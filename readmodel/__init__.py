@@ -17,6 +17,7 @@ def init_db(engine: Engine) -> None:
     import readmodel.applications
     import readmodel.calendar_publication
     import readmodel.grid
+    import readmodel.integrations
     import readmodel.organisation
     import readmodel.outbox
     import readmodel.reservations  # noqa: F401
