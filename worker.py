@@ -18,6 +18,7 @@ from temporalio.worker import Worker
 
 from activities.calendar_publishing import CalendarPublishingActivities
 from activities.changes import ChangeActivities
+from activities.integrations import integration_activities
 from activities.notifications import NotificationActivities
 from activities.projection import ProjectionActivities
 from core.config import Settings, get_settings
@@ -28,7 +29,7 @@ from core.temporal import connect
 from readmodel import init_db
 from workflows.calendar_publisher import CalendarPublisher
 from workflows.connection_application import ConnectionApplication
-from workflows.integration_workflows import INTEGRATION_WORKFLOWS, integration_activities
+from workflows.integration_workflows import INTEGRATION_WORKFLOWS
 from workflows.sms_dispatcher import DispatcherInput, SmsDispatcher, ensure_dispatcher
 
 log = logging.getLogger("worker")

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Engine
@@ -318,3 +320,18 @@ class IntegrationActivities:
         )
         log.info("permit delivery %d: %s", inp.delivery, effect)
         return outcome
+
+
+def integration_activities(
+    engine: Engine, settings: Settings | None, client: Client | None
+) -> list[Callable[..., Any]]:
+    """The activities the integrations' workflows call, for the worker to register."""
+    acts = IntegrationActivities(engine, client, settings)
+    return [
+        acts.preliminary_plan,
+        acts.write_reserve_project,
+        acts.write_registration,
+        acts.remind,
+        acts.start_application,
+        acts.apply_permit,
+    ]
