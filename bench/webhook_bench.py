@@ -128,7 +128,7 @@ async def settle(engine: Engine, projects: int, registrations: int, permits: int
                 col(DeliveryRow.kind) == "permit",
                 col(DeliveryRow.effect).is_not(None),
             )
-            >= permits  # fmt: skip
+            >= permits
         )
         if done:
             return time.perf_counter() - t
@@ -205,9 +205,11 @@ async def main(n: int, concurrency: int, seed: int) -> int:
                     unique = {m: (k, b) for k, b, m in todo}
                     kinds = [k for k, _ in unique.values()]
                     settle_s = await settle(
-                        engine, kinds.count("project"), kinds.count("registration"),
+                        engine,
+                        kinds.count("project"),
+                        kinds.count("registration"),
                         kinds.count("permit"),
-                    )  # fmt: skip
+                    )
                     problems = check(engine, todo, answers, latest)
                     await asyncio.sleep(2)  # visibility lags
                     reserve = await workflows_of(env, "ReserveProject")
@@ -215,11 +217,15 @@ async def main(n: int, concurrency: int, seed: int) -> int:
                         problems.append(f"{reserve} ReserveProject workflows")
     redelivered = n - len(unique)
     print(f"deliveries: {n} ({redelivered} redelivered, shuffled), concurrency {concurrency}")
-    print(f"baseline, refused at the signature: {n / base_s:8.1f} deliveries/s, "
-          f"p50 {statistics.median(base_lat) * 1000:.1f} ms")  # fmt: skip
-    print(f"stored and handed to Temporal:      {n / answer_s:8.1f} deliveries/s, "
-          f"p50 {statistics.median(lat) * 1000:.1f} ms, "
-          f"p99 {statistics.quantiles(lat, n=100)[98] * 1000:.1f} ms")  # fmt: skip
+    print(
+        f"baseline, refused at the signature: {n / base_s:8.1f} deliveries/s, "
+        f"p50 {statistics.median(base_lat) * 1000:.1f} ms"
+    )
+    print(
+        f"stored and handed to Temporal:      {n / answer_s:8.1f} deliveries/s, "
+        f"p50 {statistics.median(lat) * 1000:.1f} ms, "
+        f"p99 {statistics.quantiles(lat, n=100)[98] * 1000:.1f} ms"
+    )
     print(f"throughput vs baseline: {(n / answer_s) / (n / base_s):.2f}x")
     print(f"every effect in the read model {settle_s:.1f} s after the last answer")
     if problems:
@@ -227,8 +233,10 @@ async def main(n: int, concurrency: int, seed: int) -> int:
         for p in problems[:20]:
             print("  " + p)
         return 1
-    print("exactly once: every delivery stored once, redeliveries answered alike, one workflow "
-          "per project and registration, the latest permit result kept")  # fmt: skip
+    print(
+        "exactly once: every delivery stored once, redeliveries answered alike, one workflow "
+        "per project and registration, the latest permit result kept"
+    )
     return 0
 
 
