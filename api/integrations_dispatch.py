@@ -13,6 +13,7 @@ never does). Errors kept on the delivery name the exception type only: the body 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -122,8 +123,10 @@ async def hand_over(
     wid = None
     try:
         run, inp, wid = _workflow(kind, body, delivery, datetime.now(UTC))
-        if store.handed_over_by_another(engine, wid, delivery):
-            store.set_status(engine, delivery, "duplicate", workflow_id=wid)
+        if await asyncio.to_thread(store.handed_over_by_another, engine, wid, delivery):
+            await asyncio.to_thread(
+                store.set_status, engine, delivery, "duplicate", workflow_id=wid
+            )
             return "duplicate"
         await client.start_workflow(
             run,
@@ -140,9 +143,11 @@ async def hand_over(
     except Exception as exc:
         # Kept for the operator's replay; the type says enough (Temporal down, a broken pack).
         log.warning("delivery %d (%s) not handed over: %s", delivery, kind, type(exc).__name__)
-        store.set_status(engine, delivery, "failed", workflow_id=wid, error=_why(exc))
+        await asyncio.to_thread(
+            store.set_status, engine, delivery, "failed", workflow_id=wid, error=_why(exc)
+        )
         return "failed"
-    store.set_status(engine, delivery, status, workflow_id=wid)
+    await asyncio.to_thread(store.set_status, engine, delivery, status, workflow_id=wid)
     return status
 
 

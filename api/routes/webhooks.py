@@ -14,6 +14,7 @@ Each delivery is checked, stored, answered and handed to Temporal, in that order
 
 from __future__ import annotations
 
+import asyncio
 import binascii
 import json
 from collections.abc import Callable
@@ -100,7 +101,8 @@ async def receive(
     if why is not None:
         return _unauthorized(why, path)
     webhook_id = request.headers["webhook-id"][:128]
-    found = store.find_delivery(engine, kind, webhook_id)
+    # The database calls run off the event loop: other deliveries are answered meanwhile.
+    found = await asyncio.to_thread(store.find_delivery, engine, kind, webhook_id)
     if found is not None:
         return _answer(found)
     raw, parsed, errors = _parse(BODIES[kind], body)
@@ -124,7 +126,7 @@ async def receive(
             kind=kind,
             href=f"{DELIVERIES}/{n}",  # type: ignore[arg-type]
         ).model_dump(mode="json")
-    stored, new = store.store_delivery(engine, row, answer)
+    stored, new = await asyncio.to_thread(store.store_delivery, engine, row, answer)
     if new and parsed is not None and stored.id is not None:
         await hand_over(engine, temporal, settings.temporal_task_queue, stored.id, kind, raw)
     return _answer(stored)
