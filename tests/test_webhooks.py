@@ -242,6 +242,12 @@ async def test_reserve_project_plan_follow_up_and_one_click_conversion(
             return row is not None and row.state == "converted" and row.application_no == no
 
     await eventually(converted)
+    # Once the project's workflow has completed, the conversion is still a conflict.
+    late = await hooks.post(
+        f"/api/reserve-projects/{pid}/convert",
+        json={"accepted_at": accepted, "customer": {"name": "示例公司"}},
+    )
+    assert "converted" in problem(late, 409)["errors"][0]["reason"]
     problem(await hooks.post("/api/reserve-projects/NOPE-404/follow-ups", json={}), 404)
 
 

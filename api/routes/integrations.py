@@ -340,11 +340,24 @@ async def _update(
         raise update_rejected(exc) from exc
     except Exception as exc:
         if isinstance(exc, RPCError) and exc.status == RPCStatusCode.NOT_FOUND:
-            raise _not_found(
-                field, f"no open {wid.split('-', 1)[0]} {wid.split('-', 1)[1]}"
-            ) from exc
+            raise await _closed_or_missing(handle, wid, field) from exc
         raise_if_unavailable(exc)
         raise
+
+
+async def _closed_or_missing(handle: Any, wid: str, field: str) -> HTTPException:
+    """An update to a finished workflow also answers NOT_FOUND: a project already converted
+    (or a registration confirmed or dismissed) is a conflict, not a missing resource."""
+    what, _, key = wid.partition("-")
+    try:
+        final = await handle.result()
+    except Exception:
+        return _not_found(field, f"no {what} {key}")
+    state = final.get("state", "closed") if isinstance(final, dict) else "closed"
+    return HTTPException(
+        status.HTTP_409_CONFLICT,
+        detail={"type": "conflict", "field": "state", "reason": f"the {what} is {state}"},
+    )
 
 
 async def _query(temporal: Client, wid: str, result: type[Any], field: str) -> Any:
