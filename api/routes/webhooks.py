@@ -147,8 +147,24 @@ WEBHOOK_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    """The schema with its local `$defs` references replaced by what they name (the document
+    has no `$defs` of its own to resolve them against)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inline(v, defs) for k, v in node.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_inline(v, defs) for v in node]
+    return node
+
+
 def _doc(model: type[BaseModel]) -> dict[str, Any]:
-    schema = model.model_json_schema()
+    """The body's schema for the OpenAPI document: read by the route itself, after the
+    signature is checked, so FastAPI does not declare it."""
+    full = model.model_json_schema()
+    schema = _inline(full, full.get("$defs", {}))
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
