@@ -49,7 +49,7 @@ class GridConnectionAPI(FastAPI):
     def openapi(self) -> dict[str, Any]:
         # The error responses are rewritten as problems on every call: cheap, and it follows
         # FastAPI's own cache of the generated document.
-        return problems.problem_openapi(super().openapi())
+        return problems.problem_openapi(webhooks.body_schemas(super().openapi()))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -30,9 +30,8 @@ class DeliveryBase(SQLModel):
     kind: str = Field(index=True, max_length=16)
     received_at: datetime = Field(sa_type=UTCDateTime)
     status: str = Field(index=True, max_length=16)
-    #: The HTTP answer given, and given again to a redelivery.
+    #: The HTTP status given, and given again to a redelivery (with `answer`, the row's).
     answer_status: int
-    answer: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     #: The workflow the delivery was handed to.
     workflow_id: str | None = Field(default=None, max_length=128)
     attempts: int = 0
@@ -48,6 +47,8 @@ class DeliveryRow(DeliveryBase, table=True):
     __table_args__ = (UniqueConstraint("kind", "webhook_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    #: The answer's body, given again to a redelivery.
+    answer: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     #: The body as received (JSON text when it parsed, else None): the read model only.
     body: Any = Field(default=None, sa_type=JSON)
 

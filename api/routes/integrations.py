@@ -4,6 +4,7 @@ results. Lists read the database; changes go through the workflows' updates."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
@@ -76,7 +77,7 @@ class PermitPublic(BaseModel):
     application_no: str
     kind: str
     result: str
-    decided_at: Any
+    decided_at: datetime
     delivery: int
     returned_to: str | None
     outcome: str

@@ -147,25 +147,26 @@ WEBHOOK_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _inline(node: Any, defs: dict[str, Any]) -> Any:
-    """The schema with its local `$defs` references replaced by what they name (the document
-    has no `$defs` of its own to resolve them against)."""
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
-        return {k: _inline(v, defs) for k, v in node.items() if k != "$defs"}
-    if isinstance(node, list):
-        return [_inline(v, defs) for v in node]
-    return node
+BODY_MODELS: tuple[type[BaseModel], ...] = (ProjectApproved, PermitDecided, BusinessRegistered)
+COMPONENTS = "#/components/schemas/{model}"
 
 
 def _doc(model: type[BaseModel]) -> dict[str, Any]:
-    """The body's schema for the OpenAPI document: read by the route itself, after the
-    signature is checked, so FastAPI does not declare it."""
-    full = model.model_json_schema()
-    schema = _inline(full, full.get("$defs", {}))
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+    """The body as the OpenAPI document declares it: read by the route itself, after the
+    signature is checked, so FastAPI does not declare it (`body_schemas` adds the model)."""
+    ref = {"$ref": COMPONENTS.format(model=model.__name__)}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
+
+
+def body_schemas(schema: dict[str, Any]) -> dict[str, Any]:
+    """The webhooks' body models in the document's components (those already there kept)."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in BODY_MODELS:
+        found = model.model_json_schema(ref_template=COMPONENTS)
+        for name, sub in found.pop("$defs", {}).items():
+            components.setdefault(name, sub)
+        components[model.__name__] = found
+    return schema
 
 
 @router.post(
