@@ -10,10 +10,12 @@ what happens when each process dies.
 from __future__ import annotations
 
 import asyncio
+import base64
 import fcntl
 import json
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -37,6 +39,11 @@ STARTUP_TIMEOUT_S = 60.0
 POLL_S = 0.3
 LOCK_FILE = "launcher.lock"
 PROBE_FLAG = "--wait-for-temporal"
+#: The webhook secrets `make run` generates when the environment has none (Standard Webhooks'
+#: `whsec_<base64>` form), kept under the data folder so the sender's copy stays valid across
+#: restarts.
+WEBHOOK_SECRETS = ("APPROVAL_WEBHOOK_SECRET", "REGISTRATION_WEBHOOK_SECRET")
+WEBHOOK_SECRETS_FILE = "webhook-secrets.env"
 
 
 class AlreadyRunning(RuntimeError):
@@ -282,18 +289,54 @@ def seed_demo_org(settings: Settings) -> None:
             log.info("demo grid loaded: %d substations, feeders, points and customers", added)
 
 
-def announce(settings: Settings, sup: Supervisor) -> None:
+def new_webhook_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def ensure_webhook_secrets(data_dir: Path) -> dict[str, str]:
+    """Put a secret for each webhook integration the environment leaves unset into the
+    environment the children inherit; the ones generated here (first run) or read back from
+    the data folder (later runs). Returns the ones the environment did not give."""
+    path = data_dir / WEBHOOK_SECRETS_FILE
+    kept: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            name, _, value = line.partition("=")
+            if name in WEBHOOK_SECRETS and value.startswith("whsec_"):
+                kept[name] = value
+    chosen: dict[str, str] = {}
+    for name in WEBHOOK_SECRETS:
+        if os.environ.get(name):
+            continue
+        chosen[name] = kept.get(name) or new_webhook_secret()
+        os.environ[name] = chosen[name]
+    if chosen and any(kept.get(k) != v for k, v in chosen.items()):
+        kept.update(chosen)
+        path.write_text("".join(f"{k}={v}\n" for k, v in kept.items()))
+        path.chmod(0o600)
+    return chosen
+
+
+def announce(settings: Settings, sup: Supervisor, generated: dict[str, str] | None = None) -> None:
     where = addresses(settings)
     print(f"API:          {where['api']}/docs", flush=True)
     if "temporal_ui" in where:
         print(f"Temporal UI:  {where['temporal_ui']}", flush=True)
     print(f"Temporal:     {where['temporal']}", flush=True)
+    for name, value in (generated or {}).items():
+        # Printed for the operator to give the sender; kept in data/webhook-secrets.env.
+        print(f"{name}={value}", flush=True)
     pids = ", ".join(f"{name} {pid}" for name, pid in sup.pids().items())
     log.info("launcher pid %d; children: %s", os.getpid(), pids)
     print("Ctrl-C stops everything.", flush=True)
 
 
-def supervise(settings: Settings, sup: Supervisor, stopping: list[bool]) -> int:
+def supervise(
+    settings: Settings,
+    sup: Supervisor,
+    stopping: list[bool],
+    generated: dict[str, str] | None = None,
+) -> int:
     """Start everything, then keep it up until a signal. 0 when stopped, 1 if it never came up."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while not stopping:
@@ -305,7 +348,7 @@ def supervise(settings: Settings, sup: Supervisor, stopping: list[bool]) -> int:
         if not sup.up:
             if sup.all_ready():
                 sup.up = True
-                announce(settings, sup)
+                announce(settings, sup, generated)
             elif time.monotonic() > deadline:
                 late = ", ".join(c.name for c in sup.children if not c.is_ready)
                 log.error("not ready after %.0f s: %s", STARTUP_TIMEOUT_S, late)
@@ -355,9 +398,10 @@ def main() -> int:
             seed_demo_org(settings)
         if not settings.uses_embedded_temporal and not wait_for_external_temporal(stopping):
             return 0 if stopping else 1
+        generated = ensure_webhook_secrets(settings.data_dir)
         sup = Supervisor(children(settings))
         try:
-            return supervise(settings, sup, stopping)
+            return supervise(settings, sup, stopping, generated)
         finally:
             sup.stop_all()
 

@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 from activities.calendar_publishing import CalendarPublishingActivities
 from activities.changes import ChangeActivities
 from activities.grid import GridActivities
+from activities.integrations import integration_activities
 from activities.notifications import NotificationActivities
 from activities.plans import PlanActivities
 from activities.projection import ProjectionActivities
@@ -31,11 +32,12 @@ from core.temporal import connect
 from readmodel import init_db
 from workflows.calendar_publisher import CalendarPublisher
 from workflows.connection_application import ConnectionApplication
+from workflows.integration_workflows import INTEGRATION_WORKFLOWS
 from workflows.sms_dispatcher import DispatcherInput, SmsDispatcher, ensure_dispatcher
 
 log = logging.getLogger("worker")
 
-WORKFLOWS = [ConnectionApplication, SmsDispatcher, CalendarPublisher]
+WORKFLOWS = [ConnectionApplication, SmsDispatcher, CalendarPublisher, *INTEGRATION_WORKFLOWS]
 
 
 def activities_for(
@@ -60,6 +62,7 @@ def activities_for(
         notifications.dispatch_due,
         *publishing,
         *_grid_and_plans(engine),
+        *integration_activities(engine, settings, client),
     ]
 
 

@@ -22,6 +22,7 @@ from api.routes import (
     capacity,
     grid,
     health,
+    integrations,
     metrics,
     notifications,
     operations,
@@ -31,6 +32,7 @@ from api.routes import (
     staff,
     units,
     warnings,
+    webhooks,
 )
 from core.config import Settings, get_settings
 from core.db import get_engine
@@ -52,7 +54,7 @@ class GridConnectionAPI(FastAPI):
     def openapi(self) -> dict[str, Any]:
         # The error responses are rewritten as problems on every call: cheap, and it follows
         # FastAPI's own cache of the generated document.
-        return problems.problem_openapi(super().openapi())
+        return problems.problem_openapi(webhooks.body_schemas(super().openapi()))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -100,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(operations.router)
     app.include_router(application_plans.router)
+    app.include_router(webhooks.router)
+    app.include_router(integrations.router)
     return app
 
 

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     # Guards operator endpoints (calendar publishing) when set; sent as X-Admin-Token.
     admin_token: SecretStr | None = None
 
+    # Standard Webhooks secrets (`whsec_<base64>`), one per integration: the approval system's
+    # /webhooks/approval/... deliveries and the market regulator's /webhooks/registrations.
+    # Unset: those endpoints answer 401 (`make run` generates and prints a pair).
+    approval_webhook_secret: SecretStr | None = None
+    registration_webhook_secret: SecretStr | None = None
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 

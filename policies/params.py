@@ -169,3 +169,27 @@ def warning_notifications(policy: ResolvedPolicy) -> Answer | None:
         return None
     value = {k: v for k, v in table.items() if k != "source"}
     return Answer(value=value, source=_cite(table))
+
+
+def reserve_follow_up_every(policy: ResolvedPolicy) -> Answer | None:
+    """How often a reserve project's customer manager is reminded to follow it up (储备项目
+    跟踪), as a Duration: counted from the last follow-up, or from the reservation."""
+    table = _table(policy, "reserve_projects")
+    if table is None or not isinstance(table.get("follow_up_every"), dict):
+        return None
+    return Answer(value=Duration.model_validate(table["follow_up_every"]), source=_cite(table))
+
+
+def proactive_registration(policy: ResolvedPolicy, voltage: str | None) -> Answer | None:
+    """主动办电 from a business-registration push: how long a proposed application may wait
+    for its customer manager's confirmation before a reminder (`confirm_within`, a Duration),
+    and the stages the customer goes through (`stages`, at the voltage's class)."""
+    table = _table(policy, "proactive_registrations")
+    if table is None or not isinstance(table.get("confirm_within"), dict):
+        return None
+    low_voltage = voltage is None or voltage in _LV
+    value = {
+        "confirm_within": Duration.model_validate(table["confirm_within"]),
+        "stages": list(table.get("lv_stages" if low_voltage else "hv_stages", [])),
+    }
+    return Answer(value=value, source=_cite(table))

@@ -15,6 +15,7 @@ def register_tables() -> None:
     import readmodel.applications
     import readmodel.calendar_publication
     import readmodel.grid
+    import readmodel.integrations
     import readmodel.organisation
     import readmodel.outbox
     import readmodel.report_facts

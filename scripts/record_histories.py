@@ -28,6 +28,7 @@ from core.temporal import register_search_attributes  # noqa: E402
 from readmodel import init_db  # noqa: E402
 from readmodel.demo_grid import seed_demo_grid  # noqa: E402
 from readmodel.demo_org import seed_demo_org  # noqa: E402
+from tests.integration_scenarios import SCENARIOS as INTEGRATION_SCENARIOS  # noqa: E402
 from tests.notification_scenarios import SCENARIOS as NOTIFICATION_SCENARIOS  # noqa: E402
 from tests.publisher_scenarios import SCENARIOS as PUBLISHER_SCENARIOS  # noqa: E402
 from tests.scenarios import SCENARIOS  # noqa: E402
@@ -68,6 +69,13 @@ async def main() -> None:
                             continue
                         driver = await scenario(env, "record", f"REC{i:05d}")
                         history = await driver.handle.fetch_history()
+                        (OUT / f"{name}.json").write_text(history.to_json())
+                        print(f"recorded {name}: {len(history.events)} events")
+                    for i, (name, flow) in enumerate(INTEGRATION_SCENARIOS.items()):
+                        if not wanted(name):
+                            continue
+                        handle = await flow(env, "record", f"RECI{i:04d}")
+                        history = await handle.fetch_history()
                         (OUT / f"{name}.json").write_text(history.to_json())
                         print(f"recorded {name}: {len(history.events)} events")
                     for name, sms_scenario in NOTIFICATION_SCENARIOS.items():
