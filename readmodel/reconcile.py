@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, func, select
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
 from contracts.application import (
@@ -188,10 +188,11 @@ async def _check(
             truth = await client.get_workflow_handle(workflow_id(no)).query(
                 "status", result_type=ApplicationStatus, rpc_timeout=QUERY_TIMEOUT
             )
-        except RPCError as exc:
-            log.warning(
-                "reconcile: %s unreadable: %s", no, exc.message, extra={"application_no": no}
-            )
+        except (RPCError, WorkflowQueryFailedError) as exc:
+            # A query the worker failed (e.g. a task over the deadlock timeout on an overloaded
+            # host) makes this one application unreadable, not the whole reconciliation.
+            reason = exc.message if isinstance(exc, RPCError) else str(exc)
+            log.warning("reconcile: %s unreadable: %s", no, reason, extra={"application_no": no})
             report.unreadable.append(no)
             return
     drift = _drift(no, truth, stored, closed=not running)

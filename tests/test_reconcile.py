@@ -153,3 +153,28 @@ def test_the_endpoint_needs_the_admin_token_when_one_is_set(tmp_path: Path) -> N
     attach(app, settings, engine=None, temporal=None)  # type: ignore[arg-type]
     r = TestClient(app).post("/api/operations/reconcile")
     assert r.status_code == 403
+
+
+async def test_an_application_whose_query_fails_is_unreadable_not_an_error(
+    db_engine: Engine,
+) -> None:
+    """A worker that fails the status query (say, a task over the deadlock timeout on an
+    overloaded host) leaves that application unreadable; the reconciliation goes on."""
+    from temporalio.client import WorkflowExecutionStatus, WorkflowQueryFailedError
+
+    from readmodel.projection import ProjectionWriter
+    from readmodel.reconcile import ReconcileReport, _check
+
+    class FailingHandle:
+        async def query(self, *_: Any, **__: Any) -> Any:
+            raise WorkflowQueryFailedError("[TMPRL1101] Potential deadlock detected")
+
+    class Client:
+        def get_workflow_handle(self, _: str) -> FailingHandle:
+            return FailingHandle()
+
+    report = ReconcileReport(checked=1, running=1, closed=0)
+    running = WorkflowExecutionStatus.RUNNING
+    writer = ProjectionWriter(db_engine)
+    await _check(Client(), writer, "A1", running, None, report, False)  # type: ignore[arg-type]
+    assert report.unreadable == ["A1"] and report.drifted == []
