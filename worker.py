@@ -91,6 +91,7 @@ def build_worker(
         activities=activities_for(engine, settings, client),
         activity_executor=executor,
         interceptors=[ActivityMetrics()],
+        max_cached_workflows=(settings or get_settings()).worker_max_cached_workflows,
     )
 
 

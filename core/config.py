@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     # And a demo grid for those units (readmodel/demo_grid.py); needs the demo organisation.
     seed_demo_grid: bool = True
 
+    # Workflows the worker keeps in memory between their tasks (the SDK's sticky cache, least
+    # recently used evicted first; docs/operations.md gives the memory each one costs).
+    worker_max_cached_workflows: int = Field(default=1000, ge=0)
+
     log_level: str = Field(default="INFO")
     # `json`: one JSON object per line with the application number as a field (core/logging.py).
     log_format: Literal["text", "json"] = "text"
