@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import compileall
 import json
 import os
 import statistics
@@ -43,16 +42,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from temporalio.client import Client, WorkflowHandle  # noqa: E402
-from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
-from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from bench.baseline_workflow import (  # noqa: E402
     BaselineApplication,
     RequiredWorkApplication,
     RequiredWorkStart,
 )
+from bench.dev_server import compile_workflow_modules, start_dev_server  # noqa: E402
 from bench.memory_worker import REPLY  # noqa: E402
-from contracts import search_attributes  # noqa: E402
 from contracts.application import (  # noqa: E402
     ApplicationInput,
     ApplicationProfile,
@@ -348,12 +345,6 @@ def print_kind(kind: str, readings: list[tuple[int, dict[str, Any]]]) -> None:
     )
 
 
-def compile_workflow_modules() -> None:
-    """As `make run` does (bench/workflow_bench.py says why)."""
-    compileall.compile_dir(ROOT / "workflows", quiet=1)
-    compileall.compile_file(ROOT / "bench" / "baseline_workflow.py", quiet=1)
-
-
 async def main(args: argparse.Namespace) -> None:
     compile_workflow_modules()
     steps = [int(s) for s in args.apps.split(",")]
@@ -363,13 +354,7 @@ async def main(args: argparse.Namespace) -> None:
         init_db(engine)
         seed_demo_org(engine)
         engine.dispose()
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-            data_converter=pydantic_data_converter,
-            search_attributes=search_attributes.ALL,
-            dev_server_database_filename=f"{tmp}/temporal.db",
-            dev_server_extra_args=["--sqlite-pragma", "journal_mode=wal"],
-        )
+        env = await start_dev_server(tmp)
         async with env:
             client = env.client
             address = client.service_client.config.target_host

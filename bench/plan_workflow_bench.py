@@ -30,10 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from temporalio.client import Client, WorkflowHandle  # noqa: E402
-from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
-from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
-from contracts import search_attributes  # noqa: E402
+from bench.dev_server import start_dev_server  # noqa: E402
 from contracts.application import (  # noqa: E402
     ApplicationInput,
     ApplicationOutcome,
@@ -114,13 +112,7 @@ async def one(client: Client, i: int) -> tuple[float, float, str]:
 
 async def main(apps: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-            data_converter=pydantic_data_converter,
-            search_attributes=search_attributes.ALL,
-            dev_server_database_filename=f"{tmp}/temporal.db",
-            dev_server_extra_args=["--sqlite-pragma", "journal_mode=wal"],
-        )
+        env = await start_dev_server(tmp)
         engine = make_engine(f"sqlite:///{tmp}/app.db")
         init_db(engine)
         seed_demo_org(engine)

@@ -38,11 +38,10 @@ import httpx  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 from sqlalchemy import Engine  # noqa: E402
 from sqlmodel import Session, col, func, select  # noqa: E402
-from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from api.app import attach, create_app  # noqa: E402
-from contracts import search_attributes  # noqa: E402
+from bench.dev_server import start_dev_server  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.db import make_engine  # noqa: E402
 from readmodel import init_db  # noqa: E402
@@ -173,12 +172,7 @@ async def workflows_of(env: WorkflowEnvironment, kind: str) -> int:
 async def main(n: int, concurrency: int, seed: int) -> int:
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-            data_converter=pydantic_data_converter,
-            search_attributes=search_attributes.ALL,
-            dev_server_database_filename=f"{tmp}/temporal.db",
-        )
+        env = await start_dev_server(tmp)
         engine = make_engine(f"sqlite:///{tmp}/app.db")
         init_db(engine)
         settings = Settings(

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import compileall
 import concurrent.futures
 import statistics
 import sys
@@ -41,8 +40,6 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import Engine, text  # noqa: E402
 from temporalio import activity  # noqa: E402
 from temporalio.client import Client, WorkflowHandle  # noqa: E402
-from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
-from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
 from bench.baseline_workflow import (  # noqa: E402
@@ -51,8 +48,8 @@ from bench.baseline_workflow import (  # noqa: E402
     RequiredWorkStart,
     baseline_write,
 )
+from bench.dev_server import compile_workflow_modules, start_dev_server  # noqa: E402
 from calendars import get_calendar  # noqa: E402
-from contracts import search_attributes  # noqa: E402
 from contracts.application import (  # noqa: E402
     ApplicationInput,
     ApplicationProfile,
@@ -294,31 +291,6 @@ class Contender:
             self.cpu_ms.append((time.process_time() - cpu) / apps * 1000)
         self.rates.append(apps / secs)
         self.ids = ids
-
-
-def compile_workflow_modules() -> None:
-    """The sandbox re-imports a workflow's module for every workflow it starts; without cached
-    bytecode (PYTHONDONTWRITEBYTECODE, as on the CI machine) it compiles it every time. A
-    deployment has it compiled (`make run` does, as pip does for installed packages), so the
-    benchmark measures with it compiled, for both workflows alike."""
-    compileall.compile_dir(ROOT / "workflows", quiet=1)
-    compileall.compile_file(ROOT / "bench" / "baseline_workflow.py", quiet=1)
-
-
-async def start_dev_server(tmp: str) -> WorkflowEnvironment:
-    """The embedded dev server on a SQLite file in WAL mode, as a deployment runs it."""
-    return await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-        data_converter=pydantic_data_converter,
-        search_attributes=search_attributes.ALL,
-        dev_server_database_filename=f"{tmp}/temporal.db",
-        dev_server_extra_args=[
-            "--sqlite-pragma",
-            "journal_mode=wal",
-            "--sqlite-pragma",
-            "synchronous=normal",
-        ],
-    )
 
 
 def contenders_for(
