@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request, status
+from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import Client
@@ -45,35 +44,6 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 EngineDep = Annotated[Engine, Depends(get_db_engine)]
 SessionDep = Annotated[Session, Depends(get_db)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
-
-
-def require_admin(
-    request: Request,
-    settings: SettingsDep,
-    x_admin_token: Annotated[
-        str | None,
-        Header(max_length=256, description="The admin token, when the deployment sets one"),
-    ] = None,
-) -> None:
-    """Changes to the organisation, the outbox and the calendars need the admin token when
-    one is configured (ADMIN_TOKEN); without one, the deployment trusts its network."""
-    expected = settings.admin_token
-    if expected is None:
-        return
-    given = (x_admin_token or "").encode()
-    if not secrets.compare_digest(given, expected.get_secret_value().encode()):
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            detail={
-                "type": "forbidden",
-                "field": "x-admin-token",
-                "reason": f"{request.method} {request.url.path} needs the admin token",
-            },
-        )
-
-
-#: A route parameter that answers 403 unless the admin token is given (when one is set).
-AdminDep = Annotated[None, Depends(require_admin)]
 
 
 GridDep = Annotated[GridProvider, Depends(get_grid_provider)]

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import fastapi.routing
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -41,7 +41,9 @@ TITLES: dict[str, str] = {
     "conflict": "The request conflicts with the current state",
     "closed": "The application is closed",
     "not-found": "Not found",
-    "forbidden": "Not allowed without the admin token",
+    "unauthorized": "Sign in first",
+    "forbidden": "Not allowed for this member of staff",
+    "too-many": "Too many attempts",
     "unavailable": "A service the answer needs is unavailable",
     "internal": "Internal error",
 }
@@ -50,6 +52,8 @@ _TYPE_OF_STATUS: dict[int, str] = {
     409: "conflict",
     404: "not-found",
     403: "forbidden",
+    401: "unauthorized",
+    429: "too-many",
     503: "unavailable",
     500: "internal",
 }
@@ -196,7 +200,7 @@ def _is_schema_tag(part: Any) -> bool:
 # -- handlers ---------------------------------------------------------------------------------
 
 
-async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
+async def _http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     headers = dict(exc.headers or {})
     if exc.status_code == 400:
@@ -204,6 +208,8 @@ async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
         # like any other body that is not what the schema says.
         p = problem(422, None, [_UNDECODABLE], "invalid", request.url.path)
         return problem_response(p, headers)
+    if exc.status_code == 401 and _console_page(request):
+        return RedirectResponse("/console/sign-in", status_code=303)
     errors, detail, kind = errors_from_detail(exc.detail)
     if exc.status_code == 405:
         headers["Allow"] = ", ".join(allowed_methods(request))
@@ -212,6 +218,11 @@ async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
         detail = f"no route {request.url.path}"
     p = problem(exc.status_code, detail, errors, kind, request.url.path)
     return problem_response(p, headers)
+
+
+def _console_page(request: Request) -> bool:
+    """A console page asked for by a browser without a sign-in: it goes to the sign-in page."""
+    return request.method == "GET" and request.url.path.startswith("/console/")
 
 
 async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
@@ -290,7 +301,9 @@ def install(app: FastAPI) -> None:
 
 DESCRIPTIONS: dict[int, str] = {
     400: "Bad request",
-    403: "The admin token is missing or wrong",
+    401: "No token, or an expired or tampered one: sign in (POST /api/auth/token)",
+    403: "The signed-in member lacks the permission `errors` names (docs/access.md)",
+    429: "Too many failed sign-ins; retry after `Retry-After` seconds",
     404: "Not found",
     409: "Conflicts with the current state",
     422: "Invalid request: `errors` names each field and why",

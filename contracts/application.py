@@ -86,6 +86,11 @@ class RecordEventRequest(BaseModel):
     at: Instant | None = Field(default=None, description="When it happened; defaults to now")
     by: ShortLine | None = Field(default=None, description="Staff code, not a name")
     note: Note | None = None
+    actor: ShortLine | None = Field(
+        default=None,
+        description="The signed-in staff code, set by the API from the token (a value sent "
+        "is replaced)",
+    )
 
     _aware_at = field_validator("at")(require_aware)
 
@@ -98,6 +103,11 @@ class HoldRequest(BaseModel):
     reason: Text
     at: Instant | None = None
     by: ShortLine | None = None
+    actor: ShortLine | None = Field(
+        default=None,
+        description="The signed-in staff code, set by the API from the token (a value sent "
+        "is replaced)",
+    )
 
     _aware_at = field_validator("at")(require_aware)
 
@@ -107,6 +117,11 @@ class CancelRequest(BaseModel):
 
     reason: Text
     by: ShortLine | None = None
+    actor: ShortLine | None = Field(
+        default=None,
+        description="The signed-in staff code, set by the API from the token (a value sent "
+        "is replaced)",
+    )
 
 
 class TimelineEntry(BaseModel):
@@ -114,6 +129,9 @@ class TimelineEntry(BaseModel):
     event: str
     by: str | None = None
     note: str | None = None
+    #: The signed-in member who recorded it (None before sign-in existed, and for the
+    #: workflow's own entries).
+    actor: str | None = None
 
 
 ApplicationState = Literal["running", "completed", "cancelled"]
@@ -159,6 +177,7 @@ class RecordedEvent(BaseModel):
     note: str | None = None
     reason: str | None = None
     recorded_at: datetime
+    actor: str | None = None
 
     def to_engine(self) -> EngineEvent:
         return EngineEvent(event=self.event, at=self.at, reason=self.reason)

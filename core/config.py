@@ -39,8 +39,23 @@ class Settings(BaseSettings):
     # Application database: SQLite under data_dir unless DATABASE_URL says otherwise.
     database_url: str | None = None
 
-    # Guards operator endpoints (calendar publishing) when set; sent as X-Admin-Token.
-    admin_token: SecretStr | None = None
+    # Sign-in (docs/access.md). The key signing staff tokens (HS256); unset, each API process
+    # draws its own at start, so tokens die with the process (`make run` generates and keeps one).
+    jwt_secret: SecretStr | None = None
+    access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # The first administrator, a superuser; created or reset from these at the API's start.
+    bootstrap_admin_username: str | None = None
+    bootstrap_admin_password: SecretStr | None = None
+    # Failed sign-ins allowed per username and per client address in `signin_window_s`.
+    signin_failures_per_user: int = Field(default=5, ge=1)
+    signin_failures_per_address: int = Field(default=20, ge=1)
+    signin_window_s: int = Field(default=900, ge=1)
+
+    # Payload encryption (core/codec.py): `kid:base64key,...`, 256-bit AES-GCM keys, the first
+    # one encrypts and all of them decrypt. Unset: payloads travel as plain JSON.
+    payload_keys: SecretStr | None = None
+    # Origins allowed to call the codec server (/codec/*): Temporal UI's.
+    codec_cors_origins: str = "http://localhost:8233,http://127.0.0.1:8233"
 
     # Standard Webhooks secrets (`whsec_<base64>`), one per integration: the approval system's
     # /webhooks/approval/... deliveries and the market regulator's /webhooks/registrations.

@@ -207,7 +207,9 @@ class ApplicationLedger:
         """Record an event the rules accepted (domain.rules.check_event / check_hold)."""
         self.events.append(rec)
         self._engine_events.append(rec.to_engine())
-        self.timeline.append(TimelineEntry(at=rec.at, event=rec.event, by=rec.by, note=rec.note))
+        self.timeline.append(
+            TimelineEntry(at=rec.at, event=rec.event, by=rec.by, note=rec.note, actor=rec.actor)
+        )
         if rec.event == ARCHIVED:
             self._close("completed")
 
@@ -238,7 +240,9 @@ class ApplicationLedger:
 
     def cancel(self, req: CancelRequest, now: datetime) -> None:
         self.cancel_reason = req.reason
-        self.timeline.append(TimelineEntry(at=now, event="cancelled", by=req.by, note=req.reason))
+        self.timeline.append(
+            TimelineEntry(at=now, event="cancelled", by=req.by, note=req.reason, actor=req.actor)
+        )
         self._close("cancelled")
 
     def _close(self, state: ApplicationState) -> None:

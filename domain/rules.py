@@ -160,7 +160,9 @@ def check_event(book: ApplicationLedger, req: RecordEventRequest, now: datetime)
     )
     for rule in STAGE_EVENT_RULES:
         _raise_first(rule(book, proposed))
-    return RecordedEvent(event=req.event, at=at, by=req.by, note=req.note, recorded_at=now)
+    return RecordedEvent(
+        event=req.event, at=at, by=req.by, note=req.note, recorded_at=now, actor=req.actor
+    )
 
 
 # -- rules for a hold (pause, resume) -----------------------------------------------------------
@@ -210,7 +212,13 @@ def check_hold(
         hold_not_before_acceptance(book, at),
     )
     return RecordedEvent(
-        event=kind, at=at, by=req.by, note=req.reason, reason=req.reason, recorded_at=now
+        event=kind,
+        at=at,
+        by=req.by,
+        note=req.reason,
+        reason=req.reason,
+        recorded_at=now,
+        actor=req.actor,
     )
 
 

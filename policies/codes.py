@@ -115,6 +115,8 @@ ROLES: frozenset[str] = frozenset(
         "provincial_dept_head",
         "operator",
         "integration",
+        # Manages units and staff (docs/access.md).
+        "admin",
     }
 )
 

@@ -13,6 +13,7 @@ def register_tables() -> None:
     """Register every table of the read model on SQLModel.metadata (a module defining a table
     must be imported here: tests/test_migrations.py checks it)."""
     import readmodel.applications
+    import readmodel.audit
     import readmodel.calendar_publication
     import readmodel.grid
     import readmodel.integrations

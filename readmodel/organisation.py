@@ -35,3 +35,7 @@ class StaffRow(StaffBase, table=True):
     __tablename__ = "staff"
 
     id: int | None = Field(default=None, primary_key=True)
+    #: argon2 (core/security.py); None: this member cannot sign in. Never answered.
+    password_hash: str | None = Field(default=None, max_length=255)
+    #: Every permission in every unit (the bootstrap administrator).
+    superuser: bool = Field(default=False)

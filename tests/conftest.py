@@ -9,6 +9,10 @@
 - `dev_worker` / `api`: the worker on the dev server and an async HTTP client on the app.
 - `pg_server` / `pg_engine`: a throwaway PostgreSQL server and a fresh database on it
   (tests/pg.py); skipped, with the reason printed, where PostgreSQL is not installed.
+
+Every app a test creates signs its callers in as a superuser (`tests.support.as_superuser`),
+so tests of other things need no token; tests of sign-in and permissions take the app back to
+the production rule with `tests.support.secured(app)`.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from core.process import exit_now
 from core.temporal import register_search_attributes
 from readmodel import init_db
 from tests.pg import pg_engine, pg_server  # noqa: F401  (fixtures)
+from tests.support import as_superuser
 from worker import build_worker
 
 # Tests never judge wall-clock time: a property test slowed by a loaded machine is not a failure.
@@ -52,6 +57,12 @@ def binary(name: str) -> str:
     if not path.exists():
         pytest.fail(f"{name} is not installed beside {sys.executable}: run `make test`")
     return str(path)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def superuser_by_default() -> Iterator[None]:
+    with as_superuser():
+        yield
 
 
 @pytest_asyncio.fixture(scope="session")

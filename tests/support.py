@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import socket
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -90,3 +92,44 @@ def add_rest_day(data: Path, day: date) -> None:
             f'name = "测试调休"\nstart = {day.isoformat()}\nend = {day.isoformat()}\n',
             encoding="utf-8",
         )
+
+
+# -- sign-in --------------------------------------------------------------------------------
+
+#: Who tests of other things act as: every permission in every unit.
+TEST_SUPERUSER_CODE = "test-admin"
+
+
+def _superuser() -> Any:
+    from core.access import Principal
+
+    return Principal.of(TEST_SUPERUSER_CODE, "henan", ["admin"], superuser=True)
+
+
+@contextmanager
+def as_superuser() -> Iterator[None]:
+    """Every app built meanwhile (api.app.create_app) signs its callers in as a superuser,
+    through FastAPI's dependency_overrides on CurrentUser; production apps never do."""
+    import api.app
+    from api.auth import current_user
+
+    original = api.app.GridConnectionAPI
+
+    class TestAPI(original):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.dependency_overrides[current_user] = _superuser
+
+    api.app.GridConnectionAPI = TestAPI  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        api.app.GridConnectionAPI = original  # type: ignore[misc]
+
+
+def secured(app: Any) -> Any:
+    """The app with the production rule back: a bearer token, checked (api/auth.py)."""
+    from api.auth import current_user
+
+    app.dependency_overrides.pop(current_user, None)
+    return app

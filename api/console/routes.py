@@ -16,20 +16,22 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlmodel import col, select
 
 from api import report_builder as rb
+from api.auth import ActorDep, UnitScope, require
 from api.console import charts
-from api.console.access import ViewerDep, console_access
+from api.console.access import ViewerDep, sign_in_router
 from api.console.pages import STATIC, render
 from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep
 from api.instants import zone_of
 from api.problems import errors_from_detail
 from api.routes import applications as api_applications
 from api.routes.reports import FIRST_DAY, LAST_DAY
+from api.scope import READABLE, WRITABLE
 from contracts.application import (
     APPLICATION_NO_PATTERN,
     LEVEL_ORDER,
@@ -37,15 +39,17 @@ from contracts.application import (
     RecordEventRequest,
 )
 from policies import labels
-from policies.codes import STAGE_ORDER, UNIT_CODE_RE
+from policies.codes import STAGE_ORDER
 from readmodel.applications import ApplicationRow, WarningRow
 
 log = logging.getLogger(__name__)
+#: Every page needs a signed-in member who reads applications (the token in the console's
+#: cookie, api/console/access.py); the sign-in page and the static files are public.
 router = APIRouter(
-    prefix="/console", include_in_schema=False, dependencies=[Depends(console_access)]
+    prefix="/console", include_in_schema=False, dependencies=[require("applications.read")]
 )
+public_router = sign_in_router
 ApplicationNo = Annotated[str, Path(pattern=APPLICATION_NO_PATTERN)]
-UnitCode = Annotated[str | None, Query(max_length=128, pattern=UNIT_CODE_RE.pattern)]
 #: The files the console serves (vendored: docs/reports.md says where they come from).
 STATIC_FILES = {"htmx.min.js": "text/javascript", "console.css": "text/css"}
 
@@ -55,7 +59,7 @@ def home() -> RedirectResponse:
     return RedirectResponse("/console/my", status_code=303)
 
 
-@router.get("/static/{name}")
+@public_router.get("/static/{name}")
 def static(name: str) -> FileResponse:
     if name not in STATIC_FILES:
         raise HTTPException(404, detail={"field": "name", "reason": f"no file {name}"})
@@ -100,9 +104,7 @@ def _my_item(row: ApplicationRow, fallback: str) -> dict[str, Any]:
 
 
 @router.get("/warnings")
-def warning_board(
-    session: SessionDep, settings: SettingsDep, unit: UnitCode = None
-) -> HTMLResponse:
+def warning_board(session: SessionDep, settings: SettingsDep, unit: UnitScope) -> HTMLResponse:
     query = (
         select(
             WarningRow, ApplicationRow.unit, ApplicationRow.stage, ApplicationRow.customer_manager
@@ -161,7 +163,7 @@ def _page_context(status: ApplicationStatus) -> dict[str, Any]:
     return {"status": status, "chart": chart, "stages": stages, "nav": "application"}
 
 
-@router.get("/applications/{application_no}")
+@router.get("/applications/{application_no}", dependencies=[READABLE])
 async def application_page(
     application_no: ApplicationNo, temporal: TemporalDep, session: SessionDep, settings: SettingsDep
 ) -> HTMLResponse:
@@ -172,7 +174,7 @@ async def application_page(
     return render("application.html", **_page_context(status))
 
 
-@router.get("/applications/{application_no}/status")
+@router.get("/applications/{application_no}/status", dependencies=[READABLE])
 async def application_status(
     application_no: ApplicationNo, temporal: TemporalDep, session: SessionDep, settings: SettingsDep
 ) -> HTMLResponse:
@@ -196,13 +198,18 @@ def _refused_page(exc: HTTPException, application_no: str) -> HTMLResponse:
     )
 
 
-@router.post("/applications/{application_no}/events")
+@router.post(
+    "/applications/{application_no}/events",
+    dependencies=[require("applications.record"), WRITABLE],
+)
 async def record_event(
     application_no: ApplicationNo,
     request: Request,
     temporal: TemporalDep,
     session: SessionDep,
     settings: SettingsDep,
+    who: ActorDep,
+    engine: EngineDep,
 ) -> HTMLResponse:
     """The form's event, recorded through the API's own route function: the same checks, the
     same workflow update, the same refusals (shown, nothing recorded)."""
@@ -212,7 +219,9 @@ async def record_event(
     zone = api_applications.unit_zone(application_no, session, settings)
     try:
         body = _event_request(form, zone)
-        result = await api_applications.record_event(application_no, body, temporal, zone)
+        result = await api_applications.record_event(
+            application_no, body, temporal, zone, who, engine
+        )
     except HTTPException as exc:
         errors, detail, _ = errors_from_detail(exc.detail)
         reasons = [f"{e.field}: {e.reason}" for e in errors] or [detail or "未记录"]
@@ -246,10 +255,10 @@ def _event_request(form: dict[str, str], zone: ZoneInfo) -> RecordEventRequest:
 # -- reports --------------------------------------------------------------------------------
 
 
-@router.get("/reports")
+@router.get("/reports", dependencies=[require("reports.read")])
 def reports_page(
     engine: EngineDep,
-    unit: UnitCode = None,
+    unit: UnitScope,
     date_from: Annotated[date | None, Query(alias="from")] = None,
     date_to: Annotated[date | None, Query(alias="to")] = None,
 ) -> HTMLResponse:

@@ -14,7 +14,9 @@ from fastapi import APIRouter, HTTPException, Response, status
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.audit import audit
+from api.auth import ActorDep, require
+from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import raise_if_unavailable, update_rejected
 from api.instants import localised, zone_of
 from api.plan_document import FontMissing, PlanHeader, render_plan_pdf
@@ -27,6 +29,7 @@ from api.routes.applications import (
     _handle,
     get_application,
 )
+from api.scope import READABLE, WRITABLE
 from contracts.application import UpdateResult
 from contracts.plans import (
     ApprovePlanRequest,
@@ -42,6 +45,8 @@ from workflows.connection_application import ConnectionApplication
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/applications", tags=["plans"])
+READ = [require("applications.read"), READABLE]
+DECIDE = [require("plans.decide"), WRITABLE]
 
 
 def _no_plan(application_no: str, why: str = "has no plan yet") -> HTTPException:
@@ -61,7 +66,12 @@ async def _record(
     return found.plan, found.profile.unit
 
 
-@router.get("/{application_no}/plan", response_model=PlanRecord, responses=problems(404, 422, 503))
+@router.get(
+    "/{application_no}/plan",
+    response_model=PlanRecord,
+    responses=problems(404, 422, 503),
+    dependencies=READ,
+)
 async def get_plan(
     application_no: ApplicationNo,
     temporal: TemporalDep,
@@ -75,51 +85,71 @@ async def get_plan(
 
 
 @router.post(
-    "/{application_no}/plan/approve", response_model=UpdateResult, responses=UPDATE_PROBLEMS
+    "/{application_no}/plan/approve",
+    response_model=UpdateResult,
+    responses=UPDATE_PROBLEMS,
+    dependencies=DECIDE,
 )
 async def approve_plan(
     application_no: ApplicationNo,
     body: ApprovePlanRequest,
     temporal: TemporalDep,
     zone: UnitZone,
+    who: ActorDep,
+    engine: EngineDep,
 ) -> UpdateResult:
     """Record the plan's reply (`plan_reply.completed`) on the plan as it stands: refused
     while it is in joint review, and checked as any event is (order, too-short flags)."""
     result: UpdateResult = await _plan_update(
         temporal, application_no, ConnectionApplication.approve_plan, body
     )
+    audit(engine, who, "plan.approve", application_no)
     return localised(result, zone)
 
 
-@router.post("/{application_no}/plan/revise", response_model=PlanRecord, responses=UPDATE_PROBLEMS)
+@router.post(
+    "/{application_no}/plan/revise",
+    response_model=PlanRecord,
+    responses=UPDATE_PROBLEMS,
+    dependencies=DECIDE,
+)
 async def revise_plan(
     application_no: ApplicationNo,
     body: RevisePlanRequest,
     temporal: TemporalDep,
     zone: UnitZone,
+    who: ActorDep,
+    engine: EngineDep,
 ) -> PlanRecord:
     """New inputs (the location, the measured outside line) give a new version of the plan;
     the old version's capacity is released."""
     record: PlanRecord = await _plan_update(
         temporal, application_no, ConnectionApplication.revise_plan, body
     )
+    audit(engine, who, "plan.revise", application_no, detail={"version": str(record.version)})
     return localised(record, zone)
 
 
 @router.post(
-    "/{application_no}/plan/joint-review", response_model=PlanRecord, responses=UPDATE_PROBLEMS
+    "/{application_no}/plan/joint-review",
+    response_model=PlanRecord,
+    responses=UPDATE_PROBLEMS,
+    dependencies=DECIDE,
 )
 async def joint_review(
     application_no: ApplicationNo,
     body: JointReviewRequest,
     temporal: TemporalDep,
     zone: UnitZone,
+    who: ActorDep,
+    engine: EngineDep,
 ) -> PlanRecord:
     """The reviewers' decision (专业联动) on a plan the engine could not decide: a new version
     with their choices (voltage, connection point, works, approval) in place of the engine's."""
     record: PlanRecord = await _plan_update(
         temporal, application_no, ConnectionApplication.review_plan, body
     )
+    audit(engine, who, "plan.joint_review", application_no, detail={"version": str(record.version)})
     return localised(record, zone)
 
 
@@ -130,6 +160,7 @@ async def joint_review(
         200: {"content": {"application/pdf": {}}, "description": "供电方案答复单 (PDF)"},
         **problems(404, 422, 503),
     },
+    dependencies=READ,
 )
 async def plan_pdf(
     application_no: ApplicationNo,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Response, status
@@ -21,11 +21,14 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.audit import audit
+from api.auth import Actor, ActorDep, CurrentUser, UnitScope, require
+from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import raise_if_unavailable, refused, update_rejected
 from api.instants import localised, zone_of
 from api.problems import problems
 from api.schemas import MAX_OFFSET, ApplicationCreate, ApplicationCreated, QueryCode
+from api.scope import READABLE, WRITABLE
 from api.validation import invalid_field
 from contracts.application import (
     APPLICATION_NO_PATTERN,
@@ -48,6 +51,7 @@ from readmodel.organisation import UnitRow
 from workflows.connection_application import ConnectionApplication
 
 log = logging.getLogger(__name__)
+_Body = TypeVar("_Body", bound=BaseModel)
 OVERDUE_LEVELS = ("yellow", "red")
 
 router = APIRouter(prefix="/api/applications", tags=["applications"])
@@ -77,8 +81,9 @@ class ApplicationPage(BaseModel):
                 }
             }
         },
-        **problems(409, 422, 503),
+        **problems(403, 409, 422, 503),
     },
+    dependencies=[require("applications.create")],
 )
 async def create_application(
     body: ApplicationCreate,
@@ -86,9 +91,21 @@ async def create_application(
     settings: SettingsDep,
     session: SessionDep,
     response: Response,
+    user: CurrentUser,
+    who: ActorDep,
+    engine: EngineDep,
 ) -> ApplicationCreated:
     """Start an application. The answer is short (its number, state, stage, next due instant
     and its address, also in `Location`); the full status is `GET` on that address."""
+    if not user.writes(body.unit, body.customer_manager):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail={
+                "type": "forbidden",
+                "field": "unit",
+                "reason": f"unit {body.unit} is outside the units you may open applications in",
+            },
+        )
     zone = zone_of(body.unit, settings.timezone)
     now = datetime.now(zone)
     try:
@@ -133,6 +150,7 @@ async def create_application(
     except Exception as exc:
         raise_if_unavailable(exc)
         raise
+    audit(engine, who, "application.create", inp.application_no, target=inp.profile.unit)
     href = f"{router.prefix}/{inp.application_no}"
     response.headers["Location"] = href
     return ApplicationCreated(
@@ -146,11 +164,16 @@ async def create_application(
     )
 
 
-@router.get("", response_model=ApplicationPage, responses=problems(422))
+@router.get(
+    "",
+    response_model=ApplicationPage,
+    responses=problems(404, 422),
+    dependencies=[require("applications.read")],
+)
 def list_applications(
     session: SessionDep,
     settings: SettingsDep,
-    unit: QueryCode = None,
+    unit: UnitScope,
     business_type: QueryCode = None,
     stage: QueryCode = None,
     state: ApplicationState | None = None,
@@ -162,9 +185,13 @@ def list_applications(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> ApplicationPage:
+    """Newest first; `unit` is the unit and the units under it (the caller's own by default)."""
     filters: list[ColumnElement[bool]] = []
+    if unit is not None:
+        filters.append(
+            (col(ApplicationRow.unit) == unit) | col(ApplicationRow.unit).startswith(f"{unit}/")
+        )
     for column, value in (
-        (ApplicationRow.unit, unit),
         (ApplicationRow.business_type, business_type),
         (ApplicationRow.stage, stage),
         (ApplicationRow.state, state),
@@ -199,7 +226,10 @@ def list_applications(
 
 
 @router.get(
-    "/{application_no}", response_model=ApplicationStatus, responses=problems(404, 422, 503)
+    "/{application_no}",
+    response_model=ApplicationStatus,
+    responses=problems(404, 422, 503),
+    dependencies=[require("applications.read"), READABLE],
 )
 async def get_application(
     application_no: ApplicationNo,
@@ -223,7 +253,8 @@ async def get_application(
         raise
 
 
-UPDATE_PROBLEMS = problems(404, 409, 422, 503)
+UPDATE_PROBLEMS = problems(403, 404, 409, 422, 503)
+RECORD = [require("applications.record"), WRITABLE]
 
 IdempotencyKey = Annotated[
     str | None,
@@ -250,53 +281,100 @@ def unit_zone(
 UnitZone = Annotated[ZoneInfo, Depends(unit_zone)]
 
 
-@router.post("/{application_no}/events", response_model=UpdateResult, responses=UPDATE_PROBLEMS)
+@router.post(
+    "/{application_no}/events",
+    response_model=UpdateResult,
+    responses=UPDATE_PROBLEMS,
+    dependencies=RECORD,
+)
 async def record_event(
     application_no: ApplicationNo,
     body: RecordEventRequest,
     temporal: TemporalDep,
     zone: UnitZone,
+    who: ActorDep,
+    engine: EngineDep,
     key: IdempotencyKey = None,
 ) -> UpdateResult:
     """Record a stage event; refused (nothing recorded) when it is unknown, does not apply,
     comes in the wrong order, lies in the future or before the acceptance."""
-    return await _update(
-        temporal, application_no, ConnectionApplication.record_event, body, zone, key
+    result = await _update(
+        temporal, application_no, ConnectionApplication.record_event, _by(body, who), zone, key
     )
+    audit(engine, who, "application.event", application_no, detail={"event": body.event})
+    return result
 
 
-@router.post("/{application_no}/pause", response_model=UpdateResult, responses=UPDATE_PROBLEMS)
+@router.post(
+    "/{application_no}/pause",
+    response_model=UpdateResult,
+    responses=UPDATE_PROBLEMS,
+    dependencies=RECORD,
+)
 async def pause(
     application_no: ApplicationNo,
     body: HoldRequest,
     temporal: TemporalDep,
     zone: UnitZone,
+    who: ActorDep,
+    engine: EngineDep,
     key: IdempotencyKey = None,
 ) -> UpdateResult:
     """Stop the clocks for a customer-caused hold (with its reason)."""
-    return await _update(temporal, application_no, ConnectionApplication.pause, body, zone, key)
+    result = await _update(
+        temporal, application_no, ConnectionApplication.pause, _by(body, who), zone, key
+    )
+    audit(engine, who, "application.pause", application_no)
+    return result
 
 
-@router.post("/{application_no}/resume", response_model=UpdateResult, responses=UPDATE_PROBLEMS)
+@router.post(
+    "/{application_no}/resume",
+    response_model=UpdateResult,
+    responses=UPDATE_PROBLEMS,
+    dependencies=RECORD,
+)
 async def resume(
     application_no: ApplicationNo,
     body: HoldRequest,
     temporal: TemporalDep,
     zone: UnitZone,
+    who: ActorDep,
+    engine: EngineDep,
     key: IdempotencyKey = None,
 ) -> UpdateResult:
-    return await _update(temporal, application_no, ConnectionApplication.resume, body, zone, key)
+    result = await _update(
+        temporal, application_no, ConnectionApplication.resume, _by(body, who), zone, key
+    )
+    audit(engine, who, "application.resume", application_no)
+    return result
 
 
-@router.post("/{application_no}/cancel", response_model=UpdateResult, responses=UPDATE_PROBLEMS)
+@router.post(
+    "/{application_no}/cancel",
+    response_model=UpdateResult,
+    responses=UPDATE_PROBLEMS,
+    dependencies=[require("applications.cancel"), WRITABLE],
+)
 async def cancel_application(
     application_no: ApplicationNo,
     body: CancelRequest,
     temporal: TemporalDep,
     zone: UnitZone,
+    who: ActorDep,
+    engine: EngineDep,
     key: IdempotencyKey = None,
 ) -> UpdateResult:
-    return await _update(temporal, application_no, ConnectionApplication.cancel, body, zone, key)
+    result = await _update(
+        temporal, application_no, ConnectionApplication.cancel, _by(body, who), zone, key
+    )
+    audit(engine, who, "application.cancel", application_no)
+    return result
+
+
+def _by(body: _Body, who: Actor) -> _Body:
+    """The request as the workflow records it: with the signed-in member as its actor."""
+    return body.model_copy(update={"actor": who.code})
 
 
 async def _update(

@@ -10,7 +10,9 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import AdminDep, EngineDep, SettingsDep, TemporalDep
+from api.audit import audit
+from api.auth import ActorDep, require
+from api.deps import EngineDep, SettingsDep, TemporalDep
 from api.errors import raise_if_unavailable
 from api.problems import problems
 from calendars import CalendarDataError, CalendarSnapshot, get_calendar, reload
@@ -58,6 +60,7 @@ class Publication(BaseModel):
         202: {"description": "a publication of this version started, or is queued behind one"},
         **problems(403, 404, 422, 503),
     },
+    dependencies=[require("calendars.publish")],
 )
 async def publish(
     region: str,
@@ -65,7 +68,7 @@ async def publish(
     temporal: TemporalDep,
     settings: SettingsDep,
     engine: EngineDep,
-    _admin: AdminDep,
+    who: ActorDep,
 ) -> Publication:
     """Re-read the calendar data files and send the region's calendar to every running
     application, which recomputes its pending deadlines (elapsed time stays elapsed).
@@ -79,6 +82,10 @@ async def publish(
     requested_at = datetime.now(UTC)
     reload()
     snapshot = _snapshot(region)
+    await run_in_threadpool(
+        audit, engine, who, "calendar.publish", target=snapshot.region,
+        detail={"version": snapshot.version},
+    )  # fmt: skip
     row = await run_in_threadpool(get_publication, engine, snapshot.region)
     if row is not None and row.is_published(snapshot.version):
         response.status_code = status.HTTP_200_OK
@@ -114,6 +121,7 @@ async def publish(
     "/{region}/publication",
     response_model=CalendarPublicationPublic,
     responses=problems(404),
+    dependencies=[require("reference.read")],
 )
 def publication(region: str, engine: EngineDep) -> CalendarPublicationPublic:
     """What was last published for the region, and the progress of a publication running."""

@@ -8,11 +8,12 @@ from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sqlmodel import Session, col, func, select
 
-from api.deps import EngineDep, SessionDep, SettingsDep, require_admin
+from api.auth import require
+from api.deps import EngineDep, SessionDep, SettingsDep
 from api.grid_kinds import IdQ, Page, UnitQ, unit_under
 from api.instants import localised, zone_of
 from api.problems import ProblemError, problems
@@ -34,7 +35,8 @@ from readmodel import grid as g
 from readmodel import reservations as rsv
 from readmodel.applications import ApplicationRow
 
-router = APIRouter(prefix="/api/grid", tags=["grid"])
+#: Reading needs `reference.read`; holding and releasing capacity `plans.decide` as well.
+router = APIRouter(prefix="/api/grid", tags=["grid"], dependencies=[require("reference.read")])
 
 
 class _Limits:
@@ -177,7 +179,7 @@ def _local(session: Session, fallback: str, items: list[Reservation]) -> list[Re
     "/reservations",
     response_model=ReserveOutcome,
     responses=problems(403, 409, 422),
-    dependencies=[Depends(require_admin)],
+    dependencies=[require("plans.decide")],
 )
 def reserve(
     body: ReserveBody, engine: EngineDep, session: SessionDep, settings: SettingsDep
@@ -210,7 +212,7 @@ def reserve(
     "/reservations/release",
     response_model=list[Reservation],
     responses=problems(403, 422),
-    dependencies=[Depends(require_admin)],
+    dependencies=[require("plans.decide")],
 )
 def release(
     body: ReleaseBody, engine: EngineDep, session: SessionDep, settings: SettingsDep

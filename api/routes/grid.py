@@ -14,11 +14,12 @@ import csv
 from operator import attrgetter
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, or_, select
 from starlette.concurrency import run_in_threadpool
 
+from api.auth import require
 from api.csv_import import (
     MAX_CSV_BYTES,
     ImportReport,
@@ -29,7 +30,7 @@ from api.csv_import import (
     refuse_if_errors,
     upsert_by_id,
 )
-from api.deps import SessionDep, require_admin
+from api.deps import SessionDep
 from api.grid_kinds import BY_PATH, KINDS, IdQ, Kind, Page, UnitQ, page, unit_under
 from api.grid_refs import GridRefs
 from api.problems import ProblemError, problems
@@ -41,7 +42,8 @@ from policies.codes import UNIT_CODE_RE
 from policies.profile import Voltage
 from readmodel import grid as g
 
-router = APIRouter(prefix="/api/grid", tags=["grid"])
+#: Reading the grid needs `reference.read`; changing it `grid.manage` as well.
+router = APIRouter(prefix="/api/grid", tags=["grid"], dependencies=[require("reference.read")])
 
 ResourceIdPath = Annotated[
     str, Path(max_length=64, pattern=g.RESOURCE_ID_RE.pattern, description="The row's id")
@@ -298,7 +300,7 @@ def _register(kind: Kind) -> None:
         "Creates new rows and updates existing ones by id. Any row error refuses the whole "
         "file (422, one `errors` entry per line and field, with `row`); nothing is written."
     )
-    admin = [Depends(require_admin)]
+    admin = [require("grid.manage")]
     r, slug = router, kind.path.replace("-", "_")
     r.get(
         base + "/{rid}", response_model=kind.public, responses=problems(404, 422),

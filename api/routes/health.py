@@ -6,12 +6,13 @@ import logging
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel
 
+from api.auth import PUBLIC
 from api.deps import EngineDep, TemporalDep
 from api.errors import RETRY_AFTER_S
 from api.problems import problems
 from core.db import ping
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], dependencies=[PUBLIC])
 log = logging.getLogger(__name__)
 
 

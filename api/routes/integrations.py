@@ -14,6 +14,8 @@ from sqlmodel import col, func, select
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.audit import audit
+from api.auth import ActorDep, UnitScope, require
 from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import raise_if_unavailable, update_rejected
 from api.integrations_dispatch import hand_over
@@ -46,6 +48,8 @@ from readmodel.integrations import (
 _T = TypeVar("_T")
 
 router = APIRouter(prefix="/api", tags=["integrations"])
+READ = [require("integrations.read")]
+HANDLE = [require("integrations.handle")]
 
 ExternalId = Annotated[str, Path(pattern=EXTERNAL_ID_PATTERN)]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
@@ -88,7 +92,12 @@ class PermitPublic(BaseModel):
 # -- deliveries ----------------------------------------------------------------------------------
 
 
-@router.get("/integrations/deliveries", response_model=DeliveryPage, responses=problems(422))
+@router.get(
+    "/integrations/deliveries",
+    response_model=DeliveryPage,
+    responses=problems(422),
+    dependencies=READ,
+)
 def list_deliveries(
     session: SessionDep,
     status_: Annotated[DeliveryStatus | None, Query(alias="status")] = None,
@@ -124,7 +133,10 @@ def list_deliveries(
 
 
 @router.get(
-    "/integrations/deliveries/{delivery}", response_model=DeliveryPublic, responses=problems(404)
+    "/integrations/deliveries/{delivery}",
+    response_model=DeliveryPublic,
+    responses=problems(404),
+    dependencies=READ,
 )
 def get_delivery(delivery: int, session: SessionDep) -> DeliveryPublic:
     row = session.get(DeliveryRow, delivery)
@@ -137,9 +149,11 @@ def get_delivery(delivery: int, session: SessionDep) -> DeliveryPublic:
     "/integrations/deliveries/{delivery}/replay",
     response_model=DeliveryPublic,
     responses=problems(404, 409),
+    dependencies=[require("integrations.replay")],
 )
 async def replay_delivery(
     delivery: int,
+    who: ActorDep,
     session: SessionDep,
     engine: EngineDep,
     temporal: TemporalDep,
@@ -158,13 +172,19 @@ async def replay_delivery(
                 "reason": f"the delivery is {row.status}: nothing to replay",
             },
         )
+    audit(engine, who, "delivery.replay", target=str(delivery), detail={"kind": row.kind})
     await hand_over(engine, temporal, settings.temporal_task_queue, delivery, row.kind, row.body)
     session.expire_all()
     stored = session.get(DeliveryRow, delivery)
     return DeliveryPublic.model_validate(stored, from_attributes=True)
 
 
-@router.get("/integrations/permits", response_model=list[PermitPublic], responses=problems(422))
+@router.get(
+    "/integrations/permits",
+    response_model=list[PermitPublic],
+    responses=problems(422),
+    dependencies=READ,
+)
 def list_permits(
     session: SessionDep,
     application_no: QueryCode = None,
@@ -189,10 +209,12 @@ def _unit_filter(column: Any, unit: str) -> ColumnElement[bool]:
     return or_(col(column) == unit, col(column).startswith(unit + "/"))
 
 
-@router.get("/reserve-projects", response_model=ReservePage, responses=problems(422))
+@router.get(
+    "/reserve-projects", response_model=ReservePage, responses=problems(404, 422), dependencies=READ
+)
 def list_reserve_projects(
     session: SessionDep,
-    unit: QueryCode = None,
+    unit: UnitScope,
     state: ReserveState | None = None,
     offset: Offset = 0,
     limit: Limit = 50,
@@ -219,6 +241,7 @@ def list_reserve_projects(
     "/reserve-projects/{project_id}",
     response_model=ReserveProjectStatus,
     responses=problems(404, 503),
+    dependencies=READ,
 )
 async def get_reserve_project(
     project_id: ExternalId, session: SessionDep, temporal: TemporalDep
@@ -235,9 +258,14 @@ async def get_reserve_project(
     "/reserve-projects/{project_id}/follow-ups",
     response_model=ReserveProjectStatus,
     responses=problems(404, 409, 422, 503),
+    dependencies=HANDLE,
 )
 async def follow_up(
-    project_id: ExternalId, body: FollowUpRequest, temporal: TemporalDep
+    project_id: ExternalId,
+    body: FollowUpRequest,
+    temporal: TemporalDep,
+    who: ActorDep,
+    engine: EngineDep,
 ) -> ReserveProjectStatus:
     """A customer manager's follow-up: the next reminder counts from it."""
     result: ReserveProjectStatus = await _update(
@@ -248,6 +276,7 @@ async def follow_up(
         ReserveProjectStatus,
         "project_id",
     )
+    audit(engine, who, "reserve_project.follow_up", target=project_id)
     return result
 
 
@@ -256,25 +285,36 @@ async def follow_up(
     response_model=ConvertResult,
     status_code=status.HTTP_201_CREATED,
     responses=problems(404, 409, 422, 503),
+    dependencies=HANDLE,
 )
 async def convert(
-    project_id: ExternalId, body: ConvertRequest, temporal: TemporalDep
+    project_id: ExternalId,
+    body: ConvertRequest,
+    temporal: TemporalDep,
+    who: ActorDep,
+    engine: EngineDep,
 ) -> ConvertResult:
     """一键转正式: starts the ConnectionApplication with the project's unit, voltage, load and
     location filled in (number `rsv-<project id>`), links the two and completes the project."""
     result: ConvertResult = await _update(
         temporal, reserve_workflow_id(project_id), "convert", body, ConvertResult, "project_id"
     )
+    audit(engine, who, "reserve_project.convert", result.application_no, target=project_id)
     return result
 
 
 # -- proposed registrations ----------------------------------------------------------------------
 
 
-@router.get("/registrations", response_model=RegistrationPage, responses=problems(422))
+@router.get(
+    "/registrations",
+    response_model=RegistrationPage,
+    responses=problems(404, 422),
+    dependencies=READ,
+)
 def list_registrations(
     session: SessionDep,
-    unit: QueryCode = None,
+    unit: UnitScope,
     state: RegistrationState | None = None,
     offset: Offset = 0,
     limit: Limit = 50,
@@ -302,9 +342,14 @@ def list_registrations(
     response_model=ConvertResult,
     status_code=status.HTTP_201_CREATED,
     responses=problems(404, 409, 422, 503),
+    dependencies=HANDLE,
 )
 async def confirm(
-    registration_no: ExternalId, body: ConfirmRequest, temporal: TemporalDep
+    registration_no: ExternalId,
+    body: ConfirmRequest,
+    temporal: TemporalDep,
+    who: ActorDep,
+    engine: EngineDep,
 ) -> ConvertResult:
     """Start the `lv_small_micro` application on the proactive channel (number
     `reg-<registration no>`), with the stages the pack gives 主动办电."""
@@ -312,6 +357,7 @@ async def confirm(
     result: ConvertResult = await _update(
         temporal, wid, "confirm", body, ConvertResult, "registration_no"
     )
+    audit(engine, who, "registration.confirm", result.application_no, target=registration_no)
     return result
 
 
@@ -319,14 +365,20 @@ async def confirm(
     "/registrations/{registration_no}/dismiss",
     response_model=RegistrationStatus,
     responses=problems(404, 409, 422, 503),
+    dependencies=HANDLE,
 )
 async def dismiss(
-    registration_no: ExternalId, body: CancelRequest, temporal: TemporalDep
+    registration_no: ExternalId,
+    body: CancelRequest,
+    temporal: TemporalDep,
+    who: ActorDep,
+    engine: EngineDep,
 ) -> RegistrationStatus:
     wid = registration_workflow_id(registration_no)
     result: RegistrationStatus = await _update(
         temporal, wid, "dismiss", body, RegistrationStatus, "registration_no"
     )
+    audit(engine, who, "registration.dismiss", target=registration_no)
     return result
 
 

@@ -14,10 +14,13 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 
+from api.auth import PUBLIC
 from api.deps import EngineDep
 from readmodel.stats import applications_by_state_and_level, outbox_stats
 
-router = APIRouter(tags=["operations"])
+#: Public, as Prometheus scrapes without a staff token: counts only, no personal data.
+#: Deployments keep it off the public network (docs/access.md).
+router = APIRouter(tags=["operations"], dependencies=[PUBLIC])
 
 
 class ReadModelCollector(Collector):

@@ -12,7 +12,9 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
-from api.deps import AdminDep, EngineDep, SessionDep, SettingsDep, TemporalDep
+from api.audit import audit
+from api.auth import ActorDep, require
+from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import is_unavailable, temporal_unavailable
 from api.instants import localised, zone_of
 from api.problems import problems
@@ -79,7 +81,12 @@ class NotificationPage(BaseModel):
     limit: int
 
 
-@router.get("", response_model=NotificationPage, responses=problems(422))
+@router.get(
+    "",
+    response_model=NotificationPage,
+    responses=problems(422),
+    dependencies=[require("notifications.read")],
+)
 def list_notifications(
     session: SessionDep,
     settings: SettingsDep,
@@ -140,11 +147,16 @@ class Requeued(BaseModel):
     requeued: int
 
 
-@router.post("/requeue", response_model=Requeued, responses=problems(403, 422))
+@router.post(
+    "/requeue",
+    response_model=Requeued,
+    responses=problems(403, 422),
+    dependencies=[require("notifications.requeue")],
+)
 def requeue_failed(
     engine: EngineDep,
     settings: SettingsDep,
-    _admin: AdminDep,
+    who: ActorDep,
     application: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> Requeued:
     """Put failed messages (gateway refusals, attempts exhausted) back in the queue for the
@@ -153,6 +165,7 @@ def requeue_failed(
     requeued = OutboxQueue(engine).requeue_failed(datetime.now(UTC), windows, application)
     if requeued:
         log.info("requeued %d failed SMS", requeued)
+    audit(engine, who, "notifications.requeue", application, detail={"requeued": str(requeued)})
     return Requeued(requeued=requeued)
 
 
@@ -165,8 +178,9 @@ class Woken(BaseModel):
     response_model=Woken,
     status_code=status.HTTP_202_ACCEPTED,
     responses=problems(403, 404, 503),
+    dependencies=[require("notifications.requeue")],
 )
-async def wake_dispatcher(temporal: TemporalDep, _admin: AdminDep) -> Woken:
+async def wake_dispatcher(temporal: TemporalDep) -> Woken:
     """Ask the dispatcher to look at the outbox now (e.g. after a gateway was repaired).
     Messages still leave only inside their send windows."""
     try:

@@ -6,7 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import AdminDep, EngineDep, SettingsDep, TemporalDep
+from api.audit import audit
+from api.auth import ActorDep, require
+from api.deps import EngineDep, SettingsDep, TemporalDep
 from api.errors import is_unavailable, temporal_unavailable
 from api.problems import problems
 from readmodel.reconcile import ReconcileReport, reconcile
@@ -14,12 +16,17 @@ from readmodel.reconcile import ReconcileReport, reconcile
 router = APIRouter(prefix="/api/operations", tags=["operations"])
 
 
-@router.post("/reconcile", response_model=ReconcileReport, responses=problems(403, 422, 503))
+@router.post(
+    "/reconcile",
+    response_model=ReconcileReport,
+    responses=problems(403, 422, 503),
+    dependencies=[require("operations.reconcile")],
+)
 async def reconcile_read_model(
     temporal: TemporalDep,
     engine: EngineDep,
     settings: SettingsDep,
-    _admin: AdminDep,
+    who: ActorDep,
     dry_run: Annotated[bool, Query(description="Report only, repair nothing")] = False,
 ) -> ReconcileReport:
     """Compare every application's row with its workflow (running: its `status` query; closed:
@@ -27,6 +34,7 @@ async def reconcile_read_model(
     projection's idempotent write. Rows without a workflow are reported, never deleted. One
     query per running application: minutes for tens of thousands (`python -m
     readmodel.reconcile` does the same from a shell)."""
+    audit(engine, who, "operations.reconcile", detail={"dry_run": str(dry_run).lower()})
     try:
         return await reconcile(
             temporal, engine, task_queue=settings.temporal_task_queue, dry_run=dry_run

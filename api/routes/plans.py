@@ -5,12 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.exceptions import RequestValidationError
 
+from api.auth import PUBLIC
 from api.deps import GridDep
 from api.problems import problems
 from policies.plans.plan import Plan
 from policies.plans.preview import PlanPreviewRequest, plan_preview
 
-router = APIRouter(prefix="/api", tags=["plans"])
+#: Public: a preview plans for a described customer and carries no personal data.
+router = APIRouter(prefix="/api", tags=["plans"], dependencies=[PUBLIC])
 
 
 @router.post("/plan-preview", response_model=Plan, responses=problems(422))

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api.auth import PUBLIC
 from api.deps import SettingsDep
 from api.instants import localised, zone_of
 from api.problems import problems
 from api.schemas import PreviewBody
 from policies.preview import PreviewResponse, preview
 
-router = APIRouter(prefix="/api", tags=["deadlines"])
+#: Public: a preview computes deadlines for a described application and carries no
+#: personal data.
+router = APIRouter(prefix="/api", tags=["deadlines"], dependencies=[PUBLIC])
 
 
 @router.post("/deadline-preview", response_model=PreviewResponse, responses=problems(422))

@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BeforeValidator
 
 from api import report_builder as rb
+from api.auth import UnitScope, require
 from api.deps import EngineDep
 from api.problems import problems
 from api.report_context import PackPolicies
@@ -28,25 +29,16 @@ from domain.reports.models import (
     StageTimeReport,
     WarningReport,
 )
-from policies.codes import UNIT_CODE_RE
 from policies.loader import ROOT_UNIT, PolicyError
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/api/reports", tags=["reports"])
+router = APIRouter(prefix="/api/reports", tags=["reports"], dependencies=[require("reports.read")])
 
 #: Days outside this range hold no applications: a range reaching beyond is cut to it.
 FIRST_DAY, LAST_DAY = date(1970, 1, 2), date(2199, 12, 31)
 #: Exports hold every item of a list (pages are for JSON), up to this many.
 EXPORT_MAX_ITEMS = 100_000
 
-UnitQuery = Annotated[
-    str | None,
-    Query(
-        max_length=128,
-        pattern=UNIT_CODE_RE.pattern,
-        description="This unit and the units under it (all units when absent)",
-    ),
-]
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -94,7 +86,7 @@ def _scope(
 @router.get("/connection-time", response_model=ConnectionTimeReport, responses=REPORT_PROBLEMS)
 def connection_time(
     engine: EngineDep,
-    unit: UnitQuery = None,
+    unit: UnitScope,
     date_from: FromQuery = None,
     date_to: ToQuery = None,
     period: PeriodQuery = "month",
@@ -112,7 +104,7 @@ def connection_time(
 @router.get("/stage-times", response_model=StageTimeReport, responses=REPORT_PROBLEMS)
 def stage_times(
     engine: EngineDep,
-    unit: UnitQuery = None,
+    unit: UnitScope,
     date_from: FromQuery = None,
     date_to: ToQuery = None,
     period: PeriodQuery = "month",
@@ -128,7 +120,7 @@ def stage_times(
 @router.get("/warnings", response_model=WarningReport, responses=REPORT_PROBLEMS)
 def warnings(
     engine: EngineDep,
-    unit: UnitQuery = None,
+    unit: UnitScope,
     date_from: FromQuery = None,
     date_to: ToQuery = None,
     format: FormatQuery = "json",
@@ -143,7 +135,7 @@ def warnings(
 @router.get("/lists", response_model=ListsReport, responses=REPORT_PROBLEMS)
 def lists(
     engine: EngineDep,
-    unit: UnitQuery = None,
+    unit: UnitScope,
     date_from: FromQuery = None,
     date_to: ToQuery = None,
     kind: Annotated[
@@ -170,7 +162,7 @@ def lists(
 @router.get("/penalties", response_model=PenaltyReport, responses=REPORT_PROBLEMS)
 def penalties(
     engine: EngineDep,
-    unit: UnitQuery = None,
+    unit: UnitScope,
     date_from: FromQuery = None,
     date_to: ToQuery = None,
     format: FormatQuery = "json",

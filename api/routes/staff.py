@@ -2,7 +2,9 @@
 
 Bodies are declared models: a refused field is named in the 422 problem, and the refused value
 is never echoed back (a phone number must not travel into error messages and the logs they
-reach). Changes need the admin token when one is configured. CSV import is all or nothing:
+reach). Reading needs `reference.read` and lists the caller's unit and the units under it;
+changes need `staff.manage`, and set a member's password (`password`, never answered, only
+its argon2 hash is stored). CSV import is all or nothing:
 every row is checked first and any error refuses the whole file with a report per row.
 """
 
@@ -12,11 +14,13 @@ import csv
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, status
-from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
+from fastapi import APIRouter, HTTPException, Path, Request, status
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictBool, ValidationError
 from sqlmodel import Session, col, select
 
-from api.deps import AdminDep, SessionDep
+from api.audit import audit
+from api.auth import ActorDep, UnitScope, require
+from api.deps import EngineDep, SessionDep
 from api.problems import ProblemError, problems
 from api.validation import field_errors, invalid
 from contracts.organisation import (
@@ -29,6 +33,7 @@ from contracts.organisation import (
     UnitCode,
 )
 from contracts.text import PersonName
+from core.security import hash_password
 from readmodel.organisation import StaffBase, StaffRow, UnitRow
 
 router = APIRouter(prefix="/api/staff", tags=["organisation"])
@@ -42,6 +47,21 @@ StaffCode = Annotated[str, Path(max_length=64, pattern=STAFF_CODE_RE.pattern)]
 
 class StaffPublic(StaffBase):
     pass
+
+
+#: A password as an administrator sets it: never answered, never logged (SecretStr).
+Password = SecretStr
+
+
+class StaffCreate(StaffIn):
+    """A new member of staff; with a `password` they can sign in (username: their code)."""
+
+    password: Password | None = Field(
+        default=None,
+        min_length=8,
+        max_length=128,
+        description="Sets the sign-in password (8 to 128 characters); never answered",
+    )
 
 
 class StaffPatch(BaseModel):
@@ -58,6 +78,12 @@ class StaffPatch(BaseModel):
     department: Department | None = None
     phone: MobileInput | None = None
     active: StrictBool | None = None
+    password: Password | None = Field(
+        default=None,
+        min_length=8,
+        max_length=128,
+        description="Sets a new sign-in password (8 to 128 characters); never answered",
+    )
 
 
 class RowError(BaseModel):
@@ -97,13 +123,14 @@ def _not_found(code: str) -> HTTPException:
     )
 
 
-@router.get("", response_model=list[StaffPublic], responses=problems(422))
+READ = [require("reference.read")]
+MANAGE = [require("staff.manage")]
+
+
+@router.get("", response_model=list[StaffPublic], responses=problems(404, 422), dependencies=READ)
 def list_staff(
     session: SessionDep,
-    unit: Annotated[
-        str | None,
-        Query(min_length=1, max_length=128, description="This unit and the units under it"),
-    ] = None,
+    unit: UnitScope,
     role: Role | None = None,
     active: bool | None = None,
 ) -> list[StaffPublic]:
@@ -120,7 +147,7 @@ def list_staff(
     return [_public(r) for r in rows]
 
 
-@router.get("/{code}", response_model=StaffPublic, responses=problems(404, 422))
+@router.get("/{code}", response_model=StaffPublic, responses=problems(404, 422), dependencies=READ)
 def get_staff(code: StaffCode, session: SessionDep) -> StaffPublic:
     row = session.exec(select(StaffRow).where(StaffRow.code == code)).first()
     if row is None:
@@ -133,8 +160,11 @@ def get_staff(code: StaffCode, session: SessionDep) -> StaffPublic:
     status_code=status.HTTP_201_CREATED,
     response_model=StaffPublic,
     responses=problems(403, 409, 422),
+    dependencies=MANAGE,
 )
-def create_staff(body: StaffIn, session: SessionDep, _admin: AdminDep) -> StaffPublic:
+def create_staff(
+    body: StaffCreate, session: SessionDep, who: ActorDep, engine: EngineDep
+) -> StaffPublic:
     if not unit_exists(session, body.unit):
         raise _no_unit(body.unit)
     if session.exec(select(StaffRow).where(StaffRow.code == body.code)).first() is not None:
@@ -142,23 +172,34 @@ def create_staff(body: StaffIn, session: SessionDep, _admin: AdminDep) -> StaffP
             status.HTTP_409_CONFLICT,
             detail={"field": "code", "reason": f"staff {body.code} exists; PATCH it instead"},
         )
-    row = StaffRow(**body.model_dump())
+    row = StaffRow(**body.model_dump(exclude={"password"}))
+    if body.password is not None:
+        row.password_hash = hash_password(body.password.get_secret_value())
     session.add(row)
     session.commit()
     session.refresh(row)
+    audit(engine, who, "staff.create", target=body.code, detail=_changed(body))
     return _public(row)
 
 
-@router.patch("/{code}", response_model=StaffPublic, responses=problems(403, 404, 409, 422))
+@router.patch(
+    "/{code}",
+    response_model=StaffPublic,
+    responses=problems(403, 404, 409, 422),
+    dependencies=MANAGE,
+)
 def update_staff(
-    code: StaffCode, body: StaffPatch, session: SessionDep, _admin: AdminDep
+    code: StaffCode, body: StaffPatch, session: SessionDep, who: ActorDep, engine: EngineDep
 ) -> StaffPublic:
     """The fields given replace the stored ones. A change that does not fit what is stored
     (a department role for someone left in marketing) is a 409 naming the fields."""
     row = session.exec(select(StaffRow).where(StaffRow.code == code)).first()
     if row is None:
         raise _not_found(code)
-    merged = {**_public(row).model_dump(), **body.model_dump(exclude_none=True)}
+    merged = {
+        **_public(row).model_dump(),
+        **body.model_dump(exclude_none=True, exclude={"password"}),
+    }
     try:
         data = StaffIn.model_validate(merged)
     except ValidationError as exc:
@@ -170,10 +211,18 @@ def update_staff(
         raise _no_unit(data.unit)
     for key, value in data.model_dump().items():
         setattr(row, key, value)
+    if body.password is not None:
+        row.password_hash = hash_password(body.password.get_secret_value())
     session.add(row)
     session.commit()
     session.refresh(row)
+    audit(engine, who, "staff.update", target=code, detail=_changed(body))
     return _public(row)
+
+
+def _changed(body: BaseModel) -> dict[str, str]:
+    """Which fields a change set, never their values (names, phones, passwords)."""
+    return {"fields": ",".join(sorted(body.model_dump(exclude_none=True)))}
 
 
 def parse_csv(text: str, known_units: set[str]) -> tuple[list[StaffIn], list[RowError]]:
@@ -257,9 +306,14 @@ CSV_BODY: dict[str, Any] = {
     response_model=ImportReport,
     responses=problems(403, 413, 422),
     openapi_extra=CSV_BODY,
+    dependencies=MANAGE,
 )
 async def import_staff(
-    request: Request, session: SessionDep, _admin: AdminDep, dry_run: bool = False
+    request: Request,
+    session: SessionDep,
+    who: ActorDep,
+    engine: EngineDep,
+    dry_run: bool = False,
 ) -> ImportReport:
     """Body: a UTF-8 CSV file (`text/csv`), columns `code,name,roles,unit,department,phone,
     active` (roles separated by ';'). Creates new staff and updates existing ones by code. Any
@@ -303,4 +357,6 @@ async def import_staff(
         session.rollback()
     else:
         session.commit()
+        audit(engine, who, "staff.import", detail={"created": str(report.created),
+                                                   "updated": str(report.updated)})  # fmt: skip
     return report

@@ -9,13 +9,16 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel
 from sqlmodel import col, select
 
-from api.deps import AdminDep, SessionDep
+from api.audit import audit
+from api.auth import ActorDep, require
+from api.deps import EngineDep, SessionDep
 from api.problems import problems
 from contracts.organisation import UnitIn, UnitLevel, unit_parent
 from policies.codes import UNIT_CODE_RE
 from readmodel.organisation import UnitRow
 
 router = APIRouter(prefix="/api/units", tags=["organisation"])
+READ = [require("reference.read")]
 
 
 class UnitPublic(BaseModel):
@@ -29,7 +32,7 @@ def _public(u: UnitRow) -> UnitPublic:
     return UnitPublic.model_validate(u, from_attributes=True)
 
 
-@router.get("", response_model=list[UnitPublic], responses=problems(422))
+@router.get("", response_model=list[UnitPublic], responses=problems(422), dependencies=READ)
 def list_units(
     session: SessionDep,
     under: Annotated[
@@ -44,7 +47,9 @@ def list_units(
     return [_public(u) for u in session.exec(query.order_by(col(UnitRow.code))).all()]
 
 
-@router.get("/{code:path}", response_model=UnitPublic, responses=problems(404, 422))
+@router.get(
+    "/{code:path}", response_model=UnitPublic, responses=problems(404, 422), dependencies=READ
+)
 def get_unit(
     code: Annotated[str, Path(max_length=128, pattern=UNIT_CODE_RE.pattern)],
     session: SessionDep,
@@ -62,8 +67,9 @@ def get_unit(
     status_code=status.HTTP_201_CREATED,
     response_model=UnitPublic,
     responses=problems(403, 409, 422),
+    dependencies=[require("units.manage")],
 )
-def create_unit(body: UnitIn, session: SessionDep, _admin: AdminDep) -> UnitPublic:
+def create_unit(body: UnitIn, session: SessionDep, who: ActorDep, engine: EngineDep) -> UnitPublic:
     """A unit under its parent (the code's path parent, which must exist)."""
     if session.get(UnitRow, body.code) is not None:
         raise HTTPException(
@@ -79,4 +85,5 @@ def create_unit(body: UnitIn, session: SessionDep, _admin: AdminDep) -> UnitPubl
     unit = UnitRow(code=body.code, name=body.name, level=body.level, parent=parent)
     session.add(unit)
     session.commit()
+    audit(engine, who, "unit.create", target=body.code)
     return _public(unit)

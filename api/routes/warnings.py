@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement
 from sqlmodel import col, func, select
 
+from api.auth import UnitScope, require
 from api.deps import SessionDep, SettingsDep
 from api.instants import localised, zone_of
 from api.problems import problems
@@ -36,15 +37,17 @@ class WarningBoard(BaseModel):
     limit: int
 
 
-@router.get("", response_model=WarningBoard, responses=problems(422))
+@router.get(
+    "",
+    response_model=WarningBoard,
+    responses=problems(404, 422),
+    dependencies=[require("applications.read")],
+)
 def warning_board(
     session: SessionDep,
     settings: SettingsDep,
+    unit: UnitScope,
     level: WarningLevel | None = None,
-    unit: Annotated[
-        str | None,
-        Query(min_length=1, max_length=128, description="This unit and the units under it"),
-    ] = None,
     monitor: QueryCode = None,
     include_closed: bool = False,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,

@@ -133,9 +133,9 @@ def test_my_applications_with_levels_and_next_steps(client: TestClient) -> None:
     assert "办理【供电方案答复】，2026-11-20 09:00 前" in page and "办理【现场勘查】" in page
     # The most urgent first.
     assert page.index("C-001") < page.index("C-002")
-    # Remembered until sign-in exists.
+    # Remembered; without a choice, the signed-in member's own applications (none here).
     assert "C-001" in client.get("/console/my").text
-    assert "请输入客户经理工号" in TestClient(client.app).get("/console/my").text
+    assert "C-001" not in TestClient(client.app).get("/console/my").text
 
 
 def test_warning_board_of_a_unit(client: TestClient) -> None:

@@ -1,0 +1,61 @@
+"""The audit trail: `GET /api/audit?application=&actor=&from=&to=` (readmodel/audit.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from api.auth import require
+from api.deps import EngineDep
+from api.problems import problems
+from api.schemas import MAX_OFFSET, QueryCode
+from readmodel.audit import AuditBase, search
+
+router = APIRouter(prefix="/api/audit", tags=["audit"])
+
+
+class AuditEntry(AuditBase):
+    id: int
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry]
+    total: int
+    offset: int
+    limit: int
+
+
+@router.get(
+    "",
+    response_model=AuditPage,
+    responses=problems(422),
+    dependencies=[require("audit.read")],
+)
+def audit_trail(
+    engine: EngineDep,
+    application: QueryCode = None,
+    actor: QueryCode = None,
+    date_from: Annotated[
+        datetime | None, Query(alias="from", description="From this instant (inclusive)")
+    ] = None,
+    date_to: Annotated[
+        datetime | None, Query(alias="to", description="Up to this instant (exclusive)")
+    ] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> AuditPage:
+    """Who changed what, from where and when, newest first."""
+    rows, total = search(
+        engine,
+        application_no=application,
+        actor=actor,
+        since=date_from,
+        until=date_to,
+        offset=offset,
+        limit=limit,
+    )
+    items = [AuditEntry.model_validate(r, from_attributes=True) for r in rows]
+    return AuditPage(items=items, total=total, offset=offset, limit=limit)
