@@ -9,7 +9,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
-from pydantic import SecretStr
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
@@ -83,16 +82,17 @@ async def test_bad_calendar_data_is_refused_before_anything_is_sent(
     assert re.search(rf"{year}\.toml:\d+: ", error["reason"]), error["reason"]
 
 
-async def test_publishing_needs_the_admin_token_when_one_is_set(
+async def test_publishing_needs_a_sign_in(
     dev_env: WorkflowEnvironment, session_engine: Engine, tmp_path: Path
 ) -> None:
-    app = create_app()
-    settings = Settings(data_dir=tmp_path, admin_token=SecretStr("s3cret"))
+    from tests.support import secured
+
+    app = secured(create_app())
+    settings = Settings(data_dir=tmp_path)
     attach(app, settings, session_engine, dev_env.client)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         r = await client.post("/api/calendars/CN/publish")
-        assert r.status_code == 403
-        assert "s3cret" not in r.text
-        r = await client.post("/api/calendars/CN/publish", headers={"X-Admin-Token": "wrong"})
-        assert r.status_code == 403
+        assert r.status_code == 401
+        r = await client.post("/api/calendars/CN/publish", headers={"Authorization": "Bearer x"})
+        assert r.status_code == 401 and "Bearer x" not in r.text

@@ -139,18 +139,14 @@ def test_a_refused_phone_is_not_echoed(client: TestClient) -> None:
     assert "12345678901" not in r.text and "张三" not in r.text
 
 
-def test_changes_need_the_admin_token_when_one_is_set(db_engine: Engine, tmp_path: Path) -> None:
-    c = grid_client(db_engine, tmp_path, admin_token="s3cret")
+def test_changes_need_a_sign_in(db_engine: Engine, tmp_path: Path) -> None:
+    from tests.support import secured
+
+    c = grid_client(db_engine, tmp_path)
+    secured(c.app)
     body = ALL[0][1][0]
-    refused = c.post("/api/grid/substations", json=body)
-    assert problem_fields(refused, 403) == ["x-admin-token"]
-    wrong = c.post("/api/grid/substations", json=body, headers={"x-admin-token": "nope"})
-    assert problem_fields(wrong, 403) == ["x-admin-token"]
-    csv = c.post("/api/grid/substations/import", content=b"id\n", headers={"x-admin-token": "x"})
-    assert problem_fields(csv, 403) == ["x-admin-token"]
-    ok = c.post("/api/grid/substations", json=body, headers={"x-admin-token": "s3cret"})
-    assert ok.status_code == 201
-    assert c.get("/api/grid/substations").status_code == 200  # reading needs no token
+    assert problem_fields(c.post("/api/grid/substations", json=body), 401) == ["authorization"]
+    assert problem_fields(c.get("/api/grid/substations"), 401) == ["authorization"]
 
 
 # --------------------------------------------------------------------------- filters

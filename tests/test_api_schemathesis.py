@@ -25,7 +25,8 @@ from temporalio.worker import Worker
 
 from api.app import create_app
 from core.config import Settings
-from tests.support import free_port
+from core.security import create_token
+from tests.support import free_port, secured
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "30"))
 SEED = os.environ.get("SCHEMATHESIS_SEED", "20261201")
@@ -130,7 +131,7 @@ SKIPPED = [
         # under concurrent publishes have tests of their own (test_api_calendar_publish.py).
     ),
 ]
-ADMIN_TOKEN = "schemathesis-admin"
+ADMIN = "schemathesis-admin"
 
 
 def config_toml() -> str:
@@ -150,9 +151,12 @@ def config_toml() -> str:
 class Server:
     """uvicorn in a thread of its own, with its own event loop and Temporal client."""
 
-    def __init__(self, settings: Settings, port: int) -> None:
+    def __init__(self, settings: Settings, port: int, *, secure: bool = False) -> None:
+        # secure: the production rule (a bearer token, checked), so that the auth checks see
+        # it; otherwise the tests' superuser (tests/support.py).
+        app = create_app(settings)
         config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_level="warning"
+            secured(app) if secure else app, host="127.0.0.1", port=port, log_level="warning"
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -172,25 +176,28 @@ class Server:
 
 
 @pytest.fixture
-def api_url(dev_env: WorkflowEnvironment, tmp_path: Path) -> Iterator[str]:
+def api_url(dev_env: WorkflowEnvironment, tmp_path: Path) -> Iterator[tuple[str, str]]:
     # A database of its own: what schemathesis creates (units, staff) stays out of the
     # session's, which other tests' workers read recipients from.
     settings = Settings(
         temporal_address=dev_env.client.service_client.config.target_host,
         data_dir=tmp_path,
         log_level="WARNING",
-        # The admin routes are tested with the token, as staff with it use them.
-        admin_token=SecretStr(ADMIN_TOKEN),
+        # Every route is tested as the bootstrap administrator, with a real token.
+        bootstrap_admin_username=ADMIN,
+        bootstrap_admin_password=SecretStr("schemathesis-password"),
+        jwt_secret=SecretStr("schemathesis-signing-key-of-32-bytes!"),
     )
     port = free_port()
-    with Server(settings, port):
-        yield f"http://127.0.0.1:{port}"
+    with Server(settings, port, secure=True):
+        yield f"http://127.0.0.1:{port}", create_token(settings, ADMIN).access_token
 
 
 async def test_schemathesis_finds_no_failure(
-    api_url: str, dev_worker: Worker, tmp_path: Path
+    api_url: tuple[str, str], dev_worker: Worker, tmp_path: Path
 ) -> None:
     """The worker runs in this test's event loop while schemathesis runs as a process."""
+    url, token = api_url
     config = tmp_path / "schemathesis.toml"
     config.write_text(config_toml(), encoding="utf-8")
     report = tmp_path / "report"
@@ -199,9 +206,9 @@ async def test_schemathesis_finds_no_failure(
         "--config-file",
         str(config),
         "run",
-        f"{api_url}/openapi.json",
+        f"{url}/openapi.json",
         "--header",
-        f"X-Admin-Token: {ADMIN_TOKEN}",
+        f"Authorization: Bearer {token}",
         "--max-examples",
         str(MAX_EXAMPLES),
         "--seed",

@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from pydantic import SecretStr
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
@@ -136,23 +135,34 @@ async def test_staff_patch_and_filters(client: tuple[httpx.AsyncClient, Engine])
     assert (await c.get("/api/staff", params={"role": "wizard"})).status_code == 422
 
 
-async def test_changes_need_the_admin_token_when_one_is_set(
+async def test_changes_need_a_permitted_sign_in(
     tmp_path: Path, dev_env: WorkflowEnvironment
 ) -> None:
+    from core.security import create_token
+    from readmodel.accounts import ensure_superuser, set_password
+    from tests.support import secured
+
     engine = make_engine(f"sqlite:///{tmp_path / 'tok.db'}")
     init_db(engine)
-    app = create_app()
-    attach(
-        app, Settings(data_dir=tmp_path, admin_token=SecretStr("s3cret")), engine, dev_env.client
-    )
+    settings = Settings(data_dir=tmp_path)
+    app = secured(create_app())
+    attach(app, settings, engine, dev_env.client)
+    ensure_superuser(engine, "root", "root-password")
+    admin = {"Authorization": f"Bearer {create_token(settings, 'root').access_token}"}
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://test"
     ) as c:
-        assert (await c.post("/api/units", json=UNITS[0])).status_code == 403
-        ok = await c.post("/api/units", json=UNITS[0], headers={"X-Admin-Token": "s3cret"})
+        assert (await c.post("/api/units", json=UNITS[0])).status_code == 401
+        ok = await c.post("/api/units", json=UNITS[0], headers=admin)
         assert ok.status_code == 201
-        assert (await c.post("/api/staff/import", content=b"code\n")).status_code == 403
-        assert (await c.get("/api/units")).status_code == 200  # reading is open
+        staff = {**STAFF, "unit": UNITS[0]["code"], "password": "cm-password"}
+        assert (await c.post("/api/staff", json=staff, headers=admin)).status_code == 201
+        assert "password" not in (await c.get("/api/staff", headers=admin)).text
+        assert set_password(engine, staff["code"], "cm-password")
+        cm = {"Authorization": f"Bearer {create_token(settings, staff['code']).access_token}"}
+        refused = await c.post("/api/staff/import", content=b"code\n", headers=cm)
+        assert refused.status_code == 403 and "staff.manage" in refused.text
+        assert (await c.get("/api/units", headers=cm)).status_code == 200
     engine.dispose()
 
 

@@ -141,18 +141,17 @@ def test_the_command_reports_as_json(
     assert out.returncode == (1 if report["unreadable"] else 0), out.stderr
 
 
-def test_the_endpoint_needs_the_admin_token_when_one_is_set(tmp_path: Path) -> None:
+def test_the_endpoint_needs_a_sign_in(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
-    from pydantic import SecretStr
 
     from api.app import attach, create_app
     from core.config import Settings
+    from tests.support import secured
 
-    app = create_app()
-    settings = Settings(data_dir=tmp_path, admin_token=SecretStr("s3cret"))
-    attach(app, settings, engine=None, temporal=None)  # type: ignore[arg-type]
+    app = secured(create_app())
+    attach(app, Settings(data_dir=tmp_path), engine=None, temporal=None)  # type: ignore[arg-type]
     r = TestClient(app).post("/api/operations/reconcile")
-    assert r.status_code == 403
+    assert r.status_code == 401
 
 
 async def test_an_application_whose_query_fails_is_unreadable_not_an_error(
