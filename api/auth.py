@@ -23,9 +23,9 @@ from fastapi import Depends, HTTPException, Query, Request, params, status
 from fastapi.security import OAuth2PasswordBearer
 
 from api.deps import EngineDep, SettingsDep
-from contracts.organisation import UNIT_CODE_RE
-from core.access import Principal
+from core.access import PERMISSIONS, Principal
 from core.security import InvalidToken, token_subject
+from policies.codes import UNIT_CODE_RE
 from readmodel.accounts import find_active
 
 TOKEN_URL = "/api/auth/token"
@@ -97,11 +97,10 @@ def _checker(permission: str) -> Callable[[Principal], Principal]:
 def require(permission: str) -> params.Depends:
     """A route's declared permission, for `dependencies=[...]` (or `user: Annotated[Principal,
     require(...)]` when the route needs the member too)."""
-    from core.access import PERMISSIONS
-
     if permission not in PERMISSIONS:
         raise ValueError(f"unknown permission {permission!r} (core/access.py)")
-    return Depends(_checker(permission))
+    declared: params.Depends = Depends(_checker(permission))
+    return declared
 
 
 def public() -> None:

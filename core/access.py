@@ -146,6 +146,11 @@ class Principal:
         return customer_manager == self.code or unit == self.unit
 
 
+def answers_for(user: Principal, department: str) -> bool:
+    """A coordinator answers only their own department's notices."""
+    return user.superuser or (user.may("notices.answer") and user.department == department)
+
+
 def markdown_table() -> str:
     """The table docs/access.md shows: one row per role, its permissions."""
     lines = ["| role | permissions |", "|---|---|"]

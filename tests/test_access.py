@@ -1,0 +1,335 @@
+"""Who may do what, checked against the production rule (no superuser override).
+
+- every route declares a permission or PUBLIC, and an undeclared one stops the app;
+- docs/access.md holds core/access.py's table;
+- every endpoint for every role: the guard lets through exactly the roles whose permissions
+  cover the route's, and answers 403 naming the permission to the others; another unit's
+  application answers 404;
+- sign-in: tokens, wrong passwords, expired and tampered tokens, the failure limits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from fastapi import APIRouter, FastAPI
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from api.app import attach, create_app
+from api.auth import check_declared, route_declarations
+from core.access import PERMISSIONS, ROLE_PERMISSIONS, markdown_table
+from core.config import Settings
+from core.security import create_token
+from readmodel.accounts import ensure_superuser
+from readmodel.applications import ApplicationRow
+from readmodel.demo_org import seed_demo_org
+from readmodel.organisation import StaffRow
+from tests.support import secured
+
+ROOT = Path(__file__).resolve().parent.parent
+OWN_UNIT = "henan/sanmenxia"
+OTHER_UNIT = "henan/xinyang/huangchuan"
+OWN_APP, OTHER_APP = "ACC-OWN-0001", "ACC-OTHER-0001"
+DEPARTMENT_OF = {
+    "coordinator": "operations",
+    "dept_deputy_director": "operations",
+    "dept_director": "operations",
+    "dept_executive": "operations",
+}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        jwt_secret=SecretStr("access-tests-signing-key-0123456789"),
+        signin_failures_per_user=3,
+        signin_failures_per_address=5,
+    )
+
+
+def _app_row(no: str, unit: str, manager: str | None) -> ApplicationRow:
+    now = datetime.now(UTC)
+    return ApplicationRow(
+        application_no=no,
+        unit=unit,
+        business_type="lv_residential",
+        state="running",
+        stage="site_survey",
+        customer_manager=manager,
+        accepted_at=now,
+        updated_at=now,
+        customer_name="测试",
+    )
+
+
+@pytest.fixture
+def client(db_engine: Engine, settings: Settings) -> Iterator[TestClient]:
+    """The production rule, one member per role in the own unit, one application there and one
+    in another unit. No Temporal: the guard answers before any route reaches it."""
+    seed_demo_org(db_engine)
+    with Session(db_engine) as s:
+        for role in ROLE_PERMISSIONS:
+            s.add(
+                StaffRow(
+                    code=f"r-{role}",
+                    name="测试",
+                    roles=[role],
+                    unit=OWN_UNIT,
+                    department=DEPARTMENT_OF.get(role, "marketing"),
+                    phone="13800009999",
+                )
+            )
+        s.add(_app_row(OWN_APP, OWN_UNIT, "r-customer_manager"))
+        s.add(_app_row(OTHER_APP, OTHER_UNIT, "cm-hc"))
+        s.commit()
+    ensure_superuser(db_engine, "root", "root-password-1")
+    app = secured(create_app())
+    attach(app, settings, db_engine, None)  # type: ignore[arg-type]
+    # Not entered: the lifespan would attach the environment's settings and Temporal.
+    yield TestClient(app, raise_server_exceptions=False)
+
+
+def bearer(settings: Settings, code: str, **kw: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {create_token(settings, code, **kw).access_token}"}
+
+
+def endpoints(app: FastAPI) -> list[tuple[str, str, frozenset[str]]]:
+    """(method, path, permissions) of every protected route."""
+    out = []
+    for path, methods, declared in route_declarations(app):
+        assert declared is not None, path
+        if "public" in declared:
+            continue
+        for method in sorted(methods - {"HEAD"}):
+            out.append((method, path, declared))
+    return out
+
+
+def concrete(path: str, application_no: str) -> str:
+    values = {"application_no": application_no, "code": "r-admin", "code:path": OWN_UNIT}
+    return re.sub(r"\{([^}]+)\}", lambda m: values.get(m.group(1), "x1"), path)
+
+
+def call(c: TestClient, method: str, path: str, headers: dict[str, str]) -> int:
+    return c.request(method, path, headers=headers, data={}, follow_redirects=False).status_code
+
+
+# -- declarations --------------------------------------------------------------------------
+
+
+def test_every_route_declares_a_permission_or_public() -> None:
+    app = create_app()
+    undeclared = [(p, m) for p, m, d in route_declarations(app) if d is None]
+    assert undeclared == []
+    known = set(PERMISSIONS) | {"public"}
+    for path, _, declared in route_declarations(app):
+        assert declared is not None and declared <= known, path
+
+
+def test_a_new_route_without_a_declaration_stops_the_app() -> None:
+    app = create_app()
+    stray = APIRouter()
+
+    @stray.get("/api/stray")
+    def stray_route() -> dict[str, str]:
+        return {}
+
+    app.include_router(stray)
+    with pytest.raises(RuntimeError, match="/api/stray"):
+        check_declared(app)
+
+
+def test_docs_access_md_holds_the_table_of_roles() -> None:
+    doc = (ROOT / "docs" / "access.md").read_text(encoding="utf-8")
+    table = doc.split("<!-- roles:begin -->")[1].split("<!-- roles:end -->")[0].strip()
+    assert table == markdown_table()
+    for permission in PERMISSIONS:
+        assert f"| `{permission}` |" in doc
+
+
+# -- every endpoint for every role ------------------------------------------------------
+
+
+def test_without_a_token_every_protected_endpoint_answers_401(client: TestClient) -> None:
+    for method, path, _ in endpoints(client.app):  # type: ignore[arg-type]
+        status = call(client, method, concrete(path, OWN_APP), {})
+        expected = 303 if path.startswith("/console/") and method == "GET" else 401
+        assert status == expected, (method, path, status)
+
+
+@pytest.mark.parametrize("role", list(ROLE_PERMISSIONS))
+def test_every_endpoint_for_the_role(client: TestClient, settings: Settings, role: str) -> None:
+    headers = bearer(settings, f"r-{role}")
+    granted = ROLE_PERMISSIONS[role]
+    for method, path, needs in endpoints(client.app):  # type: ignore[arg-type]
+        r = client.request(
+            method, concrete(path, OWN_APP), headers=headers, data={}, follow_redirects=False
+        )
+        if needs <= granted:
+            assert r.status_code not in (401, 403) or (
+                r.status_code == 403 and "application_no" in r.text  # own-unit writers
+            ), (role, method, path, r.status_code, r.text)
+        else:
+            assert r.status_code == 403, (role, method, path, r.status_code)
+            if not path.startswith("/console/"):
+                missing = sorted(needs - granted)
+                assert any(p in r.json()["detail"] for p in missing), r.text
+        if "{application_no}" in path and needs <= granted:
+            other = call(client, method, concrete(path, OTHER_APP), headers)
+            assert other == 404, (role, method, path, other)
+
+
+def test_the_superuser_passes_every_guard(client: TestClient, settings: Settings) -> None:
+    headers = bearer(settings, "root")
+    for method, path, _ in endpoints(client.app):  # type: ignore[arg-type]
+        status = call(client, method, concrete(path, OTHER_APP), headers)
+        assert status not in (401, 403), (method, path, status)
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "path", "allowed"),
+    [
+        ("customer_manager", "POST", "/api/applications/{application_no}/events", True),
+        ("customer_manager", "POST", "/api/applications/{application_no}/cancel", False),
+        ("connection_specialist", "POST", "/api/applications/{application_no}/cancel", True),
+        ("marketing_director", "POST", "/api/applications/{application_no}/events", False),
+        ("marketing_director", "GET", "/api/reports/connection-time", True),
+        ("executive", "GET", "/api/applications", True),
+        ("coordinator", "POST", "/api/applications/{application_no}/pause", False),
+        ("operator", "POST", "/api/calendars/{region}/publish", True),
+        ("operator", "POST", "/api/notifications/requeue", True),
+        ("operator", "POST", "/api/integrations/deliveries/{delivery}/replay", True),
+        ("customer_manager", "POST", "/api/calendars/{region}/publish", False),
+        ("admin", "POST", "/api/staff", True),
+        ("admin", "PATCH", "/api/staff/{code}", True),
+        ("operator", "POST", "/api/staff", False),
+        ("admin", "POST", "/api/applications/{application_no}/events", False),
+        ("integration", "GET", "/api/applications", False),
+    ],
+)
+def test_the_roles_the_issue_names(
+    client: TestClient, settings: Settings, role: str, method: str, path: str, allowed: bool
+) -> None:
+    status = call(client, method, concrete(path, OWN_APP), bearer(settings, f"r-{role}"))
+    assert (status not in (401, 403)) is allowed, status
+
+
+def test_lists_answer_404_for_a_unit_outside_the_scope(
+    client: TestClient, settings: Settings
+) -> None:
+    headers = bearer(settings, "r-marketing_director")
+    for path in ("/api/applications", "/api/warnings", "/api/reports/warnings", "/api/staff"):
+        assert client.get(path, params={"unit": OTHER_UNIT}, headers=headers).status_code == 404
+    listed = client.get("/api/applications", headers=headers).json()["items"]
+    assert [a["application_no"] for a in listed] == [OWN_APP]
+
+
+def test_a_customer_manager_changes_only_theirs_or_their_units(
+    client: TestClient, settings: Settings, db_engine: Engine
+) -> None:
+    with Session(db_engine) as s:
+        s.add(_app_row("ACC-BELOW-0001", f"{OWN_UNIT}/lingbao", "cm-lb"))
+        s.commit()
+    path = "/api/applications/ACC-BELOW-0001/pause"
+    cm = call(client, "POST", path, bearer(settings, "r-customer_manager"))
+    specialist = call(client, "POST", path, bearer(settings, "r-connection_specialist"))
+    assert cm == 403 and specialist not in (401, 403, 404)
+
+
+# -- sign-in -------------------------------------------------------------------------------
+
+
+def test_sign_in_answers_a_token_that_opens_the_api(client: TestClient) -> None:
+    r = client.post("/api/auth/token", data={"username": "root", "password": "root-password-1"})
+    assert r.status_code == 200 and r.json()["token_type"] == "bearer"
+    me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
+    assert me.status_code == 200 and me.json()["superuser"] is True
+    assert "root-password-1" not in r.text
+
+
+def test_expired_and_tampered_tokens_answer_401(client: TestClient, settings: Settings) -> None:
+    past = datetime.now(UTC) - timedelta(hours=2)
+    expired = client.get("/api/applications", headers=bearer(settings, "root", now=past))
+    assert expired.status_code == 401 and "expired" in expired.text
+    token = create_token(settings, "r-operator").access_token
+    claims = jwt.decode(token, options={"verify_signature": False})
+    forged = jwt.encode({**claims, "sub": "root"}, "another-key-of-enough-length-000", "HS256")
+    head, _payload, sig = token.split(".")
+    swapped = ".".join((head, forged.split(".")[1], sig))
+    for bad in (forged, swapped, token[:-2] + ("AA" if token[-2:] != "AA" else "BB"), "x.y.z"):
+        r = client.get("/api/applications", headers={"Authorization": f"Bearer {bad}"})
+        assert r.status_code == 401, bad
+        assert r.headers["www-authenticate"] == "Bearer"
+        assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_a_token_of_a_deactivated_member_answers_401(
+    client: TestClient, settings: Settings, db_engine: Engine
+) -> None:
+    headers = bearer(settings, "r-operator")
+    with Session(db_engine) as s:
+        row = s.exec(select(StaffRow).where(StaffRow.code == "r-operator")).one()
+        row.active = False
+        s.commit()
+    assert client.get("/api/applications", headers=headers).status_code == 401
+
+
+def test_failed_sign_ins_are_limited_per_user_and_per_address(client: TestClient) -> None:
+    def attempt(user: str, password: str) -> int:
+        r = client.post("/api/auth/token", data={"username": user, "password": password})
+        return r.status_code
+
+    assert [attempt("root", "wrong") for _ in range(3)] == [401, 401, 401]
+    limited = client.post("/api/auth/token", data={"username": "root", "password": "wrong"})
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
+    # Even the right password waits; another user from the same address still may try ...
+    assert attempt("root", "root-password-1") == 429
+    assert attempt("nobody", "wrong") == 401
+    assert attempt("nobody2", "wrong") == 401
+    # ... until the address's own limit (5 failures here).
+    assert attempt("nobody3", "wrong") == 429
+
+
+def test_staff_passwords_are_set_by_admins_and_never_answered(
+    client: TestClient, settings: Settings
+) -> None:
+    admin = bearer(settings, "r-admin")
+    body = {
+        "code": "cm-new",
+        "name": "新客户经理",
+        "roles": ["customer_manager"],
+        "unit": OWN_UNIT,
+        "phone": "13800007777",
+        "password": "first-password",
+    }
+    created = client.post("/api/staff", json=body, headers=admin)
+    assert created.status_code == 201 and "password" not in created.text
+    signed = client.post(
+        "/api/auth/token", data={"username": "cm-new", "password": body["password"]}
+    )
+    assert signed.status_code == 200
+    changed = client.patch("/api/staff/cm-new", json={"password": "second-password"}, headers=admin)
+    assert changed.status_code == 200 and "second-password" not in changed.text
+    again = client.post(
+        "/api/auth/token", data={"username": "cm-new", "password": "first-password"}
+    )
+    assert again.status_code == 401
+    short = client.patch("/api/staff/cm-new", json={"password": "short"}, headers=admin)
+    assert short.status_code == 422 and "short" not in short.json()["detail"]
+    refused = client.patch(
+        "/api/staff/cm-new", json={"password": "x" * 12}, headers=bearer(settings, "r-operator")
+    )
+    assert refused.status_code == 403
+    trail = client.get("/api/audit", params={"actor": "r-admin"}, headers=admin).json()
+    assert [e["action"] for e in trail["items"]] == ["staff.update", "staff.create"]
+    assert "first-password" not in str(trail) and "second-password" not in str(trail)
