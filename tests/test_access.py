@@ -121,7 +121,8 @@ def concrete(path: str, application_no: str) -> str:
 
 
 def call(c: TestClient, method: str, path: str, headers: dict[str, str]) -> int:
-    return c.request(method, path, headers=headers, data={}, follow_redirects=False).status_code
+    r = c.request(method, path, headers=headers, data={}, follow_redirects=False)
+    return int(r.status_code)
 
 
 # -- declarations --------------------------------------------------------------------------
@@ -287,7 +288,7 @@ def test_a_token_of_a_deactivated_member_answers_401(
 def test_failed_sign_ins_are_limited_per_user_and_per_address(client: TestClient) -> None:
     def attempt(user: str, password: str) -> int:
         r = client.post("/api/auth/token", data={"username": user, "password": password})
-        return r.status_code
+        return int(r.status_code)
 
     assert [attempt("root", "wrong") for _ in range(3)] == [401, 401, 401]
     limited = client.post("/api/auth/token", data={"username": "root", "password": "wrong"})
