@@ -44,6 +44,10 @@ PROBE_FLAG = "--wait-for-temporal"
 #: restarts.
 WEBHOOK_SECRETS = ("APPROVAL_WEBHOOK_SECRET", "REGISTRATION_WEBHOOK_SECRET")
 WEBHOOK_SECRETS_FILE = "webhook-secrets.env"
+#: The token signing key and the payload keys `make run` generates when the environment has
+#: none (docs/access.md), kept beside the webhook secrets.
+ACCESS_SECRETS_FILE = "access-secrets.env"
+DEMO_SIGN_INS_FILE = "demo-sign-ins.env"
 
 
 class AlreadyRunning(RuntimeError):
@@ -83,8 +87,15 @@ def dev_server_command(settings: Settings) -> list[str]:
         "synchronous=normal",
         "--log-level",
         "warn",
+        # Temporal UI decodes payloads through the API's codec server (docs/access.md).
+        "--ui-codec-endpoint",
+        codec_endpoint(settings),
         *dev_server_flags(),
     ]
+
+
+def codec_endpoint(settings: Settings) -> str:
+    return f"http://{settings.api_host}:{settings.api_port}/codec"
 
 
 def api_command(settings: Settings) -> list[str]:
@@ -293,22 +304,38 @@ def new_webhook_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def new_payload_keys() -> str:
+    """One 256-bit AES-GCM key with a key id of its date (core/codec.py's PAYLOAD_KEYS)."""
+    kid = datetime.now(UTC).strftime("k%Y%m%d")
+    return f"{kid}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
+
+
 def ensure_webhook_secrets(data_dir: Path) -> dict[str, str]:
     """Put a secret for each webhook integration the environment leaves unset into the
     environment the children inherit; the ones generated here (first run) or read back from
     the data folder (later runs). Returns the ones the environment did not give."""
-    path = data_dir / WEBHOOK_SECRETS_FILE
+    makers = dict.fromkeys(WEBHOOK_SECRETS, new_webhook_secret)
+    return ensure_secrets(data_dir / WEBHOOK_SECRETS_FILE, makers)
+
+
+def ensure_access_secrets(data_dir: Path) -> dict[str, str]:
+    """JWT_SECRET and PAYLOAD_KEYS, as the webhook secrets (kept in the data folder)."""
+    makers = {"JWT_SECRET": lambda: secrets.token_urlsafe(32), "PAYLOAD_KEYS": new_payload_keys}
+    return ensure_secrets(data_dir / ACCESS_SECRETS_FILE, makers)
+
+
+def ensure_secrets(path: Path, makers: dict[str, Any]) -> dict[str, str]:
     kept: dict[str, str] = {}
     if path.exists():
         for line in path.read_text().splitlines():
             name, _, value = line.partition("=")
-            if name in WEBHOOK_SECRETS and value.startswith("whsec_"):
+            if name in makers and value:
                 kept[name] = value
     chosen: dict[str, str] = {}
-    for name in WEBHOOK_SECRETS:
+    for name, make in makers.items():
         if os.environ.get(name):
             continue
-        chosen[name] = kept.get(name) or new_webhook_secret()
+        chosen[name] = kept.get(name) or make()
         os.environ[name] = chosen[name]
     if chosen and any(kept.get(k) != v for k, v in chosen.items()):
         kept.update(chosen)
@@ -317,15 +344,58 @@ def ensure_webhook_secrets(data_dir: Path) -> dict[str, str]:
     return chosen
 
 
-def announce(settings: Settings, sup: Supervisor, generated: dict[str, str] | None = None) -> None:
+def demo_sign_ins(settings: Settings) -> dict[str, str]:
+    """Without a bootstrap administrator: the demo sign-ins (readmodel/accounts.py), their
+    passwords generated once and kept in the data folder. Returns code -> password."""
+    if settings.bootstrap_admin_username or not settings.seed_demo_org:
+        return {}
+    from core.db import get_engine
+    from readmodel.accounts import DEMO_SIGN_INS, ensure_demo_sign_ins
+
+    path = settings.data_dir / DEMO_SIGN_INS_FILE
+    kept: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            code, sep, password = line.partition("=")
+            if sep and password:
+                kept[code] = password
+    passwords = {code: kept.get(code) or secrets.token_urlsafe(9) for code, _ in DEMO_SIGN_INS}
+    if passwords != kept:
+        path.write_text("".join(f"{k}={v}\n" for k, v in passwords.items()))
+        path.chmod(0o600)
+    ready = ensure_demo_sign_ins(get_engine(settings), passwords)
+    return {code: passwords[code] for code in ready}
+
+
+def announce(
+    settings: Settings,
+    sup: Supervisor,
+    generated: dict[str, str] | None = None,
+    sign_ins: dict[str, str] | None = None,
+) -> None:
     where = addresses(settings)
     print(f"API:          {where['api']}/docs", flush=True)
     if "temporal_ui" in where:
         print(f"Temporal UI:  {where['temporal_ui']}", flush=True)
     print(f"Temporal:     {where['temporal']}", flush=True)
+    print(f"Codec server: {codec_endpoint(settings)} (operators; docs/access.md)", flush=True)
     for name, value in (generated or {}).items():
-        # Printed for the operator to give the sender; kept in data/webhook-secrets.env.
+        if name == "PAYLOAD_KEYS":
+            # An encryption key stays in its file: nobody needs it typed (the codec server
+            # decodes for Temporal UI and the CLI).
+            print(f"{name}: generated, in data/{ACCESS_SECRETS_FILE}", flush=True)
+            continue
+        # Printed for the operator to give the sender (webhooks) or to sign tokens elsewhere;
+        # kept in data/webhook-secrets.env and data/access-secrets.env.
         print(f"{name}={value}", flush=True)
+    if sign_ins:
+        from readmodel.accounts import DEMO_SIGN_INS
+
+        what = dict(DEMO_SIGN_INS)
+        # Demo accounts only (BOOTSTRAP_ADMIN_USERNAME/_PASSWORD unset); kept in
+        # data/demo-sign-ins.env. Sign in at /docs (Authorize) or /console/sign-in.
+        for code, password in sign_ins.items():
+            print(f"sign-in:      {code} / {password}  ({what[code]})", flush=True)
     pids = ", ".join(f"{name} {pid}" for name, pid in sup.pids().items())
     log.info("launcher pid %d; children: %s", os.getpid(), pids)
     print("Ctrl-C stops everything.", flush=True)
@@ -336,6 +406,7 @@ def supervise(
     sup: Supervisor,
     stopping: list[bool],
     generated: dict[str, str] | None = None,
+    sign_ins: dict[str, str] | None = None,
 ) -> int:
     """Start everything, then keep it up until a signal. 0 when stopped, 1 if it never came up."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -348,7 +419,7 @@ def supervise(
         if not sup.up:
             if sup.all_ready():
                 sup.up = True
-                announce(settings, sup, generated)
+                announce(settings, sup, generated, sign_ins)
             elif time.monotonic() > deadline:
                 late = ", ".join(c.name for c in sup.children if not c.is_ready)
                 log.error("not ready after %.0f s: %s", STARTUP_TIMEOUT_S, late)
@@ -399,9 +470,11 @@ def main() -> int:
         if not settings.uses_embedded_temporal and not wait_for_external_temporal(stopping):
             return 0 if stopping else 1
         generated = ensure_webhook_secrets(settings.data_dir)
+        generated |= ensure_access_secrets(settings.data_dir)
+        sign_ins = demo_sign_ins(settings)
         sup = Supervisor(children(settings))
         try:
-            return supervise(settings, sup, stopping, generated)
+            return supervise(settings, sup, stopping, generated, sign_ins)
         finally:
             sup.stop_all()
 

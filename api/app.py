@@ -24,6 +24,7 @@ from api.routes import (
     auth,
     calendars,
     capacity,
+    codec,
     grid,
     health,
     integrations,
@@ -151,6 +152,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(integrations.router)
     app.include_router(audit.router)
+    app.include_router(codec.router)
+    app.add_middleware(codec.CodecCORS, origins=(settings or get_settings()).codec_origins)
     # A route that declares neither a permission nor PUBLIC would be open to anyone.
     check_declared(app)
     return app

@@ -31,6 +31,9 @@ from readmodel.accounts import find_active
 TOKEN_URL = "/api/auth/token"
 #: The console keeps the token in this cookie (httponly, SameSite=Lax).
 CONSOLE_COOKIE = "console_token"
+#: Where the cookie counts: the console's pages, and the codec server for Temporal UI (which
+#: sends it with "include cross-origin credentials"). Every other route needs the header.
+COOKIE_PATHS = ("/console/", "/codec/")
 
 oauth2_scheme = OAuth2PasswordBearer(
     tokenUrl=TOKEN_URL,
@@ -53,8 +56,9 @@ def current_user(
     engine: EngineDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Principal:
-    """The signed-in member of staff the bearer token names (the console: its cookie)."""
-    if token is None and request.url.path.startswith("/console/"):
+    """The signed-in member of staff the bearer token names (the console and the codec
+    server: the sign-in cookie too)."""
+    if token is None and request.url.path.startswith(COOKIE_PATHS):
         token = request.cookies.get(CONSOLE_COOKIE)
     if not token:
         raise unauthorized("sign in first: POST /api/auth/token, then send the bearer token")

@@ -54,8 +54,9 @@ class Settings(BaseSettings):
     # Payload encryption (core/codec.py): `kid:base64key,...`, 256-bit AES-GCM keys, the first
     # one encrypts and all of them decrypt. Unset: payloads travel as plain JSON.
     payload_keys: SecretStr | None = None
-    # Origins allowed to call the codec server (/codec/*): Temporal UI's.
-    codec_cors_origins: str = "http://localhost:8233,http://127.0.0.1:8233"
+    # Origins allowed to call the codec server (/codec/*), comma-separated: Temporal UI's.
+    # Unset: the embedded UI's (localhost and 127.0.0.1 on EMBEDDED_TEMPORAL_UI_PORT).
+    codec_cors_origins: str | None = None
 
     # Standard Webhooks secrets (`whsec_<base64>`), one per integration: the approval system's
     # /webhooks/approval/... deliveries and the market regulator's /webhooks/registrations.
@@ -113,6 +114,13 @@ class Settings(BaseSettings):
     @property
     def effective_temporal_address(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.embedded_temporal_port}"
+
+    @property
+    def codec_origins(self) -> list[str]:
+        if self.codec_cors_origins:
+            return [o.strip() for o in self.codec_cors_origins.split(",") if o.strip()]
+        port = self.embedded_temporal_ui_port
+        return [f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
 
     @property
     def uses_embedded_temporal(self) -> bool:

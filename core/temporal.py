@@ -1,7 +1,8 @@
 """Connecting to Temporal the same way from the worker, the API and the tools.
 
 Every client uses the pydantic data converter: workflow payloads carry datetimes and pydantic
-models, which the default JSON converter cannot round-trip.
+models, which the default JSON converter cannot round-trip; with PAYLOAD_KEYS set, its payloads
+are encrypted (core/codec.py).
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import Runtime
 from temporalio.service import RetryConfig, RPCError, RPCStatusCode, TLSConfig
 
 from contracts import search_attributes
+from core.codec import data_converter
 from core.config import Settings
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,9 @@ async def connect(
     return await Client.connect(
         settings.effective_temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(
+            settings.payload_keys.get_secret_value() if settings.payload_keys else None
+        ),
         tls=_tls_config(settings),
         api_key=settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None,
         lazy=lazy,

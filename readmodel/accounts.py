@@ -87,3 +87,44 @@ def find_active(engine: Engine, code: str) -> StaffRow | None:
         if row is not None:
             session.expunge(row)
         return row
+
+
+#: The sign-ins `make run` gives the demo organisation (readmodel/demo_org.py) when no
+#: bootstrap administrator is configured: (code, what they are). `admin` is a superuser and
+#: `op-henan` an operator, created here; the others are demo staff members.
+DEMO_SIGN_INS: tuple[tuple[str, str], ...] = (
+    ("admin", "superuser"),
+    ("op-henan", "operator, henan"),
+    ("cm-001", "customer_manager, henan/sanmenxia"),
+    ("cs-smx", "connection_specialist, henan/sanmenxia"),
+    ("md-smx", "marketing_director, henan/sanmenxia"),
+    ("co-ops-smx", "coordinator (operations), henan/sanmenxia"),
+)
+_DEMO_OPERATOR = StaffRow(
+    code="op-henan", name="演示运维", roles=["operator"], unit="henan", phone="13800000999"
+)
+
+
+def ensure_demo_sign_ins(engine: Engine, passwords: dict[str, str]) -> list[str]:
+    """Give the demo sign-ins these passwords (creating the administrator and the operator);
+    returns the codes that can sign in (a demo member an operator deleted is skipped)."""
+    ready: list[str] = []
+    for code, _ in DEMO_SIGN_INS:
+        password = passwords[code]
+        if code == "admin":
+            ensure_superuser(engine, code, password)
+            ready.append(code)
+            continue
+        with Session(engine) as session:
+            row = session.exec(select(StaffRow).where(StaffRow.code == code)).first()
+            has_unit = session.get(UnitRow, _DEMO_OPERATOR.unit) is not None
+            if row is None and code == _DEMO_OPERATOR.code and has_unit:
+                row = StaffRow.model_validate(_DEMO_OPERATOR.model_dump(exclude={"id"}))
+            if row is None:
+                continue
+            if not verify_password(password, row.password_hash):
+                row.password_hash = hash_password(password)
+                session.add(row)
+                session.commit()
+            ready.append(code)
+    return ready

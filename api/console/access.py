@@ -55,7 +55,7 @@ def sign_in(
         max_age=settings.access_token_minutes * 60,
         httponly=True,
         samesite="lax",
-        path="/console",
+        path="/",
     )
     return response
 
@@ -63,7 +63,7 @@ def sign_in(
 @sign_in_router.post("/sign-out")
 def sign_out() -> Response:
     response = RedirectResponse(SIGN_IN, status_code=303)
-    response.delete_cookie(CONSOLE_COOKIE, path="/console")
+    response.delete_cookie(CONSOLE_COOKIE, path="/")
     return response
 
 
