@@ -120,7 +120,7 @@ def insist(step: Callable[[], bool], what: str) -> None:
 def drive(system: System, plan: Plan) -> None:
     """Create the application and send its events, each retried with its idempotency key
     until answered (the worker or the server may die under any request)."""
-    with httpx.Client(base_url=system.url, timeout=20) as http:
+    with httpx.Client(base_url=system.url, timeout=20, headers=system.auth) as http:
 
         def create() -> bool:
             r = http.post("/api/applications", json=plan.body)
@@ -204,7 +204,7 @@ def test_chaos_killed_worker_and_restarted_server_lose_nothing(system: System) -
         for f in driving:
             f.result()
     print(f"killed: {killed}; {len(plans)} applications")
-    with httpx.Client(base_url=system.url, timeout=30) as http:
+    with httpx.Client(base_url=system.url, timeout=30, headers=system.auth) as http:
         check_applications(http, plans)
         check_messages(http, system, plans)
         check_read_model(http, system, plans)

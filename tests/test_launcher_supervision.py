@@ -72,7 +72,7 @@ def healthy(system: System) -> bool:
 def create_and_read(system: System, no: str | None = None) -> str:
     """Post an application and read it back from its workflow (a query: a worker must answer)."""
     no = no or new_application_no()
-    with httpx.Client(base_url=system.url, timeout=30) as http:
+    with httpx.Client(base_url=system.url, timeout=30, headers=system.auth) as http:
         r = http.post(
             "/api/applications",
             json={
@@ -118,7 +118,7 @@ def test_a_killed_dev_server_is_restarted_on_the_same_data(running: System) -> N
     assert wait_until(lambda: healthy(running), BACK_WITHIN_S), running.output[-3000:]
     assert running.wait_for_line("temporal dev server was killed by SIGKILL", 1, since)
     # The worker and the API outlived the server and reconnected to the new one.
-    with httpx.Client(base_url=running.url, timeout=30) as http:
+    with httpx.Client(base_url=running.url, timeout=30, headers=running.auth) as http:
         assert_running(http, before)
     create_and_read(running)
 
