@@ -148,7 +148,7 @@ async def test_the_ui_decodes_what_the_history_holds_encrypted(stack: Stack) -> 
             await anonymous.goto(f"{stack.ui}/namespaces/default/workflows/{workflow_id}")
             refused = anonymous.locator("#content").get_by_text("Codec Server could not connect")
             await expect(refused).to_be_visible()
-            await expect(anonymous.get_by_text("Input", exact=True).first).to_be_visible()
+            await expect(anonymous.get_by_role("heading", name="Input")).to_be_visible()
             await shot(anonymous, "temporal-ui-without-sign-in")
             assert await anonymous.get_by_text(CUSTOMER).count() == 0
         finally:
