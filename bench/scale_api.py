@@ -97,14 +97,30 @@ async def timed(call: Callable[[], Awaitable[httpx.Response]], repeat: int) -> l
 
 
 async def api_latency(engine: Engine, repeat: int, rows: int) -> dict[str, tuple[float, float]]:
+    import secrets
+
+    from pydantic import SecretStr
+
     from api.app import attach, create_app
     from core.config import Settings
+    from core.security import create_token
+    from readmodel.accounts import ensure_superuser
 
+    settings = Settings(
+        data_dir=Path(tempfile.mkdtemp()), jwt_secret=SecretStr(secrets.token_urlsafe(32))
+    )
     app = create_app()
-    attach(app, Settings(data_dir=Path(tempfile.mkdtemp())), engine, temporal=None)  # type: ignore[arg-type]
+    attach(app, settings, engine, temporal=None)  # type: ignore[arg-type]
+    # Signed in as a deployment is: every request's token is checked (an administrator's).
+    ensure_superuser(engine, "bench-admin", secrets.token_urlsafe(16))
+    token = create_token(settings, "bench-admin").access_token
     transport = httpx.ASGITransport(app=app)
     out = {}
-    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://bench",
+        headers={"Authorization": f"Bearer {token}"},
+    ) as http:
         cases = {
             "list (unit, state, overdue)": lambda: http.get(
                 "/api/applications",

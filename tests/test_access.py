@@ -334,3 +334,16 @@ def test_staff_passwords_are_set_by_admins_and_never_answered(
     trail = client.get("/api/audit", params={"actor": "r-admin"}, headers=admin).json()
     assert [e["action"] for e in trail["items"]] == ["staff.update", "staff.create"]
     assert "first-password" not in str(trail) and "second-password" not in str(trail)
+
+
+def test_secrets_never_reach_the_logs(
+    client: TestClient, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    client.post("/api/auth/token", data={"username": "root", "password": "not-the-password"})
+    r = client.post("/api/auth/token", data={"username": "root", "password": "root-password-1"})
+    token = r.json()["access_token"]
+    client.get("/api/applications", headers={"Authorization": f"Bearer {token}x"})
+    shown = caplog.text + repr(settings) + str(settings.model_dump())
+    for secret in ("not-the-password", "root-password-1", token, "access-tests-signing-key"):
+        assert secret not in shown

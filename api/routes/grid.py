@@ -4,8 +4,8 @@ connection points and the customers on each feeder.
 Each kind has list (filtered, paged), get, create, update (PATCH) and an all-or-nothing CSV
 import (docs/grid.md gives the columns). Bodies are the kind's declared models; a field that
 refers to nothing stored (a unit, a feeder) is a 409 naming it, as is a change that no longer
-fits the rows that depend on it. Changes need the admin token when one is configured. Open
-capacity and reservations are in `api.routes.capacity`.
+fits the rows that depend on it. Reading needs `reference.read`, changes `grid.manage`
+(docs/access.md). Open capacity and reservations are in `api.routes.capacity`.
 """
 
 from __future__ import annotations
