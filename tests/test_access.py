@@ -347,3 +347,22 @@ def test_secrets_never_reach_the_logs(
     shown = caplog.text + repr(settings) + str(settings.model_dump())
     for secret in ("not-the-password", "root-password-1", token, "access-tests-signing-key"):
         assert secret not in shown
+
+
+def test_the_console_signs_in_with_a_cookie(client: TestClient) -> None:
+    away = client.get("/console/my", follow_redirects=False)
+    assert away.status_code == 303 and away.headers["location"] == "/console/sign-in"
+    assert "登录" in client.get("/console/sign-in").text
+    wrong = client.post("/console/sign-in", data={"username": "root", "password": "nope"})
+    assert wrong.status_code == 401 and "登录" in wrong.text
+    ok = client.post(
+        "/console/sign-in",
+        data={"username": "root", "password": "root-password-1"},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303 and "httponly" in ok.headers["set-cookie"].lower()
+    assert client.get("/console/my").status_code == 200
+    # The cookie opens the console, not the API.
+    assert client.get("/api/applications").status_code == 401
+    client.post("/console/sign-out")
+    assert client.get("/console/my", follow_redirects=False).status_code == 303

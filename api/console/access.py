@@ -47,7 +47,7 @@ def sign_in(
     except HTTPException as exc:
         errors, detail, _ = errors_from_detail(exc.detail)
         reasons = [e.reason for e in errors] or [detail or "登录失败"]
-        return render("sign_in.html", status_code=exc.status_code, reasons=reasons)
+        return render("sign_in.html", status_code=exc.status_code, reasons=reasons, nav="sign-in")
     response = RedirectResponse("/console/my", status_code=303)
     response.set_cookie(
         CONSOLE_COOKIE,
