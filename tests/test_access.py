@@ -233,6 +233,12 @@ def test_lists_answer_404_for_a_unit_outside_the_scope(
         assert client.get(path, params={"unit": OTHER_UNIT}, headers=headers).status_code == 404
     listed = client.get("/api/applications", headers=headers).json()["items"]
     assert [a["application_no"] for a in listed] == [OWN_APP]
+    units = [u["code"] for u in client.get("/api/units", headers=headers).json()]
+    assert OWN_UNIT in units and all(u.startswith(OWN_UNIT) for u in units)
+    assert client.get(f"/api/units/{OTHER_UNIT}", headers=headers).status_code == 404
+    assert client.get("/api/staff/cm-201", headers=headers).status_code == 404
+    assert client.get("/api/staff/cm-201", headers=bearer(settings, "root")).status_code == 200
+    assert client.get("/api/staff/cm-001", headers=headers).status_code == 200
 
 
 def test_a_customer_manager_changes_only_theirs_or_their_units(

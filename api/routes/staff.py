@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictBool, Valida
 from sqlmodel import Session, col, select
 
 from api.audit import audit
-from api.auth import ActorDep, UnitScope, require
+from api.auth import ActorDep, CurrentUser, UnitScope, require
 from api.deps import EngineDep, SessionDep
 from api.problems import ProblemError, problems
 from api.validation import field_errors, invalid
@@ -148,10 +148,10 @@ def list_staff(
 
 
 @router.get("/{code}", response_model=StaffPublic, responses=problems(404, 422), dependencies=READ)
-def get_staff(code: StaffCode, session: SessionDep) -> StaffPublic:
+def get_staff(code: StaffCode, session: SessionDep, user: CurrentUser) -> StaffPublic:
     row = session.exec(select(StaffRow).where(StaffRow.code == code)).first()
-    if row is None:
-        raise _not_found(code)
+    if row is None or not (user.sees(row.unit) or user.code == code):
+        raise _not_found(code)  # another unit's member: as if there were none
     return _public(row)
 
 

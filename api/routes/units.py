@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlmodel import col, select
 
 from api.audit import audit
-from api.auth import ActorDep, require
+from api.auth import ActorDep, CurrentUser, require
 from api.deps import EngineDep, SessionDep
 from api.problems import problems
 from contracts.organisation import UnitIn, UnitLevel, unit_parent
@@ -35,10 +35,16 @@ def _public(u: UnitRow) -> UnitPublic:
 @router.get("", response_model=list[UnitPublic], responses=problems(422), dependencies=READ)
 def list_units(
     session: SessionDep,
+    user: CurrentUser,
     under: Annotated[
         str | None, Query(min_length=1, max_length=128, description="This unit and its units")
     ] = None,
 ) -> list[UnitPublic]:
+    """The caller's unit and the units under it (all of them for a superuser)."""
+    if not user.superuser:
+        if under is not None and not user.sees(under):
+            return []
+        under = under or user.unit
     query = select(UnitRow)
     if under is not None:
         query = query.where(
@@ -53,9 +59,10 @@ def list_units(
 def get_unit(
     code: Annotated[str, Path(max_length=128, pattern=UNIT_CODE_RE.pattern)],
     session: SessionDep,
+    user: CurrentUser,
 ) -> UnitPublic:
     unit = session.get(UnitRow, code)
-    if unit is None:
+    if unit is None or not user.sees(code):
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, detail={"field": "code", "reason": f"no unit {code}"}
         )
