@@ -22,6 +22,8 @@ PERMISSIONS: dict[str, str] = {
     "reports.read": "the reports (connection time, stage times, warnings, lists, penalties)",
     "notices.read": "read coordination notices",
     "notices.answer": "answer the coordination notices of one's own department",
+    "outages.read": "read outage plans (送停电计划)",
+    "outages.schedule": "submit and change outage plans",
     "reference.read": "units, staff, the grid, calendar publications",
     "integrations.read": "webhook deliveries, permits, reserve projects, registrations",
     "integrations.handle": "follow up and convert reserve projects, confirm registrations",
@@ -37,13 +39,14 @@ PERMISSIONS: dict[str, str] = {
     "grid.manage": "change the grid records",
 }
 
-_READER = ("applications.read", "reports.read", "notices.read", "reference.read")
+_READER = ("applications.read", "reports.read", "notices.read", "outages.read", "reference.read")
 _CASEWORK = (
     "applications.read",
     "applications.create",
     "applications.record",
     "plans.decide",
     "notices.read",
+    "outages.read",
     "reference.read",
     "integrations.read",
     "integrations.handle",
@@ -53,11 +56,27 @@ _CASEWORK = (
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "customer_manager": frozenset(_CASEWORK),
     "connection_specialist": frozenset(
-        (*_CASEWORK, "applications.cancel", "reports.read", "notifications.read")
+        (
+            *_CASEWORK,
+            "applications.cancel",
+            "reports.read",
+            "notifications.read",
+            "outages.schedule",
+        )
     ),
-    "project_manager": frozenset(("applications.read", "notices.read", "reference.read")),
+    "project_manager": frozenset(
+        ("applications.read", "notices.read", "outages.read", "reference.read")
+    ),
+    # Dispatch (调控中心) coordinators also schedule outages.
     "coordinator": frozenset(
-        ("applications.read", "notices.read", "notices.answer", "reference.read")
+        (
+            "applications.read",
+            "notices.read",
+            "notices.answer",
+            "outages.read",
+            "outages.schedule",
+            "reference.read",
+        )
     ),
     "marketing_deputy_director": frozenset(_READER),
     "marketing_director": frozenset((*_READER, "audit.read")),
