@@ -30,7 +30,14 @@ log = logging.getLogger(__name__)
 PREFIX = "/codec"
 router = APIRouter(prefix=PREFIX, tags=["operations"], dependencies=[require("codec.use")])
 
-Base64 = Annotated[str, Field(max_length=4_000_000, pattern=r"^[A-Za-z0-9+/=_-]*$")]
+Base64 = Annotated[
+    str,
+    Field(
+        max_length=4_000_000,
+        pattern=r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+        description="Bytes, base64 (standard alphabet, padded)",
+    ),
+]
 
 
 class PayloadJSON(BaseModel):
