@@ -1,7 +1,7 @@
 """Sign-in dependencies: who is calling (`CurrentUser`), what they may do (`require`), which
 units they see (`UnitScope`), and the routes that need nobody (`PUBLIC`).
 
-Every route declares one of them (tests/test_access_routes.py walks the app and `create_app`
+Every route declares one of them (tests/test_access.py walks the app, and `create_app`
 refuses to build an app with an undeclared route):
 
     @router.post("/x", dependencies=[require("applications.record")])
