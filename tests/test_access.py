@@ -372,3 +372,14 @@ def test_the_console_signs_in_with_a_cookie(client: TestClient) -> None:
     assert client.get("/api/applications").status_code == 401
     client.post("/console/sign-out")
     assert client.get("/console/my", follow_redirects=False).status_code == 303
+
+
+def test_the_audit_trail_takes_instants_with_their_offset(
+    client: TestClient, settings: Settings
+) -> None:
+    headers = bearer(settings, "root")
+    for bad in ("0.5", "2026-12-01", "2026-12-01T08:00:00"):
+        r = client.get("/api/audit", params={"to": bad}, headers=headers)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "to", bad
+    ok = client.get("/api/audit", params={"from": "2026-12-01T08:00:00+08:00"}, headers=headers)
+    assert ok.status_code == 200

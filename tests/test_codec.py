@@ -148,6 +148,8 @@ async def test_the_codec_server_decodes_for_operators_only(
     r = client.post("/codec/decode", json=body, headers=operator)
     assert r.status_code == 200, r.text
     assert r.json() == as_json([plain("李四"), plain("open")])
+    empty = client.post("/codec/decode", json={"payloads": []}, headers=operator)
+    assert empty.status_code == 200 and empty.json() == {"payloads": []}
     encoded = client.post("/codec/encode", json=as_json([plain("王五")]), headers=operator)
     assert encoded.status_code == 200
     first = encoded.json()["payloads"][0]

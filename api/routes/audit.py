@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel, BeforeValidator
 
 from api.auth import require
 from api.deps import EngineDep
@@ -15,6 +15,23 @@ from api.schemas import MAX_OFFSET, QueryCode
 from readmodel.audit import AuditBase, search
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T")
+
+
+def _iso_instant(value: object) -> object:
+    """An instant is written ISO 8601 with its offset: not a number (pydantic would read one
+    as seconds since 1970)."""
+    if not isinstance(value, str) or not _ISO.match(value):
+        raise ValueError("an ISO 8601 instant with its offset, e.g. 2026-12-01T08:00:00+08:00")
+    return value
+
+
+Instant = Annotated[
+    AwareDatetime,
+    BeforeValidator(_iso_instant),
+    Query(json_schema_extra={"format": "date-time", "pattern": _ISO.pattern}),
+]
 
 
 class AuditEntry(AuditBase):
@@ -39,10 +56,10 @@ def audit_trail(
     application: QueryCode = None,
     actor: QueryCode = None,
     date_from: Annotated[
-        datetime | None, Query(alias="from", description="From this instant (inclusive)")
+        Instant | None, Query(alias="from", description="From this instant (inclusive)")
     ] = None,
     date_to: Annotated[
-        datetime | None, Query(alias="to", description="Up to this instant (exclusive)")
+        Instant | None, Query(alias="to", description="Up to this instant (exclusive)")
     ] = None,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,

@@ -10,6 +10,7 @@ the UI's origins (CODEC_CORS_ORIGINS) call these two routes, and no other.
 
 from __future__ import annotations
 
+import base64
 import logging
 from typing import Annotated, Any
 
@@ -18,7 +19,7 @@ from google.protobuf import json_format
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
-from temporalio.api.common.v1 import Payloads
+from temporalio.api.common.v1 import Payload, Payloads
 
 from api.auth import require
 from api.deps import SettingsDep
@@ -76,9 +77,17 @@ def _parse(body: PayloadsJSON) -> Payloads:
     return parsed
 
 
-def _answer(payloads: list[Any]) -> PayloadsJSON:
-    message = Payloads(payloads=payloads)
-    return PayloadsJSON.model_validate(json_format.MessageToDict(message))
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def _answer(payloads: list[Payload]) -> PayloadsJSON:
+    return PayloadsJSON(
+        payloads=[
+            PayloadJSON(metadata={k: _b64(v) for k, v in p.metadata.items()}, data=_b64(p.data))
+            for p in payloads
+        ]
+    )
 
 
 async def _convert(request: Request, settings: SettingsDep, body: PayloadsJSON, how: str) -> Any:
