@@ -38,9 +38,7 @@ from policies.schema import ResolvedPolicy, Source
 HORIZON_DAYS = 400
 ENERGIZE = "energize"
 #: 002 附件2 三.5: 对于具备带电作业条件而采取停电作业的，每次考核 10000 元.
-LIVE_LINE_FLAG_SOURCE = (
-    "002_5323f2d8d60c3421.txt 附件2 三.5 不停电作业开展情况: 具备带电作业条件而采取停电作业的，每次考核"
-)
+LIVE_LINE_FLAG_SOURCE = "002_5323f2d8d60c3421.txt 附件2 三.5 具备带电作业条件而采取停电作业的"
 _TIER_LABELS = {
     "monthly": "月停（送）电计划",
     "biweekly": "双周停（送）电计划",
@@ -104,7 +102,9 @@ def energization_possible_at(ev: Evaluation) -> datetime | None:
 
 def decided_plan(record: PlanRecord | None) -> bool:
     """A plan the outage can be read from: issued or approved, not in review or refused."""
-    return record is not None and record.plan is not None and record.state in ("proposed", "approved")
+    return (
+        record is not None and record.plan is not None and record.state in ("proposed", "approved")
+    )
 
 
 def outage_tier(record: PlanRecord, voltage: str, rules: OutageRules) -> tuple[OutageTier, str]:
@@ -117,9 +117,10 @@ def outage_tier(record: PlanRecord, voltage: str, rules: OutageRules) -> tuple[O
     if plan.outage_tier in ("monthly", "biweekly", "daily"):
         tier: OutageTier = plan.outage_tier  # type: ignore[assignment]
         return tier, f"plan v{record.version}: {plan.decision('outage_tier').source}"
-    for name in ("monthly", "biweekly", "daily"):
+    tiers: tuple[OutageTier, ...] = ("monthly", "biweekly", "daily")
+    for name in tiers:
         if voltage in rules.tier_defaults.get(name, []):
-            return name, rules.sources["tier_defaults"]  # type: ignore[return-value]
+            return name, rules.sources["tier_defaults"]
     return "daily", rules.sources["tier_defaults"] + " (voltage not tabled: the daily plan)"
 
 
@@ -230,8 +231,12 @@ def earliest_slot(
         )
         if refusal is None:
             start, end = window_of(day, cal, rules)
-            return Slot(day=day, start_at=start, end_at=end, explanation=_explain(
-                tier, day, cal, rules, skipped))  # fmt: skip
+            return Slot(
+                day=day,
+                start_at=start,
+                end_at=end,
+                explanation=_explain(tier, day, cal, rules, skipped),
+            )
         skipped[refusal.rule] = skipped.get(refusal.rule, 0) + 1
     raise NoSlot(f"tier: no {tier} slot within {HORIZON_DAYS} days of {day}")
 

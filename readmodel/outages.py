@@ -111,7 +111,7 @@ def outages_held(session: Session, application_no: str) -> int:
 def booked_per_day(session: Session, unit: str, first: date) -> dict[date, int]:
     """Live outages (not live-line work) per day in the unit, from `first` on: the crews."""
     rows = session.exec(
-        select(OutagePlanRow.day, func.count())
+        select(col(OutagePlanRow.day), func.count())
         .where(
             OutagePlanRow.unit == unit,
             col(OutagePlanRow.state).in_(LIVE_STATES),
@@ -180,8 +180,11 @@ def list_outages(
         rows = session.exec(
             select(OutagePlanRow)
             .where(*where)
-            .order_by(col(OutagePlanRow.start_at).is_(None), col(OutagePlanRow.start_at),
-                      col(OutagePlanRow.id))  # fmt: skip
+            .order_by(
+                col(OutagePlanRow.start_at).is_(None),
+                col(OutagePlanRow.start_at),
+                col(OutagePlanRow.id),
+            )
             .limit(limit)
         ).all()
         return [public(session, r) for r in rows]

@@ -236,5 +236,7 @@ def test_an_outage_where_the_plan_says_live_line_work_is_flagged_once() -> None:
 
 
 def test_plan_record_without_a_plan_is_not_decided() -> None:
-    bare = PlanRecord(version=1, kind="supply", trigger="x", state="proposed", made_at=at(2026, 1, 5))
+    bare = PlanRecord(
+        version=1, kind="supply", trigger="x", state="proposed", made_at=at(2026, 1, 5)
+    )
     assert not decided_plan(bare) and plan_feeder(bare) is None
