@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine
@@ -22,11 +23,14 @@ from temporalio import activity
 from calendars import Calendar, get_calendar
 from contracts.organisation import normalize_mobile
 from contracts.outages import (
+    LIVE_LINE_FLAG,
     LIVE_STATES,
     OutageFlag,
     OutageJob,
     OutageRecord,
+    OutageRules,
     OutageSettle,
+    OutageTier,
     Slot,
 )
 from core.config import Settings
@@ -39,7 +43,15 @@ from domain.outage_notices import (
     render_correction,
     render_notice,
 )
-from domain.outages import Planned, earliest_slot, shared_outage
+from domain.outages import (
+    LIVE_LINE_FLAG_SOURCE,
+    Planned,
+    earliest_slot,
+    outage_rules,
+    outage_tier,
+    plan_feeder,
+    shared_outage,
+)
 from policies.schema import ResolvedPolicy
 from readmodel.grid import GridCustomerRow
 from readmodel.outages import (
@@ -56,6 +68,18 @@ from readmodel.outbox import OutboxBase, OutboxRow
 from readmodel.outbox_queue import OutboxQueue
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Decided:
+    """What the pack and the plan decide before the slot: the tier and why, the rules, the
+    feeder, and whether the plan allows live-line work."""
+
+    tier: OutageTier
+    why: str
+    rules: OutageRules
+    feeder: str | None
+    live_line_possible: bool
 
 
 def record_of(
@@ -103,11 +127,13 @@ class OutageActivities:
         its customers told, and those told of a rejected one corrected."""
         explanation: list[str] | None = None
         with Session(self._engine) as session:
+            # Dispatch's rejection first: the rejected outage is no longer the live one.
+            self._close_rejected(session, job)
+            session.flush()
             row = live_outage_of(session, job.application_no)
             if row is None:
-                self._close_rejected(session, job)
                 row, explanation = self._place(session, job)
-                session.commit()
+            session.commit()
             outage_id = row.id
         told = self._tell(outage_id, job.at)
         if job.rejected is not None:
@@ -137,7 +163,15 @@ class OutageActivities:
             old.updated_at = job.at
             session.add(old)
 
+    def _decide(self, job: OutageJob) -> _Decided:
+        rules = outage_rules(self._policy_for(job.unit))
+        plan = job.plan.plan
+        assert plan is not None
+        tier, why = outage_tier(job.plan, plan.access_voltage, rules)
+        return _Decided(tier, why, rules, plan_feeder(job.plan), plan.live_line)
+
     def _place(self, session: Session, job: OutageJob) -> tuple[OutagePlanRow, list[str]]:
+        d = self._decide(job)
         cal = Calendar.from_snapshot(job.calendar)
         zone = cal.zone
         avoid_days: frozenset[date] = frozenset()
@@ -147,28 +181,28 @@ class OutageActivities:
                 avoid_days = frozenset({old.day})
         today = job.at.astimezone(zone).date()
         booked = booked_per_day(session, job.unit, today)
-        slot = earliest_slot(job.tier, job.at, job.possible_at, cal, job.rules, booked, avoid_days)
-        explanation = [f"tier {job.tier}: {job.tier_source}", *slot.explanation]
-        if job.tier != "live_line" and job.feeder is not None:
+        slot = earliest_slot(d.tier, job.at, job.possible_at, cal, d.rules, booked, avoid_days)
+        explanation = [f"tier {d.tier}: {d.why}", *slot.explanation]
+        if d.tier != "live_line" and d.feeder is not None:
             planned = [
                 Planned(id=p.id, day=p.day, tier=p.tier)
-                for p in planned_on_feeder(session, job.feeder, today)
+                for p in planned_on_feeder(session, d.feeder, today)
                 if p.day is not None
             ]
             avoid = frozenset({job.rejected}) if job.rejected else frozenset()
             possible_on = job.possible_at.astimezone(zone).date()
-            share = shared_outage(planned, slot.day, possible_on, job.at, cal, job.rules, avoid)
+            share = shared_outage(planned, slot.day, possible_on, job.at, cal, d.rules, avoid)
             if share is not None:
                 joined = session.get(OutagePlanRow, share.id)
                 assert joined is not None
                 self._join(session, joined, job)
                 explanation.append(
                     f"joined outage {share.id} on {share.day} (一停多用), within "
-                    f"{job.rules.sharing_workdays} working days of {slot.day} "
-                    f"({job.rules.sources['sharing']})"
+                    f"{d.rules.sharing_workdays} working days of {slot.day} "
+                    f"({d.rules.sources['sharing']})"
                 )
                 return joined, explanation
-        return self._new(session, job, slot, explanation), explanation
+        return self._new(session, job, d, slot, explanation), explanation
 
     def _join(self, session: Session, row: OutagePlanRow, job: OutageJob) -> None:
         session.add(
@@ -183,21 +217,19 @@ class OutageActivities:
         session.add(row)
 
     def _new(
-        self, session: Session, job: OutageJob, slot: Slot, explanation: list[str]
+        self, session: Session, job: OutageJob, d: _Decided, slot: Slot, explanation: list[str]
     ) -> OutagePlanRow:
         n = outages_held(session, job.application_no) + 1
-        live = job.tier == "live_line"
-        customers = [] if live or job.feeder is None else feeder_customers(session, job.feeder)
+        live = d.tier == "live_line"
+        customers = [] if live or d.feeder is None else feeder_customers(session, d.feeder)
         flags = []
-        if job.live_line_possible and not live:
-            flags.append(
-                OutageFlag(code="outage_instead_of_live_work", source=job.tier_source, at=job.at)
-            )
+        if d.live_line_possible and not live:
+            flags.append(OutageFlag(code=LIVE_LINE_FLAG, source=LIVE_LINE_FLAG_SOURCE, at=job.at))
         row = OutagePlanRow(
             id=f"OUT-{job.application_no}-{n}",
             unit=job.unit,
-            tier=job.tier,
-            feeder=job.feeder,
+            tier=d.tier,
+            feeder=d.feeder,
             start_at=slot.start_at,
             end_at=slot.end_at,
             day=slot.day,

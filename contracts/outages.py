@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from calendars.snapshot import CalendarSnapshot
+from contracts.plans import PlanRecord
 from contracts.text import Note, ShortLine, Text
 
 #: `monthly` 月计划 (35 kV and above), `biweekly` 双周计划 (10 kV), `daily` 日计划 随到随批,
@@ -60,20 +61,15 @@ class OutageRules(BaseModel):
 
 class OutageJob(BaseModel):
     """The scheduling activity's input: place (or join) the outage `application_no`'s
-    energization needs, from `possible_at` on."""
+    energization needs, from `possible_at` on. The activity reads the tier and the rules from
+    the unit's pack (the start input carries no parameter tables)."""
 
     application_no: str
     unit: str
-    voltage: str
-    tier: OutageTier
-    #: Why this tier (the plan's decision, or the pack's default table).
-    tier_source: str
-    feeder: str | None = None
-    #: The plan said live-line work was possible (the tier may still not be live_line).
-    live_line_possible: bool = False
+    #: The decided plan: its access voltage, tier, live-line work and connection point.
+    plan: PlanRecord
     possible_at: datetime
     at: datetime
-    rules: OutageRules
     calendar: CalendarSnapshot
     #: The outage dispatch rejected: the new one avoids its day and its told customers get a
     #: correction.
