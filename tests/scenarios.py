@@ -540,13 +540,43 @@ async def hv_outage_rejected_and_approved(env: WorkflowEnvironment, tq: str, no:
     d.seen["after_approval"] = await d.status()
     assert first.outage.start_at is not None
     await d.event("energize.completed", max(t0 + 4 * day, d.seen["approved"].end_at))
+    d.seen["energized"] = await settled_outage(d)
+    return d
+
+
+#: Next to a 10 kV branch box of the demo grid: live-line work is possible there.
+SMX_HV_LIVE = Location(lon=111.2149, lat=34.7746)
+
+
+async def hv_outage_live_line(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    """10 kV at a branch box: the plan allows live-line work, so the outage plan is live-line
+    work (随报随接): no outage, no notice; dispatch approves it and energizing settles it."""
+    t0 = (await env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
+    d = await Driver.begin(env, tq, application(no, t0, location=SMX_HV_LIVE))
+    await d.event("site_survey.completed", t0 + timedelta(hours=3))
+    await plan_of(d)
+    await d.to(t0 + timedelta(days=1))
+    await to_energization(d, t0 + timedelta(days=1, hours=1))
+    d.seen["scheduled"] = status = await outage_of(d)
+    assert status.outage is not None and status.outage.end_at is not None
+    await d.to(t0 + timedelta(days=2))
+    d.seen["approved"] = await d.handle.execute_update(
+        ConnectionApplication.answer_outage,
+        OutageAnswer(outage_id=status.outage.id, decision="approved", at=t0 + timedelta(days=2)),
+    )
+    await d.event("energize.completed", status.outage.end_at)
+    d.seen["energized"] = await settled_outage(d)
+    return d
+
+
+async def settled_outage(d: Driver) -> ApplicationStatus:
+    """The status once the outage's energization was settled (done)."""
     for _ in range(600):
         status = await d.status()
         if status.outage is not None and status.outage.state == "done":
-            break
+            return status
         await asyncio.sleep(0.05)
-    d.seen["energized"] = await d.status()
-    return d
+    raise AssertionError(f"the outage of {d.start.application.application_no} is not done")
 
 
 Scenario = Callable[[WorkflowEnvironment, str, str], Awaitable[Driver]]
@@ -590,4 +620,5 @@ SCENARIOS: dict[str, Scenario] = {
     # Outage scheduling in the workflow (the outage-scheduling patch): scheduled when
     # energization is possible, rejected and scheduled again, approved, settled.
     "hv_outage_rejected_and_approved": hv_outage_rejected_and_approved,
+    "hv_outage_live_line": hv_outage_live_line,
 }

@@ -4,19 +4,38 @@ with its correction, the approval as the 送(停)电计划反馈 event, and the 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from contracts.outages import OutageAnswer
 from domain.outage_notices import CORRECTION_MONITOR, NOTICE_MONITOR
+from policies.plans.resources import Location
 from readmodel.demo_grid import seed_demo_grid
 from readmodel.demo_org import seed_demo_org
 from readmodel.outages import get_outage
 from readmodel.outbox import OutboxRow
-from tests.scenarios import hv_outage_rejected_and_approved
+from tests.scenarios import (
+    TZ,
+    Driver,
+    application,
+    hv_outage_live_line,
+    hv_outage_rejected_and_approved,
+    outage_of,
+    plan_of,
+    settled_outage,
+    to_energization,
+)
 from tests.support import new_application_no
+from workflows.connection_application import ConnectionApplication
+
+#: Between two switching stations of one demo feeder (SMX-S02-F02), with open capacity left
+#: for two applications whatever the other tests reserved on the first scenario's feeder.
+JOINED = Location(lon=111.2145, lat=34.8037)
 
 
 @pytest.fixture
@@ -79,3 +98,67 @@ async def test_outage_scheduled_rejected_rescheduled_approved_and_done(
     assert done.id == again.id and done.state == "done"
     final = get_outage(grid, again.id)
     assert final is not None and final.state == "done" and final.applications == [no]
+
+
+async def test_live_line_work_takes_no_outage_and_tells_nobody(
+    ts_env: WorkflowEnvironment, ts_worker: Worker, grid: Engine
+) -> None:
+    no = new_application_no()
+    d = await hv_outage_live_line(ts_env, ts_worker.task_queue, no)
+    status = d.seen["scheduled"]
+    assert status.plan.plan.live_line
+    o = status.outage
+    assert o.tier == "live_line" and o.affected_customers == 0 and o.notice_sent_at is None
+    assert o.flags == [] and any("live_line" in line for line in o.explanation)
+    # No notice period: the next working day after energization became possible.
+    assert o.start_at is not None and (o.start_at - status.events[-1].at).days < 7
+    assert outbox(grid, o.id, NOTICE_MONITOR) == []
+    assert d.seen["approved"].state == "approved"
+    assert d.seen["energized"].outage.state == "done"
+
+
+async def test_a_second_application_on_the_feeder_joins_the_planned_outage(
+    ts_env: WorkflowEnvironment, ts_worker: Worker, grid: Engine
+) -> None:
+    t0 = (await ts_env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
+    first = await Driver.begin(
+        ts_env,
+        ts_worker.task_queue,
+        application(new_application_no(), t0, location=JOINED, capacity_kva=200),
+    )
+    second = await Driver.begin(
+        ts_env,
+        ts_worker.task_queue,
+        application(new_application_no(), t0, location=JOINED, capacity_kva=200),
+    )
+    for d in (first, second):
+        await d.event("site_survey.completed", t0 + timedelta(hours=3))
+        await plan_of(d)
+    await first.to(t0 + timedelta(days=1))
+    await to_energization(first, t0 + timedelta(days=1, hours=1))
+    a = (await outage_of(first)).outage
+    assert a is not None
+    # Two working days later the second is ready: it joins instead of adding an outage.
+    await second.to(t0 + timedelta(days=3))
+    await to_energization(second, t0 + timedelta(days=3, hours=1))
+    b = (await outage_of(second)).outage
+    assert b is not None and b.id == a.id and b.joined
+    assert b.applications == [first.start.application.application_no,
+                              second.start.application.application_no]  # fmt: skip
+    assert any("joined outage" in line and "一停多用" in line for line in b.explanation)
+    # The feeder's customers were told once, not twice.
+    assert len(outbox(grid, a.id, NOTICE_MONITOR)) == a.affected_customers
+    # Approving the outage answers both applications (each records its own feedback).
+    for d in (first, second):
+        answered = await d.handle.execute_update(
+            ConnectionApplication.answer_outage,
+            OutageAnswer(outage_id=a.id, decision="approved", at=t0 + timedelta(days=3, hours=9)),
+        )
+        assert answered.state == "approved"
+    # Energized one by one: done when both are.
+    assert a.end_at is not None
+    await first.event("energize.completed", a.end_at)
+    await second.event("energize.completed", a.end_at + timedelta(hours=1))
+    await settled_outage(second)
+    stored = get_outage(grid, a.id)
+    assert stored is not None and stored.state == "done"
