@@ -26,6 +26,7 @@ from api.routes import (
     metrics,
     notifications,
     operations,
+    outages,
     plans,
     preview,
     reports,
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(application_plans.router)
     app.include_router(webhooks.router)
     app.include_router(integrations.router)
+    app.include_router(outages.router)
     return app
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, ColumnElement, Engine, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from contracts.outages import LIVE_STATES
+from contracts.outages import LIVE_STATES, OutageFlag
 from readmodel.grid import GridCustomerRow
 from readmodel.types import UTCDateTime
 
@@ -68,6 +68,7 @@ class OutageApplicationRow(SQLModel, table=True):
 
 class OutagePublic(OutagePlanBase):
     id: str
+    flags: list[OutageFlag] = []  # type: ignore[assignment]
     applications: list[str] = []
 
 
@@ -168,7 +169,7 @@ def list_outages(
     if state is not None:
         where.append(col(OutagePlanRow.state) == state)
     if start is not None:
-        where.append(col(OutagePlanRow.end_at) >= start)
+        where.append(col(OutagePlanRow.end_at) > start)
     if end is not None:
         where.append(col(OutagePlanRow.start_at) < end)
     if application is not None:
@@ -223,3 +224,17 @@ def set_state(
             session.commit()
             session.refresh(row)
         return public(session, row)
+
+
+def waiting_applications(engine: Engine, outage_id: str) -> list[str]:
+    """The applications the outage still carries (not yet energized or cancelled)."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(OutageApplicationRow.application_no)
+            .where(
+                OutageApplicationRow.outage_id == outage_id,
+                col(OutageApplicationRow.settled).is_(None),
+            )
+            .order_by(col(OutageApplicationRow.joined_at), col(OutageApplicationRow.application_no))
+        )
+        return list(rows.all())
