@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from icalendar import Calendar as ICalendar
 from icalendar import Event as IEvent
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AfterValidator, BaseModel
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -31,6 +31,8 @@ from contracts.outages import (
     OutageRecord,
     RejectOutageRequest,
 )
+from policies.codes import UNIT_CODE_RE
+from policies.profile import Instant, require_aware
 from readmodel.outages import (
     OutagePublic,
     get_outage,
@@ -100,11 +102,23 @@ def _filters(
     }
 
 
-Unit = Annotated[str | None, Query(min_length=1, max_length=128, pattern=r"^[a-z0-9/_-]+$")]
+Unit = Annotated[
+    str | None,
+    Query(max_length=128, pattern=UNIT_CODE_RE.pattern, description="This unit and those under it"),
+]
 Feeder = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")]
 Application = Annotated[str | None, Query(pattern=APPLICATION_NO_PATTERN)]
-From = Annotated[AwareDatetime | None, Query(alias="from", description="Outages ending after")]
-To = Annotated[AwareDatetime | None, Query(alias="to", description="Outages starting before")]
+# RFC 3339 with an offset: pydantic alone would also read a number as a Unix time.
+From = Annotated[
+    Instant | None,
+    AfterValidator(require_aware),
+    Query(alias="from", description="Outages ending after (RFC 3339, with an offset)"),
+]
+To = Annotated[
+    Instant | None,
+    AfterValidator(require_aware),
+    Query(alias="to", description="Outages starting before (RFC 3339, with an offset)"),
+]
 State = Annotated[StateFilter | None, Query()]
 
 
