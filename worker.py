@@ -21,6 +21,7 @@ from activities.changes import ChangeActivities
 from activities.grid import GridActivities
 from activities.integrations import integration_activities
 from activities.notifications import NotificationActivities
+from activities.outages import OutageActivities
 from activities.plans import PlanActivities
 from activities.projection import ProjectionActivities
 from core.config import Settings, get_settings
@@ -63,6 +64,7 @@ def activities_for(
         *publishing,
         *_grid_and_plans(engine),
         *integration_activities(engine, settings, client),
+        *_outages(OutageActivities(engine, settings)),
     ]
 
 
@@ -75,6 +77,10 @@ def _grid_and_plans(engine: Engine) -> list[Callable[..., Any]]:
         plans.make_plan,
         plans.release_plan,
     ]
+
+
+def _outages(outages: OutageActivities) -> list[Callable[..., Any]]:
+    return [outages.schedule_outage, outages.settle_outage]
 
 
 def build_worker(

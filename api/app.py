@@ -31,6 +31,7 @@ from api.routes import (
     metrics,
     notifications,
     operations,
+    outages,
     plans,
     preview,
     reports,
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(application_plans.router)
     app.include_router(webhooks.router)
     app.include_router(integrations.router)
+    app.include_router(outages.router)
     app.include_router(audit.router)
     app.include_router(codec.router)
     app.add_middleware(codec.CodecCORS, origins=(settings or get_settings()).codec_origins)

@@ -19,6 +19,7 @@ from pydantic import (
 
 from calendars.snapshot import CalendarSnapshot
 from contracts.monitor import MonitorView
+from contracts.outages import OutageRecord
 from contracts.plans import PlanRecord
 from contracts.text import Line, Note, ShortLine, Text
 from policies.codes import EVENT_SUFFIXES, NOTICE_CODES, STAGE_CODES
@@ -208,6 +209,8 @@ class CarriedState(BaseModel):
     progress_sent: list[str] = Field(default_factory=list)
     #: The application's current supply plan (its version, state and reservation).
     plan: PlanRecord | None = None
+    #: The outage its energization is scheduled in (停送电计划), once scheduled.
+    outage: OutageRecord | None = None
 
 
 class ApplicationStart(BaseModel):
@@ -268,6 +271,9 @@ class ApplicationStatus(BaseModel):
     #: The current supply plan (供电方案, or the access plan of distributed generation): its
     #: version, state, the plan with each decision's clause, and the capacity it holds.
     plan: PlanRecord | None = None
+    #: The outage its energization is scheduled in (停送电计划): tier, feeder, window, state,
+    #: the applications it carries, how the slot was chosen, and its flags.
+    outage: OutageRecord | None = None
 
 
 class MonitorBrief(BaseModel):

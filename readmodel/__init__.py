@@ -18,6 +18,7 @@ def register_tables() -> None:
     import readmodel.grid
     import readmodel.integrations
     import readmodel.organisation
+    import readmodel.outages
     import readmodel.outbox
     import readmodel.report_facts
     import readmodel.reservations  # noqa: F401

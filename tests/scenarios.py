@@ -40,6 +40,7 @@ from contracts.application import (
     UpdateResult,
     workflow_id,
 )
+from contracts.outages import OutageAnswer
 from contracts.plans import ApprovePlanRequest, JointReviewRequest, RevisePlanRequest
 from domain.start import start_input
 from domain.views import initial_search_attributes, summary
@@ -473,6 +474,111 @@ async def hv_plan_joint_review(env: WorkflowEnvironment, tq: str, no: str) -> Dr
     return d
 
 
+async def outage_of(d: Driver, outage_id: str | None = None) -> ApplicationStatus:
+    """The status once the outage (or one other than `outage_id`) is in it: the scheduling
+    activity runs after the event that made energization possible, in the main loop."""
+    for _ in range(600):
+        status = await d.status()
+        if status.outage is not None and status.outage.id != outage_id:
+            return status
+        await asyncio.sleep(0.05)
+    energize = [(m.id, m.started_at) for m in status.monitors if m.code == "energize"]
+    plan = status.plan.state if status.plan else None
+    raise AssertionError(
+        f"no new outage in the status of {d.start.application.application_no}: "
+        f"energize clocks {energize}, plan {plan}, skipped {status.skipped_stages}"
+    )
+
+
+async def to_energization(d: Driver, t: datetime) -> None:
+    """Plan approved, then every prerequisite of energization (the grid works its plan needs
+    among them) from `t` on, an hour apart."""
+    hour = timedelta(hours=1)
+    await d.handle.execute_update(
+        ConnectionApplication.approve_plan, ApprovePlanRequest(by="cm-001")
+    )
+    skipped = set((await d.status()).skipped_stages)
+    steps = ["customer_works.started", "customer_works.completed"]
+    if "grid_works" not in skipped:
+        steps += ["grid_works.started", "grid_works.completed"]
+    steps += [
+        "completion_inspection.started",
+        "completion_inspection.completed",
+        "contract.completed",
+        "meter_install.completed",
+        "dispatch_agreement.completed",
+    ]
+    for i, name in enumerate(steps):
+        await d.event(name, t + i * hour)
+
+
+async def hv_outage_rejected_and_approved(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    """10 kV on a switching-station bay (the daily plan): once energization is possible the
+    outage is scheduled and submitted (outage_plan.started); dispatch rejects it, a new slot
+    is found; dispatch approves that one (outage_plan.completed); energizing settles it."""
+    t0 = (await env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
+    d = await Driver.begin(env, tq, application(no, t0, location=SMX_HV))
+    day = timedelta(days=1)
+    await d.event("site_survey.completed", t0 + timedelta(hours=3))
+    await plan_of(d)
+    await d.to(t0 + day)
+    await to_energization(d, t0 + day + timedelta(hours=1))
+    d.seen["scheduled"] = first = await outage_of(d)
+    assert first.outage is not None
+    await d.to(t0 + 2 * day)
+    d.seen["rejected"] = await d.handle.execute_update(
+        ConnectionApplication.answer_outage,
+        OutageAnswer(outage_id=first.outage.id, decision="rejected", at=t0 + 2 * day,
+                     by="dsp-01", reason="feeder maintenance that day"),
+    )  # fmt: skip
+    await d.to(t0 + 3 * day)
+    again = d.seen["rejected"].id
+    d.seen["approved"] = await d.handle.execute_update(
+        ConnectionApplication.answer_outage,
+        OutageAnswer(outage_id=again, decision="approved", at=t0 + 3 * day, by="dsp-01"),
+    )
+    d.seen["after_approval"] = await d.status()
+    assert first.outage.start_at is not None
+    await d.event("energize.completed", max(t0 + 4 * day, d.seen["approved"].end_at))
+    d.seen["energized"] = await settled_outage(d)
+    return d
+
+
+#: Next to a 10 kV branch box of the demo grid: live-line work is possible there.
+SMX_HV_LIVE = Location(lon=111.2149, lat=34.7746)
+
+
+async def hv_outage_live_line(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    """10 kV at a branch box: the plan allows live-line work, so the outage plan is live-line
+    work (随报随接): no outage, no notice; dispatch approves it and energizing settles it."""
+    t0 = (await env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
+    d = await Driver.begin(env, tq, application(no, t0, location=SMX_HV_LIVE))
+    await d.event("site_survey.completed", t0 + timedelta(hours=3))
+    await plan_of(d)
+    await d.to(t0 + timedelta(days=1))
+    await to_energization(d, t0 + timedelta(days=1, hours=1))
+    d.seen["scheduled"] = status = await outage_of(d)
+    assert status.outage is not None and status.outage.end_at is not None
+    await d.to(t0 + timedelta(days=2))
+    d.seen["approved"] = await d.handle.execute_update(
+        ConnectionApplication.answer_outage,
+        OutageAnswer(outage_id=status.outage.id, decision="approved", at=t0 + timedelta(days=2)),
+    )
+    await d.event("energize.completed", status.outage.end_at)
+    d.seen["energized"] = await settled_outage(d)
+    return d
+
+
+async def settled_outage(d: Driver) -> ApplicationStatus:
+    """The status once the outage's energization was settled (done)."""
+    for _ in range(600):
+        status = await d.status()
+        if status.outage is not None and status.outage.state == "done":
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the outage of {d.start.application.application_no} is not done")
+
+
 Scenario = Callable[[WorkflowEnvironment, str, str], Awaitable[Driver]]
 
 SCENARIOS: dict[str, Scenario] = {
@@ -511,4 +617,8 @@ SCENARIOS: dict[str, Scenario] = {
     "lv_plan_then_cancelled": lv_plan_then_cancelled,
     "hv_plan_revised_and_approved": hv_plan_revised_and_approved,
     "hv_plan_joint_review": hv_plan_joint_review,
+    # Outage scheduling in the workflow (the outage-scheduling patch): scheduled when
+    # energization is possible, rejected and scheduled again, approved, settled.
+    "hv_outage_rejected_and_approved": hv_outage_rejected_and_approved,
+    "hv_outage_live_line": hv_outage_live_line,
 }

@@ -100,6 +100,16 @@ EXCLUSIONS = [
         )
         for plan in ("plan", "plan.pdf")
     ),
+    *(
+        (
+            path,
+            "GET",
+            "positive_data_acceptance",
+            # As the reports: a window whose `to` is not after its `from` gets a 422 naming
+            # `to`, a comparison between two parameters that JSON Schema cannot state.
+        )
+        for path in ("/api/outages", "/api/outages.ics")
+    ),
     (
         "/api/staff/import",
         "POST",

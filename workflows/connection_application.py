@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         UpdateResult,
     )
     from contracts.errors import refusal_error
+    from contracts.outages import OutageAnswer, OutageRecord
     from contracts.plans import (
         ApprovePlanRequest,
         JointReviewRequest,
@@ -49,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.views import Row, details, row, search_attributes
     from policies.codes import PAUSE_EVENT, RESUME_EVENT
     from policies.engine import Evaluation
+    from workflows.outage_steps import OUTAGE_PATCH, OutageSteps, check_answer
     from workflows.plan_steps import (
         PLAN_PATCH,
         PlanSteps,
@@ -102,6 +104,7 @@ class ConnectionApplication:
         self._shown_row: Row | None = None
         self._state_attribute = False
         self._plans = PlanSteps()
+        self._outages = OutageSteps(start.carried.outage if start.carried else None)
 
     @workflow.run
     async def run(self, start: ApplicationStart) -> ApplicationOutcome:
@@ -110,6 +113,7 @@ class ConnectionApplication:
         self._writer.bounded = workflow.patched(BOUNDED_WRITES_PATCH)
         self._state_attribute = workflow.patched(STATE_PATCH)
         self._plans.enabled = workflow.patched(PLAN_PATCH)
+        self._outages.enabled = workflow.patched(OUTAGE_PATCH)
         # Histories recorded while tests set it in the start input still carry it there.
         history_limit = start.continue_as_new_after or workflow.memo_value(
             CONTINUE_AS_NEW_MEMO, CONTINUE_AS_NEW_AFTER, type_hint=int
@@ -139,17 +143,22 @@ class ConnectionApplication:
             if self._book.state == "running" and self._history_is_long(history_limit):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 await self._plans.settled()
+                await self._outages.settled()
+                carried = self._writer.carry(self._book.carried())
+                if self._outages.record is not None:
+                    carried.outage = self._outages.record
                 workflow.continue_as_new(
                     ApplicationStart(
                         application=start.application,
                         policy=start.policy,
                         calendar=start.calendar,
-                        carried=self._writer.carry(self._book.carried()),
+                        carried=carried,
                     )
                 )
         if self._timer is not None:
             self._timer.cancel()
         await self._plans.close(self._book)
+        await self._outages.close(self._book)
         await self._sync()
         # An update handler may still be running; completing now would fail its caller.
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -158,6 +167,7 @@ class ConnectionApplication:
 
     def _plan_step(self) -> None:
         self._plans.start(self._book, self._wake)
+        self._outages.start(self._book, self._eval, self._wake)
 
     def _wake(self) -> None:
         self._dirty = True
@@ -176,7 +186,10 @@ class ConnectionApplication:
     @workflow.query
     def status(self) -> ApplicationStatus:
         book = self._book
-        return full_status(book, book.peek(workflow.now()), self._writer.waiting_on)
+        answer = full_status(book, book.peek(workflow.now()), self._writer.waiting_on)
+        if self._outages.record is not None:
+            answer.outage = self._outages.record
+        return answer
 
     @workflow.update
     def record_event(self, req: RecordEventRequest) -> UpdateResult:
@@ -253,6 +266,18 @@ class ConnectionApplication:
     @review_plan.validator
     def _validate_review_plan(self, req: JointReviewRequest) -> None:  # noqa: ARG002
         check_review(self._book)
+
+    @workflow.update
+    async def answer_outage(self, req: OutageAnswer) -> OutageRecord:
+        """Dispatch's answer to the application's outage (送(停)电计划反馈): an approval records
+        outage_plan.completed; a rejection schedules the outage again."""
+        record = await self._outages.answer(self._book, req)
+        self._changed()
+        return record
+
+    @answer_outage.validator
+    def _validate_answer_outage(self, req: OutageAnswer) -> None:
+        check_answer(self._book, self._outages.record, req)
 
     @workflow.signal
     def calendar_updated(self, snapshot: CalendarSnapshot) -> None:
