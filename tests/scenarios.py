@@ -512,12 +512,17 @@ async def to_energization(d: Driver, t: datetime) -> None:
         await d.event(name, t + i * hour)
 
 
+#: At a switching station of a demo feeder no other scenario plans on (SMX-S02-F04, 会兴4线),
+#: so the plan keeps that bay (the daily plan) whatever the other tests reserved before.
+SMX_HV_OUTAGE = Location(lon=111.2415, lat=34.7953)
+
+
 async def hv_outage_rejected_and_approved(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
     """10 kV on a switching-station bay (the daily plan): once energization is possible the
     outage is scheduled and submitted (outage_plan.started); dispatch rejects it, a new slot
     is found; dispatch approves that one (outage_plan.completed); energizing settles it."""
     t0 = (await env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
-    d = await Driver.begin(env, tq, application(no, t0, location=SMX_HV))
+    d = await Driver.begin(env, tq, application(no, t0, location=SMX_HV_OUTAGE))
     day = timedelta(days=1)
     await d.event("site_survey.completed", t0 + timedelta(hours=3))
     await plan_of(d)
@@ -544,8 +549,9 @@ async def hv_outage_rejected_and_approved(env: WorkflowEnvironment, tq: str, no:
     return d
 
 
-#: Next to a 10 kV branch box of the demo grid: live-line work is possible there.
-SMX_HV_LIVE = Location(lon=111.2149, lat=34.7746)
+#: Next to a 10 kV branch box of the demo grid (SMX-S02-F03, a feeder no other scenario plans
+#: on, so other tests' reservations never move the plan): live-line work is possible there.
+SMX_HV_LIVE = Location(lon=111.2361, lat=34.812031)
 
 
 async def hv_outage_live_line(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
