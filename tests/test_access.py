@@ -33,6 +33,7 @@ from readmodel.accounts import ensure_superuser
 from readmodel.applications import ApplicationRow
 from readmodel.demo_org import seed_demo_org
 from readmodel.organisation import StaffRow
+from readmodel.outages import OutagePlanRow
 from tests.support import secured
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -229,7 +230,8 @@ def test_lists_answer_404_for_a_unit_outside_the_scope(
     client: TestClient, settings: Settings
 ) -> None:
     headers = bearer(settings, "r-marketing_director")
-    for path in ("/api/applications", "/api/warnings", "/api/reports/warnings", "/api/staff"):
+    lists = ("/api/applications", "/api/warnings", "/api/reports/warnings", "/api/staff")
+    for path in (*lists, "/api/outages", "/api/outages.ics"):
         assert client.get(path, params={"unit": OTHER_UNIT}, headers=headers).status_code == 404
     listed = client.get("/api/applications", headers=headers).json()["items"]
     assert [a["application_no"] for a in listed] == [OWN_APP]
@@ -239,6 +241,35 @@ def test_lists_answer_404_for_a_unit_outside_the_scope(
     assert client.get("/api/staff/cm-201", headers=headers).status_code == 404
     assert client.get("/api/staff/cm-201", headers=bearer(settings, "root")).status_code == 200
     assert client.get("/api/staff/cm-001", headers=headers).status_code == 200
+
+
+def _outage_row(outage_id: str, unit: str) -> OutagePlanRow:
+    now = datetime.now(UTC)
+    return OutagePlanRow(
+        id=outage_id, unit=unit, tier="daily", state="submitted", created_at=now, updated_at=now
+    )
+
+
+def test_another_units_outage_is_neither_listed_nor_found_nor_answered(
+    client: TestClient, settings: Settings, db_engine: Engine
+) -> None:
+    with Session(db_engine) as s:
+        s.add(_outage_row("OUT-OWN-1", OWN_UNIT))
+        s.add(_outage_row("OUT-OTHER-1", OTHER_UNIT))
+        s.commit()
+    headers = bearer(settings, "r-connection_specialist")
+    listed = client.get("/api/outages", headers=headers).json()["items"]
+    assert [o["id"] for o in listed] == ["OUT-OWN-1"]
+    assert client.get("/api/outages/OUT-OWN-1", headers=headers).status_code == 200
+    for method, path, body in (
+        ("GET", "/api/outages/OUT-OTHER-1", None),
+        ("POST", "/api/outages/OUT-OTHER-1/approve", {}),
+        ("POST", "/api/outages/OUT-OTHER-1/reject", {"reason": "检修"}),
+    ):
+        r = client.request(method, path, headers=headers, json=body)
+        assert r.status_code == 404 and r.json()["errors"][0]["field"] == "outage_id", r.text
+    root = bearer(settings, "root")
+    assert client.get("/api/outages/OUT-OTHER-1", headers=root).status_code == 200
 
 
 def test_a_customer_manager_changes_only_theirs_or_their_units(
