@@ -34,6 +34,7 @@ from readmodel.applications import ApplicationRow
 from readmodel.demo_org import seed_demo_org
 from readmodel.organisation import StaffRow
 from readmodel.outages import OutagePlanRow
+from readmodel.outbox import OutboxRow
 from tests.support import secured
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -270,6 +271,32 @@ def test_another_units_outage_is_neither_listed_nor_found_nor_answered(
         assert r.status_code == 404 and r.json()["errors"][0]["field"] == "outage_id", r.text
     root = bearer(settings, "root")
     assert client.get("/api/outages/OUT-OTHER-1", headers=root).status_code == 200
+
+
+def _message(no: str, unit: str) -> OutboxRow:
+    now = datetime.now(UTC)
+    return OutboxRow(
+        application_no=no, unit=unit, kind="warning", monitor="hv.plan_reply", level="blue",
+        phone="13800001111", role="customer_manager", message="预警", send_after=now,
+        send_before=now + timedelta(hours=1), window="warning", created_at=now,
+    )  # fmt: skip
+
+
+def test_the_outbox_shows_the_callers_units_messages_only(
+    client: TestClient, settings: Settings, db_engine: Engine
+) -> None:
+    with Session(db_engine) as s:
+        s.add(_message(OWN_APP, OWN_UNIT))
+        s.add(_message(OTHER_APP, OTHER_UNIT))
+        s.commit()
+    headers = bearer(settings, "r-connection_specialist")
+    page = client.get("/api/notifications", headers=headers).json()
+    assert [m["application_no"] for m in page["items"]] == [OWN_APP]
+    assert sum(page["counts"].values()) == 1
+    r = client.get("/api/notifications", params={"unit": OTHER_UNIT}, headers=headers)
+    assert r.status_code == 404
+    everything = client.get("/api/notifications", headers=bearer(settings, "root")).json()
+    assert {m["application_no"] for m in everything["items"]} == {OWN_APP, OTHER_APP}
 
 
 def test_a_customer_manager_changes_only_theirs_or_their_units(
