@@ -32,6 +32,7 @@ from core.security import create_token
 from readmodel.accounts import ensure_superuser
 from readmodel.applications import ApplicationRow
 from readmodel.demo_org import seed_demo_org
+from readmodel.grid import FeederRow, GridCustomerRow, SubstationRow
 from readmodel.organisation import StaffRow
 from readmodel.outages import OutagePlanRow
 from readmodel.outbox import OutboxRow
@@ -271,6 +272,10 @@ def test_another_units_outage_is_neither_listed_nor_found_nor_answered(
         assert r.status_code == 404 and r.json()["errors"][0]["field"] == "outage_id", r.text
     root = bearer(settings, "root")
     assert client.get("/api/outages/OUT-OTHER-1", headers=root).status_code == 200
+    # Dispatch's answer: a coordinator of another department may not give it.
+    coordinator = bearer(settings, "r-coordinator")
+    r = client.post("/api/outages/OUT-OWN-1/approve", headers=coordinator, json={})
+    assert r.status_code == 403 and r.json()["errors"][0]["field"] == "department", r.text
 
 
 def _message(no: str, unit: str) -> OutboxRow:
@@ -297,6 +302,28 @@ def test_the_outbox_shows_the_callers_units_messages_only(
     assert r.status_code == 404
     everything = client.get("/api/notifications", headers=bearer(settings, "root")).json()
     assert {m["application_no"] for m in everything["items"]} == {OWN_APP, OTHER_APP}
+
+
+def test_grid_customers_names_and_phones_stay_in_their_unit(
+    client: TestClient, settings: Settings, db_engine: Engine
+) -> None:
+    with Session(db_engine) as s:
+        for n, unit in ((1, OWN_UNIT), (2, OTHER_UNIT)):
+            s.add(SubstationRow(id=f"S{n}", name="站", unit=unit, voltage="110kV", lon=111, lat=34))
+            s.flush()
+            s.add(FeederRow(id=f"F{n}", substation=f"S{n}", unit=unit, voltage="10kV",
+                            rated_kva=8000, used_kva=0))  # fmt: skip
+            s.flush()
+            s.add(GridCustomerRow(id=f"C{n}", feeder=f"F{n}", name="客户", phone="13800001111"))
+        s.commit()
+    headers = bearer(settings, "r-connection_specialist")
+    listed = client.get("/api/grid/customers", headers=headers).json()["items"]
+    assert [c["id"] for c in listed] == ["C1"]
+    assert client.get("/api/grid/customers/C1", headers=headers).status_code == 200
+    assert client.get("/api/grid/customers/C2", headers=headers).status_code == 404
+    r = client.get("/api/grid/customers", params={"unit": OTHER_UNIT}, headers=headers)
+    assert r.status_code == 404
+    assert client.get("/api/grid/customers/C2", headers=bearer(settings, "root")).status_code == 200
 
 
 def test_a_customer_manager_changes_only_theirs_or_their_units(

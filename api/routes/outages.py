@@ -33,7 +33,7 @@ from contracts.outages import (
     OutageRecord,
     RejectOutageRequest,
 )
-from core.access import Principal
+from core.access import Principal, answers_for
 from policies.profile import Instant, require_aware
 from readmodel.outages import (
     OutagePublic,
@@ -57,6 +57,7 @@ StateFilter = Literal["proposed", "submitted", "approved", "rejected", "done", "
 #: Who may answer: dispatch answers an outage with dispatch's plan still open.
 APPROVABLE = ("submitted", "approved")
 REJECTABLE = ("submitted", "approved", "rejected")
+DISPATCH = "dispatch"
 ICS_STATUS = {
     "proposed": "TENTATIVE",
     "submitted": "TENTATIVE",
@@ -204,6 +205,20 @@ def _not_found(outage_id: str) -> HTTPException:
     )
 
 
+def _answering(user: Principal) -> None:
+    """The answer is dispatch's: a coordinator of another department may not give it (a
+    connection specialist may record it for dispatch)."""
+    if user.may("notices.answer") and not answers_for(user, DISPATCH):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail={
+                "type": "forbidden",
+                "field": "department",
+                "reason": f"an outage is answered by {DISPATCH}, not {user.department}",
+            },
+        )
+
+
 def _outage(engine: Any, outage_id: str, user: Principal) -> OutagePublic:
     """The outage if the caller's scope covers its unit; 404 otherwise, so that another unit's
     outage does not show that it exists."""
@@ -279,6 +294,7 @@ async def approve_outage(
     """Dispatch approves the outage: each application it carries records its 送(停)电计划反馈
     (outage_plan.completed, where the stage applies). Repeating it is harmless."""
     o = _outage(engine, outage_id, user)
+    _answering(user)
     if o.state not in APPROVABLE:
         raise _conflict(o, APPROVABLE)
     at = datetime.now(UTC)
@@ -315,6 +331,7 @@ async def reject_outage(
     it, then each application it carries is scheduled again (a new slot, and a correction to
     the customers already told). Repeating it re-delivers the rejection harmlessly."""
     o = _outage(engine, outage_id, user)
+    _answering(user)
     if o.state not in REJECTABLE:
         raise _conflict(o, REJECTABLE)
     at = datetime.now(UTC)
