@@ -196,10 +196,12 @@ class Actor:
 
     code: str
     address: str | None
+    #: The member's unit: where a change that names no application belongs.
+    unit: str | None = None
 
 
 def actor(request: Request, user: CurrentUser) -> Actor:
-    return Actor(user.code, request.client.host if request.client else None)
+    return Actor(user.code, request.client.host if request.client else None, user.unit)
 
 
 ActorDep = Annotated[Actor, Depends(actor)]

@@ -31,6 +31,7 @@ from core.config import Settings
 from core.security import create_token
 from readmodel.accounts import ensure_superuser
 from readmodel.applications import ApplicationRow
+from readmodel.audit import AuditRow
 from readmodel.demo_org import seed_demo_org
 from readmodel.grid import FeederRow, GridCustomerRow, SubstationRow
 from readmodel.organisation import StaffRow
@@ -324,6 +325,27 @@ def test_grid_customers_names_and_phones_stay_in_their_unit(
     r = client.get("/api/grid/customers", params={"unit": OTHER_UNIT}, headers=headers)
     assert r.status_code == 404
     assert client.get("/api/grid/customers/C2", headers=bearer(settings, "root")).status_code == 200
+
+
+def test_the_audit_trail_shows_the_changes_of_the_callers_units(
+    client: TestClient, settings: Settings, db_engine: Engine
+) -> None:
+    # Changes made through the API: an application's go to its unit, others to the actor's.
+    root = bearer(settings, "root")
+    r = client.patch("/api/staff/r-executive", headers=root, json={"phone": "13800007777"})
+    assert r.status_code == 200, r.text
+    with Session(db_engine) as s:
+        s.add(AuditRow(at=datetime.now(UTC), actor="r-customer_manager", action="event.record",
+                       application_no=OWN_APP, unit=OWN_UNIT))  # fmt: skip
+        s.commit()
+    headers = bearer(settings, "r-marketing_director")
+    mine = client.get("/api/audit", headers=headers).json()["items"]
+    assert [e["application_no"] for e in mine] == [OWN_APP]
+    assert client.get("/api/audit", params={"unit": OTHER_UNIT}, headers=headers).status_code == 404
+    everything = client.get("/api/audit", headers=root).json()["items"]
+    [change] = [e for e in everything if e["target"] == "r-executive"]
+    assert change["actor"] == "root" and change["unit"] is not None
+    assert not change["unit"].startswith(OWN_UNIT)
 
 
 def test_a_customer_manager_changes_only_theirs_or_their_units(
