@@ -432,8 +432,17 @@ def test_staff_passwords_are_set_by_admins_and_never_answered(
         "/api/auth/token", data={"username": "cm-new", "password": body["password"]}
     )
     assert signed.status_code == 200
+    old_token = {"Authorization": f"Bearer {signed.json()['access_token']}"}
+    assert client.get("/api/applications", headers=old_token).status_code == 200
     changed = client.patch("/api/staff/cm-new", json={"password": "second-password"}, headers=admin)
     assert changed.status_code == 200 and "second-password" not in changed.text
+    # A new password ends the tokens issued before it (a leaked password, a stolen token).
+    ended = client.get("/api/applications", headers=old_token)
+    assert ended.status_code == 401 and "password was changed" in ended.text
+    fresh = client.post(
+        "/api/auth/token", data={"username": "cm-new", "password": "second-password"}
+    ).json()["access_token"]
+    assert client.get("/api/applications", headers={"Authorization": f"Bearer {fresh}"}).is_success
     again = client.post(
         "/api/auth/token", data={"username": "cm-new", "password": "first-password"}
     )
