@@ -196,6 +196,7 @@ def reviewed(
             limit=plan.admin_approval.limit if review.admin_approval_required else None,
             source=cite,
             mode=plan.admin_approval.mode,
+            permits=plan.admin_approval.permits if review.admin_approval_required else (),
         )
         decisions.append(Decision(field="admin_approval.required",
                                   value=review.admin_approval_required, source=cite))  # fmt: skip
