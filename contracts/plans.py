@@ -63,6 +63,8 @@ class JointReviewDecision(BaseModel):
     #: A works type, or `none`: no supporting works at all (the customer builds from the point).
     supporting_works: SupportingWorksType | Literal["none"] | None = None
     admin_approval_required: bool | None = None
+    #: The permits the route they chose needs (掘路, 占道, 绿化); kept for later revisions.
+    permits: list[PermitKind] | None = Field(default=None, max_length=3)
     note: Note | None = None
 
 
