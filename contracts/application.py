@@ -20,6 +20,7 @@ from pydantic import (
 from calendars.snapshot import CalendarSnapshot
 from contracts.monitor import MonitorView
 from contracts.outages import OutageRecord
+from contracts.permits import PermitResult, PermitsStatus
 from contracts.plans import PlanRecord
 from contracts.text import Line, Note, ShortLine, Text
 from policies.codes import EVENT_SUFFIXES, NOTICE_CODES, STAGE_CODES
@@ -211,6 +212,8 @@ class CarriedState(BaseModel):
     plan: PlanRecord | None = None
     #: The outage its energization is scheduled in (停送电计划), once scheduled.
     outage: OutageRecord | None = None
+    #: The latest result of each permit kind (行政审批).
+    permits: list[PermitResult] = Field(default_factory=list)
 
 
 class ApplicationStart(BaseModel):
@@ -274,6 +277,9 @@ class ApplicationStatus(BaseModel):
     #: The outage its energization is scheduled in (停送电计划): tier, feeder, window, state,
     #: the applications it carries, how the slot was chosen, and its flags.
     outage: OutageRecord | None = None
+    #: The outside line's administrative approvals (行政审批): whether the plan requires them,
+    #: each permit kind's state, and whether the application waits for them.
+    permits: PermitsStatus | None = None
 
 
 class MonitorBrief(BaseModel):

@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from contracts.errors import refusal_error
     from contracts.outages import OutageAnswer, OutageRecord
+    from contracts.permits import PermitAnswer, RecordPermitRequest
     from contracts.plans import (
         ApprovePlanRequest,
         JointReviewRequest,
@@ -45,12 +46,14 @@ with workflow.unsafe.imports_passed_through():
     from domain.answers import brief, outcome
     from domain.answers import status as full_status
     from domain.ledger import ApplicationLedger
+    from domain.permits import mark_of, permits_status
     from domain.refusals import Refused
     from domain.rules import check_cancel, check_event, check_hold
     from domain.views import Row, details, row, search_attributes
     from policies.codes import PAUSE_EVENT, RESUME_EVENT
     from policies.engine import Evaluation
     from workflows.outage_steps import OUTAGE_PATCH, OutageSteps, check_answer
+    from workflows.permit_steps import PERMIT_PATCH, PermitSteps, check_record
     from workflows.plan_steps import (
         PLAN_PATCH,
         PlanSteps,
@@ -105,6 +108,7 @@ class ConnectionApplication:
         self._state_attribute = False
         self._plans = PlanSteps()
         self._outages = OutageSteps(start.carried.outage if start.carried else None)
+        self._permits = PermitSteps(start.carried.permits if start.carried else None)
 
     @workflow.run
     async def run(self, start: ApplicationStart) -> ApplicationOutcome:
@@ -114,6 +118,7 @@ class ConnectionApplication:
         self._state_attribute = workflow.patched(STATE_PATCH)
         self._plans.enabled = workflow.patched(PLAN_PATCH)
         self._outages.enabled = workflow.patched(OUTAGE_PATCH)
+        self._permits.enabled = workflow.patched(PERMIT_PATCH)
         # Histories recorded while tests set it in the start input still carry it there.
         history_limit = start.continue_as_new_after or workflow.memo_value(
             CONTINUE_AS_NEW_MEMO, CONTINUE_AS_NEW_AFTER, type_hint=int
@@ -147,6 +152,7 @@ class ConnectionApplication:
                 carried = self._writer.carry(self._book.carried())
                 if self._outages.record is not None:
                     carried.outage = self._outages.record
+                carried.permits = self._permits.results
                 workflow.continue_as_new(
                     ApplicationStart(
                         application=start.application,
@@ -168,6 +174,7 @@ class ConnectionApplication:
     def _plan_step(self) -> None:
         self._plans.start(self._book, self._wake)
         self._outages.start(self._book, self._eval, self._wake)
+        self._permits.start(self._book, self._wake)
 
     def _wake(self) -> None:
         self._dirty = True
@@ -189,6 +196,9 @@ class ConnectionApplication:
         answer = full_status(book, book.peek(workflow.now()), self._writer.waiting_on)
         if self._outages.record is not None:
             answer.outage = self._outages.record
+        answer.permits = permits_status(
+            book.plan, book.skipped, mark_of(book), self._permits.results
+        )
         return answer
 
     @workflow.update
@@ -278,6 +288,19 @@ class ConnectionApplication:
     @answer_outage.validator
     def _validate_answer_outage(self, req: OutageAnswer) -> None:
         check_answer(self._book, self._outages.record, req)
+
+    @workflow.update
+    def record_permit(self, req: RecordPermitRequest) -> PermitAnswer:
+        """A permit result from the approval system (行政审批): the latest of its kind kept; the
+        stage completed when every kind the plan lists is approved, reopened by a rejection."""
+        answer = self._permits.record(self._book, req)
+        if answer.outcome != "superseded":
+            self._changed()
+        return answer
+
+    @record_permit.validator
+    def _validate_record_permit(self, req: RecordPermitRequest) -> None:
+        check_record(self._book, req, workflow.now())
 
     @workflow.signal
     def calendar_updated(self, snapshot: CalendarSnapshot) -> None:
