@@ -52,9 +52,7 @@ def upgrade() -> None:
             sa.Column("origin", sa.String(length=16), server_default="live", nullable=False)
         )
     with op.batch_alter_table("warning", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("imported", sa.Boolean(), server_default="0", nullable=False)
-        )
+        batch_op.add_column(sa.Column("imported", sa.Boolean(), server_default="0", nullable=False))
 
 
 def downgrade() -> None:
