@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 from sqlalchemy import Engine, func, select  # noqa: E402
+from sqlmodel import col  # noqa: E402
 
 from api.app import attach, create_app  # noqa: E402
 from api.imports import ImportRecord, Prepared, prepare  # noqa: E402
@@ -126,7 +127,7 @@ class PeakRss:
 
 def rows(engine: Engine, prefix: str) -> int:
     with engine.connect() as conn:
-        query = select(func.count()).where(ApplicationRow.application_no.startswith(prefix))  # type: ignore[attr-defined]
+        query = select(func.count()).where(col(ApplicationRow.application_no).startswith(prefix))
         return int(conn.execute(query).scalar_one())
 
 
