@@ -78,7 +78,7 @@ def candidate(no: str, now: datetime) -> dict[str, Any]:
                     "reason": "客户要求暂缓",
                     "from": start.isoformat(),
                     "to": (start + timedelta(days=1)).isoformat(),
-                }  # fmt: skip
+                }
             )
     return {
         "application_no": no,
