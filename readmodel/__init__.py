@@ -16,6 +16,7 @@ def register_tables() -> None:
     import readmodel.audit
     import readmodel.calendar_publication
     import readmodel.grid
+    import readmodel.imports
     import readmodel.integrations
     import readmodel.organisation
     import readmodel.outages

@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.answers import brief, outcome
     from domain.answers import status as full_status
+    from domain.history import replay_history
     from domain.ledger import ApplicationLedger
     from domain.permits import mark_of, permits_status
     from domain.refusals import Refused
@@ -98,11 +99,13 @@ class ConnectionApplication:
         self._start = start
         self._book = ApplicationLedger(start, workflow.now())
         self._writer = ChangeWriter.carried_from(start)
+        self._search: dict[str, Any] = {}
+        if start.history is not None and start.carried is None:
+            self._take_history(start)
         self._dirty = False
         # The one durable wait for the earliest pending threshold (None: nothing pending).
         self._timer: asyncio.Task[None] | None = None
         self._eval: Evaluation | None = None
-        self._search: dict[str, Any] = {}
         # The row the search attributes and the UI details were last computed for.
         self._shown_row: Row | None = None
         self._state_attribute = False
@@ -170,6 +173,20 @@ class ConnectionApplication:
         await workflow.wait_condition(workflow.all_handlers_finished)
         # A short result: the full final status went to the read model with the last write.
         return outcome(self._book, self._book.evaluate(workflow.now()))
+
+    def _take_history(self, start: ApplicationStart) -> None:
+        """An imported application: its past applied as a live run would have recorded it.
+        The import wrote the read model and the search attributes from the same past, at the
+        same instant, so the writer and the attributes start from there and the first sync
+        writes only what changed since (a threshold that passed meanwhile, sent as usual)."""
+        assert start.history is not None
+        book = self._book
+        replay_history(book, start.history)
+        at = start.history.imported_at
+        current = row(book, book.evaluate(at))
+        self._writer.imported(book, current, at)
+        wanted = search_attributes(book, current, with_state=True)
+        self._search = {name: value for name, (_, value) in wanted.items()}
 
     def _plan_step(self) -> None:
         self._plans.start(self._book, self._wake)
