@@ -76,6 +76,8 @@ ONE_WRITE_PATCH = "one-write-per-change"
 BOUNDED_WRITES_PATCH = "bounded-writes-retried-on-a-timer"
 # Histories recorded before the State search attribute replay without its upserts.
 STATE_PATCH = "state-search-attribute"
+# Histories recorded before a timer already due was left to fire replay with it cancelled.
+DUE_TIMER_PATCH = "due-timer-left-to-fire"
 # Continue-as-new well before Temporal's 50k-event limit; the server's suggestion also counts.
 CONTINUE_AS_NEW_AFTER = 5_000
 # Tests that exercise continue-as-new give a short length in the workflow's memo under this key
@@ -105,6 +107,9 @@ class ConnectionApplication:
         self._dirty = False
         # The one durable wait for the earliest pending threshold (None: nothing pending).
         self._timer: asyncio.Task[None] | None = None
+        # When the durable timer fires (its threshold's instant, or 1 ms after a re-plan).
+        self._timer_fires_at: datetime | None = None
+        self._keep_due_timer = False
         self._eval: Evaluation | None = None
         # The row the search attributes and the UI details were last computed for.
         self._shown_row: Row | None = None
@@ -122,6 +127,7 @@ class ConnectionApplication:
         self._plans.enabled = workflow.patched(PLAN_PATCH)
         self._outages.enabled = workflow.patched(OUTAGE_PATCH)
         self._permits.enabled = workflow.patched(PERMIT_PATCH)
+        self._keep_due_timer = workflow.patched(DUE_TIMER_PATCH)
         # Histories recorded while tests set it in the start input still carry it there.
         history_limit = start.continue_as_new_after or workflow.memo_value(
             CONTINUE_AS_NEW_MEMO, CONTINUE_AS_NEW_AFTER, type_hint=int
@@ -132,15 +138,15 @@ class ConnectionApplication:
         while self._book.state == "running":
             due = self._eval.next_due_at if self._eval else None
             if due != timer_due:
-                if self._timer is not None:
-                    self._timer.cancel()
-                self._timer, timer_due = None, due
+                self._drop_timer()
+                timer_due = due
                 if due is not None:
                     # A threshold already due was raised by the sync above; never sleep 0.
                     delay = max(due - workflow.now(), timedelta(milliseconds=1))
                     # No timer summary: the current details already name the next threshold,
                     # and every summary is a payload the worker encodes on each re-plan.
                     self._timer = asyncio.create_task(workflow.sleep(delay))
+                    self._timer_fires_at = workflow.now() + delay
             # One condition for both wake-ups (a change, the timer): no task per iteration.
             await workflow.wait_condition(self._woken)
             if self._timer is not None and self._timer.done():
@@ -164,8 +170,7 @@ class ConnectionApplication:
                         carried=carried,
                     )
                 )
-        if self._timer is not None:
-            self._timer.cancel()
+        self._drop_timer()
         await self._plans.close(self._book)
         await self._outages.close(self._book)
         await self._sync()
@@ -187,6 +192,19 @@ class ConnectionApplication:
         self._writer.imported(book, current, at)
         wanted = search_attributes(book, current, with_state=True)
         self._search = {name: value for name, (_, value) in wanted.items()}
+
+    def _drop_timer(self) -> None:
+        """Stop waiting on the durable timer. One whose instant has come is left to fire (a
+        task that changes nothing): the server may have fired it while this task ran (a
+        change recorded at a threshold's own instant), and cancelling a fired timer is a race
+        the server must resolve; the time-skipping test server refuses the task instead."""
+        timer, self._timer = self._timer, None
+        if timer is None:
+            return
+        fires_at = self._timer_fires_at
+        if self._keep_due_timer and fires_at is not None and fires_at <= workflow.now():
+            return
+        timer.cancel()
 
     def _plan_step(self) -> None:
         self._plans.start(self._book, self._wake)
