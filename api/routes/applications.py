@@ -125,9 +125,8 @@ async def create_application(
     # wait for the workflow's first task.
     initial = initial_status(start, now)
     unit = session.get(UnitRow, inp.profile.unit)
-    # The connection goes back to the pool before the start is awaited: the audit below takes
-    # one of its own, and with as many creations in flight as the pool holds, each waiting for a
-    # second connection on the event loop, none could finish (QueuePool timeout, 500).
+    # Given back before the start is awaited: the audit takes a connection of its own, which a
+    # pool held by as many creations in flight would never free (QueuePool timeout, 500).
     session.close()
     # The workflow is the record: starting it is the one atomic act of creation. The database
     # row is its projection, written by the workflow itself, so nothing can be half-created.
