@@ -125,6 +125,9 @@ async def create_application(
     # wait for the workflow's first task.
     initial = initial_status(start, now)
     unit = session.get(UnitRow, inp.profile.unit)
+    # Given back before the start is awaited: the audit takes a connection of its own, which a
+    # pool held by as many creations in flight would never free (QueuePool timeout, 500).
+    session.close()
     # The workflow is the record: starting it is the one atomic act of creation. The database
     # row is its projection, written by the workflow itself, so nothing can be half-created.
     try:
