@@ -18,8 +18,8 @@ from pydantic import (
 )
 
 from calendars.snapshot import CalendarSnapshot
-from contracts.monitor import MonitorView
 from contracts.coordination import NoticeRecord
+from contracts.monitor import MonitorView
 from contracts.outages import OutageRecord
 from contracts.plans import PlanRecord
 from contracts.text import Line, Note, ShortLine, Text

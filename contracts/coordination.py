@@ -71,7 +71,6 @@ class AnswerNoticeRequest(BaseModel):
     result: NoticeResult
     opinion: Note | None = None
     by: ShortLine
-    at: datetime
 
 
 class NoticeWrite(BaseModel):

@@ -17,8 +17,8 @@ from pydantic import ValidationError
 
 from policies.errors import PolicyError
 from policies.merging import MergedChain
-from policies.plans.rules import PlanRulesError, check_plan_tables
 from policies.notice_table import NoticeTableError, check_notice_table
+from policies.plans.rules import PlanRulesError, check_plan_tables
 from policies.report_tables import ReportTableError, check_report_tables
 from policies.schema import PackFile, ResolvedPolicy
 from policies.validation import resolve_settings, validate_policy

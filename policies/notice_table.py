@@ -5,7 +5,8 @@ business types, at which event, to which departments, and the clause that says s
 
     rows = [
       { kind = "joint_survey", business_types = ["hv"], trigger = "accept.started",
-        departments = ["operations", "dispatch", "development"], source = { file = ..., section = ... } },
+        departments = ["operations", "dispatch", "development"],
+        source = { file = ..., section = ... } },
     ]
 
 The notice's clock is its monitor's (the monitor of the kind's code), so a row without a limit

@@ -34,7 +34,8 @@ with workflow.unsafe.imports_passed_through():
         RecordEventRequest,
         UpdateResult,
     )
-    from contracts.errors import refusal_error
+    from contracts.coordination import AnswerNoticeRequest, IssueNoticesRequest, NoticeRecord
+    from contracts.errors import Refusal, refusal_error
     from contracts.outages import OutageAnswer, OutageRecord
     from contracts.plans import (
         ApprovePlanRequest,
@@ -44,12 +45,19 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.answers import brief, outcome
     from domain.answers import status as full_status
+    from domain.coordination import is_issued_repeat
     from domain.ledger import ApplicationLedger
     from domain.refusals import Refused
     from domain.rules import check_cancel, check_event, check_hold
     from domain.views import Row, details, row, search_attributes
     from policies.codes import PAUSE_EVENT, RESUME_EVENT
     from policies.engine import Evaluation
+    from workflows.notice_steps import (
+        NOTICE_PATCH,
+        NoticeSteps,
+        check_answer_request,
+        check_issue_request,
+    )
     from workflows.outage_steps import OUTAGE_PATCH, OutageSteps, check_answer
     from workflows.plan_steps import (
         PLAN_PATCH,
@@ -105,6 +113,7 @@ class ConnectionApplication:
         self._state_attribute = False
         self._plans = PlanSteps()
         self._outages = OutageSteps(start.carried.outage if start.carried else None)
+        self._notices = NoticeSteps(start.carried.notices if start.carried else ())
 
     @workflow.run
     async def run(self, start: ApplicationStart) -> ApplicationOutcome:
@@ -114,6 +123,9 @@ class ConnectionApplication:
         self._state_attribute = workflow.patched(STATE_PATCH)
         self._plans.enabled = workflow.patched(PLAN_PATCH)
         self._outages.enabled = workflow.patched(OUTAGE_PATCH)
+        self._notices.enabled = workflow.patched(NOTICE_PATCH)
+        if self._notices.enabled:
+            self._writer.departments_for = self._notices.departments_for
         # Histories recorded while tests set it in the start input still carry it there.
         history_limit = start.continue_as_new_after or workflow.memo_value(
             CONTINUE_AS_NEW_MEMO, CONTINUE_AS_NEW_AFTER, type_hint=int
@@ -144,9 +156,11 @@ class ConnectionApplication:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 await self._plans.settled()
                 await self._outages.settled()
+                await self._notices.settled()
                 carried = self._writer.carry(self._book.carried())
                 if self._outages.record is not None:
                     carried.outage = self._outages.record
+                carried.notices = self._notices.notices
                 workflow.continue_as_new(
                     ApplicationStart(
                         application=start.application,
@@ -159,6 +173,7 @@ class ConnectionApplication:
             self._timer.cancel()
         await self._plans.close(self._book)
         await self._outages.close(self._book)
+        await self._notices.close(self._book)
         await self._sync()
         # An update handler may still be running; completing now would fail its caller.
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -168,6 +183,7 @@ class ConnectionApplication:
     def _plan_step(self) -> None:
         self._plans.start(self._book, self._wake)
         self._outages.start(self._book, self._eval, self._wake)
+        self._notices.start(self._book, self._eval, self._wake)
 
     def _wake(self) -> None:
         self._dirty = True
@@ -189,12 +205,16 @@ class ConnectionApplication:
         answer = full_status(book, book.peek(workflow.now()), self._writer.waiting_on)
         if self._outages.record is not None:
             answer.outage = self._outages.record
+        answer.notices = self._notices.notices
         return answer
 
     @workflow.update
     def record_event(self, req: RecordEventRequest) -> UpdateResult:
         with _refusals():
             recorded = check_event(self._book, req, workflow.now())
+        if is_issued_repeat(self._book, recorded.event):
+            # The notices started the stage already: the start by hand is that start again.
+            return self._changed(self._book.last_event_of(recorded.event.rpartition(".")[0]))
         self._book.add_event(recorded)
         return self._changed(recorded)
 
@@ -278,6 +298,37 @@ class ConnectionApplication:
     @answer_outage.validator
     def _validate_answer_outage(self, req: OutageAnswer) -> None:
         check_answer(self._book, self._outages.record, req)
+
+    @workflow.update
+    async def issue_notices(self, req: IssueNoticesRequest) -> list[NoticeRecord]:
+        """Staff issue coordination notices by hand: the kind's current round takes the new
+        departments; after a rejection (or once all agreed) a new round with a fresh clock."""
+        records = await self._notices.issue(self._book, req)
+        self._changed()
+        return records
+
+    @issue_notices.validator
+    def _validate_issue_notices(self, req: IssueNoticesRequest) -> None:
+        self._notices_enabled()
+        check_issue_request(self._book, req)
+
+    @workflow.update
+    async def answer_notice(self, req: AnswerNoticeRequest) -> NoticeRecord:
+        """A department's answer: agreed by every department of the round, the kind's stage
+        completes; a rejection goes back to the customer manager with the opinion."""
+        record = await self._notices.answer(self._book, req)
+        self._changed()
+        return record
+
+    @answer_notice.validator
+    def _validate_answer_notice(self, req: AnswerNoticeRequest) -> None:
+        self._notices_enabled()
+        check_answer_request(self._book, self._notices.notices, req)
+
+    def _notices_enabled(self) -> None:
+        if not self._notices.enabled:
+            reason = "the application was started before coordination notices"
+            raise refusal_error(Refusal.one("conflict", "application_no", reason))
 
     @workflow.signal
     def calendar_updated(self, snapshot: CalendarSnapshot) -> None:
