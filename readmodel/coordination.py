@@ -16,9 +16,11 @@ from sqlalchemy import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from contracts.coordination import STATE_RANK, NoticeRecord
-from policies.codes import LEVELS
 from readmodel.applications import WarningRow
 from readmodel.types import UTCDateTime
+
+#: Warning levels, lowest first (docs/glossary.md).
+LEVELS = ("blue", "yellow", "orange", "red")
 
 
 class NoticeBase(SQLModel):
