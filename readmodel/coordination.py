@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, or_
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from contracts.coordination import STATE_RANK, NoticeRecord
@@ -49,6 +49,16 @@ class NoticePublic(NoticeBase):
     id: str
     #: The highest open warning of the notice's monitor on its application (open notices).
     level: str | None = None
+
+
+def _under(q: Any, unit: str | None) -> Any:
+    if unit is None:
+        return q
+    return q.where(
+        or_(
+            col(NoticeRow.unit) == unit, col(NoticeRow.unit).startswith(f"{unit}/", autoescape=True)
+        )
+    )
 
 
 def write_notices(engine: Engine, notices: Sequence[NoticeRecord]) -> int:
@@ -95,17 +105,16 @@ def _levels(s: Session, rows: Sequence[NoticeRow]) -> dict[tuple[str, str], str]
 def list_notices(
     engine: Engine,
     *,
-    units: Sequence[str] | None = None,
+    unit: str | None = None,
     department: str | None = None,
     state: str | None = None,
     application: str | None = None,
     limit: int = 200,
 ) -> list[NoticePublic]:
-    """The inbox: open ones first, soonest due first; `units` None means every unit."""
+    """The inbox: open ones first, soonest due first; `unit`: that unit and those under it
+    (None: every unit)."""
     with Session(engine) as s:
-        q = select(NoticeRow)
-        if units is not None:
-            q = q.where(col(NoticeRow.unit).in_(list(units)))
+        q = _under(select(NoticeRow), unit)
         if department is not None:
             q = q.where(NoticeRow.department == department)
         if state is not None:
@@ -127,15 +136,12 @@ def list_notices(
 
 
 def summary(
-    engine: Engine, units: Sequence[str] | None, now: datetime, soon: timedelta
+    engine: Engine, unit: str | None, now: datetime, soon: timedelta
 ) -> list[dict[str, Any]]:
     """Per department: notices open, due within `soon`, overdue, and the average answer time
     (hours, over the answered and rejected ones)."""
     with Session(engine) as s:
-        q = select(NoticeRow)
-        if units is not None:
-            q = q.where(col(NoticeRow.unit).in_(list(units)))
-        rows = s.exec(q).all()
+        rows = s.exec(_under(select(NoticeRow), unit)).all()
     per: dict[str, dict[str, Any]] = {}
     spent: dict[str, list[float]] = {}
     for r in rows:
