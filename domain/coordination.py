@@ -36,11 +36,17 @@ def _triggered(book: ApplicationLedger, trigger: str) -> bool:
     return trigger == ACCEPTED or any(e.event == trigger for e in book.events)
 
 
+def stage_done(book: ApplicationLedger, kind: str) -> bool:
+    """Staff completed the kind's stage by hand: the table's notice is moot."""
+    last = book.last_event_of(kind)
+    return last is not None and last.event.endswith(".completed")
+
+
 def rows_due(
     book: ApplicationLedger, ev: Evaluation, notices: Sequence[NoticeRecord]
 ) -> list[NoticeRow]:
     """The table's rows to issue now: the application's business type, the trigger recorded,
-    the kind timed for it, and nothing of that kind issued yet."""
+    the kind timed for it, nothing of that kind issued yet nor its stage completed by hand."""
     issued = {n.kind for n in notices}
     business_type = book.application.profile.business_type
     return [
@@ -48,6 +54,7 @@ def rows_due(
         for row in notice_rows(book.start_policy)
         if business_type in row.business_types
         and row.kind not in issued
+        and not stage_done(book, row.kind)
         and _triggered(book, row.trigger)
         and kind_applies(book, ev, row.kind)
     ]

@@ -98,8 +98,11 @@ def notice_rows(policy: ResolvedPolicy) -> list[NoticeRow]:
         except ValidationError as exc:
             err = exc.errors()[0]
             loc = ".".join(str(p) for p in err["loc"])
-            where = f"params.{TABLE}.rows[{i}]" + (f".{loc}" if loc else "")
-            raise NoticeTableError(f"{where}: {err['msg']}") from None
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            if not loc:
+                # A check across fields names its field first ("departments: ...").
+                loc, _, msg = msg.partition(": ")
+            raise NoticeTableError(f"params.{TABLE}.rows[{i}].{loc}: {msg}") from None
     return out
 
 

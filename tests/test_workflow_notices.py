@@ -125,7 +125,7 @@ async def test_a_rejected_notice_is_issued_again_with_a_fresh_clock(
 async def test_issuing_by_hand_refuses_a_kind_without_a_limit_and_repeats_nothing(
     ts_env: WorkflowEnvironment, ts_worker: Worker, org: Engine
 ) -> None:
-    shift, cal, t0 = await shifted_start(ts_env)
+    _shift, cal, t0 = await shifted_start(ts_env)
     no = new_application_no()
     d = await Driver.begin(ts_env, ts_worker.task_queue, application(no, t0), cal)
     bad = IssueNoticesRequest(kind="protection_setting", departments=["dispatch"])

@@ -43,6 +43,7 @@ from domain.coordination import (
     round_agreed,
     round_closed,
     rows_due,
+    stage_done,
     start_event,
 )
 from domain.ledger import ApplicationLedger
@@ -127,8 +128,8 @@ class NoticeSteps:
         async with self._lock:
             await self._withdraw(book, stale)
             for kind, departments in rows:
-                # An update may have issued it meanwhile.
-                if not any(n.kind == kind for n in self.notices):
+                # An update may have issued it meanwhile, or staff completed the stage.
+                if not any(n.kind == kind for n in self.notices) and not stage_done(book, kind):
                     await self._issue(book, kind, departments, ISSUED_BY_WORKFLOW)
             return True
 
