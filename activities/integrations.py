@@ -27,12 +27,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from calendars import get_calendar
-from contracts.application import (
-    ApplicationInput,
-    RecordEventRequest,
-    UpdateResult,
-    workflow_id,
-)
+from contracts.application import ApplicationInput, workflow_id
 from contracts.errors import REFUSAL_ERROR_TYPE, Refusal
 from contracts.integrations import (
     PermitInput,
@@ -42,6 +37,7 @@ from contracts.integrations import (
     ReserveProjectStatus,
     StartApplication,
 )
+from contracts.permits import PermitAnswer, RecordPermitRequest
 from core.config import Settings
 from domain.grid import policy_for_unit, search_radius_km, snapshot_of
 from domain.notifications.recipients import select_recipients
@@ -244,12 +240,12 @@ class IntegrationActivities:
 
     @activity.defn
     async def apply_permit(self, inp: PermitInput) -> PermitOutcome:
-        """Record a permit result on its application: an approval completes the
-        `admin_approval` stage (once no other kind stands rejected), a rejection reopens it
-        and returns the application to its customer manager. An older result than the kind's
+        """Record a permit result on its application, which decides (domain.permits): the
+        stage completes when every kind its plan lists is approved; a rejection reopens it and
+        returns the application to its customer manager. A result older than the kind's
         latest changes nothing."""
         p = inp.permit
-        kept, rows = store.record_permit(
+        kept, _ = store.record_permit(
             self._engine, p.application_no, p.kind, p.result, p.decided_at, inp.delivery
         )
         if not kept:
@@ -258,25 +254,14 @@ class IntegrationActivities:
             app = session.get(ApplicationRow, p.application_no)
             manager = app.customer_manager if app is not None else None
             unit = app.unit if app is not None else None
-        if p.result == "approved":
-            blocking = sorted(r.kind for r in rows if r.kind != p.kind and r.result == "rejected")
-            if blocking:
-                reason = f"still rejected: {', '.join(blocking)}"
-                return self._done(inp, PermitOutcome(outcome="unchanged", reason=reason))
-            req = RecordEventRequest(
-                event="admin_approval.completed", at=p.decided_at, note=f"permit {p.kind} approved"
-            )
-            return self._done(inp, await self._record(p.application_no, req, None))
-        req = RecordEventRequest(
-            event="admin_approval.started",
-            at=p.decided_at,
-            note=f"permit {p.kind} rejected: returned to the customer manager",
+        req = RecordPermitRequest(
+            kind=p.kind, result=p.result, decided_at=p.decided_at, delivery=inp.delivery
         )
-        outcome = await self._record(p.application_no, req, manager)
-        if outcome.outcome == "refused" and "already started" in (outcome.reason or ""):
-            # Still waiting on the approvals: nothing to reopen, the return stands.
-            outcome = PermitOutcome(outcome="unchanged", reason=outcome.reason, returned_to=manager)
-        if unit is not None and outcome.outcome in ("recorded", "unchanged"):
+        outcome = await self._record(p.application_no, req)
+        if p.result == "approved" or outcome.outcome not in ("recorded", "unchanged"):
+            return self._done(inp, outcome)
+        outcome = outcome.model_copy(update={"returned_to": manager})
+        if unit is not None:
             self.remind(
                 Reminder(
                     key=p.application_no,
@@ -289,14 +274,12 @@ class IntegrationActivities:
             )
         return self._done(inp, outcome)
 
-    async def _record(
-        self, application_no: str, req: RecordEventRequest, manager: str | None
-    ) -> PermitOutcome:
+    async def _record(self, application_no: str, req: RecordPermitRequest) -> PermitOutcome:
         if self._client is None:
             raise ApplicationError("the worker has no Temporal client", non_retryable=True)
         handle = self._client.get_workflow_handle(workflow_id(application_no))
         try:
-            await handle.execute_update("record_event", req, result_type=UpdateResult)
+            answer = await handle.execute_update("record_permit", req, result_type=PermitAnswer)
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause
             refusal = (
@@ -305,12 +288,12 @@ class IntegrationActivities:
                 else None
             )
             reason = refusal.message if refusal is not None else "the application refused it"
-            return PermitOutcome(outcome="refused", event=req.event, reason=reason)
+            return PermitOutcome(outcome="refused", reason=reason)
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise
             return PermitOutcome(outcome="missing", reason="no running application")
-        return PermitOutcome(outcome="recorded", event=req.event, returned_to=manager)
+        return PermitOutcome(outcome=answer.outcome, event=answer.event, reason=answer.reason)
 
     def _done(self, inp: PermitInput, outcome: PermitOutcome) -> PermitOutcome:
         store.permit_outcome(self._engine, inp.permit.application_no, inp.permit.kind, outcome)

@@ -88,7 +88,10 @@ class PlanActivities:
         )
         try:
             request = PlanRequest.from_profile(
-                job.profile, location=job.inputs.location, outside_line_m=job.inputs.outside_line_m
+                job.profile,
+                location=job.inputs.location,
+                outside_line_m=job.inputs.outside_line_m,
+                permits=job.inputs.permits or (),
             )
         except ValidationError as exc:
             first = exc.errors()[0]

@@ -27,6 +27,7 @@ from api.routes import (
     codec,
     grid,
     health,
+    imports,
     integrations,
     metrics,
     notices,
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mount_docs(app)
     app.include_router(health.router)
     app.include_router(auth.router)
+    app.include_router(imports.router)
     app.include_router(applications.router)
     app.include_router(warnings.router)
     app.include_router(preview.router)

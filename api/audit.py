@@ -4,8 +4,10 @@ the signed-in member and their address."""
 from __future__ import annotations
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from api.auth import Actor
+from readmodel.applications import ApplicationRow
 from readmodel.audit import AuditBase, now, record
 
 
@@ -18,6 +20,11 @@ def audit(
     target: str | None = None,
     detail: dict[str, str] | None = None,
 ) -> None:
+    unit = who.unit
+    if application_no is not None:
+        with Session(engine) as session:
+            row = session.get(ApplicationRow, application_no)
+        unit = row.unit if row is not None else unit
     record(
         engine,
         AuditBase(
@@ -26,6 +33,7 @@ def audit(
             address=who.address,
             action=action,
             application_no=application_no,
+            unit=unit,
             target=target,
             detail=detail or {},
         ),

@@ -24,7 +24,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from api.deps import EngineDep, SettingsDep
 from core.access import PERMISSIONS, Principal
-from core.security import InvalidToken, token_subject
+from core.security import InvalidToken, password_stamp, token_claims
 from policies.codes import UNIT_CODE_RE
 from readmodel.accounts import find_active
 
@@ -63,12 +63,14 @@ def current_user(
     if not token:
         raise unauthorized("sign in first: POST /api/auth/token, then send the bearer token")
     try:
-        code = token_subject(settings, token)
+        claims = token_claims(settings, token)
     except InvalidToken as exc:
         raise unauthorized(str(exc)) from None
-    row = find_active(engine, code)
+    row = find_active(engine, claims.subject)
     if row is None:
         raise unauthorized("the token's staff member is unknown or inactive")
+    if claims.stamp is not None and claims.stamp != password_stamp(settings, row.password_hash):
+        raise unauthorized("the password was changed after this token was issued: sign in again")
     return Principal.of(row.code, row.unit, row.roles, row.department, row.superuser)
 
 
@@ -196,10 +198,12 @@ class Actor:
 
     code: str
     address: str | None
+    #: The member's unit: where a change that names no application belongs.
+    unit: str | None = None
 
 
 def actor(request: Request, user: CurrentUser) -> Actor:
-    return Actor(user.code, request.client.host if request.client else None)
+    return Actor(user.code, request.client.host if request.client else None, user.unit)
 
 
 ActorDep = Annotated[Actor, Depends(actor)]

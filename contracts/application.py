@@ -21,6 +21,7 @@ from calendars.snapshot import CalendarSnapshot
 from contracts.coordination import NoticeRecord
 from contracts.monitor import MonitorView
 from contracts.outages import OutageRecord
+from contracts.permits import PermitResult, PermitsStatus
 from contracts.plans import PlanRecord
 from contracts.text import Line, Note, ShortLine, Text
 from policies.codes import EVENT_SUFFIXES, NOTICE_CODES, STAGE_CODES
@@ -126,6 +127,9 @@ class CancelRequest(BaseModel):
     )
 
 
+Origin = Literal["imported", "live"]
+
+
 class TimelineEntry(BaseModel):
     at: datetime
     event: str
@@ -134,6 +138,8 @@ class TimelineEntry(BaseModel):
     #: The signed-in member who recorded it (None before sign-in existed, and for the
     #: workflow's own entries).
     actor: str | None = None
+    #: Where it came from: the past given at import (docs/migration.md), or this system.
+    origin: Origin = "live"
 
 
 ApplicationState = Literal["running", "completed", "cancelled"]
@@ -155,6 +161,9 @@ class RaisedWarning(BaseModel):
     source: str | None = None
     #: False once the monitor it belongs to is met (the stage finished late but finished).
     open: bool = True
+    #: Its instant had already passed when the application was imported: recorded as raised
+    #: then, never sent as a message of its own (the import's digest names the application).
+    imported: bool = False
 
 
 class TooShortFlag(BaseModel):
@@ -214,6 +223,20 @@ class CarriedState(BaseModel):
     outage: OutageRecord | None = None
     #: Its coordination notices (协同通知), every round.
     notices: list[NoticeRecord] = Field(default_factory=list)
+    #: The latest result of each permit kind (行政审批).
+    permits: list[PermitResult] = Field(default_factory=list)
+
+
+class ImportedHistory(BaseModel):
+    """The past of an application taken over from another system (docs/migration.md): its
+    stage events and holds, checked by the rules live events are, in the order they happened."""
+
+    #: Stage events and holds (pause.started, pause.completed), oldest first.
+    events: list[RecordedEvent] = Field(default_factory=list)
+    #: The instant the past was judged at: the warnings due until then are imported ones.
+    imported_at: datetime
+    #: The other system's order number.
+    source_ref: str | None = None
 
 
 class ApplicationStart(BaseModel):
@@ -223,6 +246,8 @@ class ApplicationStart(BaseModel):
     policy: ResolvedPolicy
     calendar: CalendarSnapshot
     carried: CarriedState | None = None
+    #: The past given at start (an imported application); None for one created live.
+    history: ImportedHistory | None = None
     #: Deprecated, never set on a new start: histories recorded while tests set it here still
     #: carry it, and their runs continue as new where it says. Tests now give the length in
     #: the workflow's memo (see workflows.connection_application); it is not written back.
@@ -279,6 +304,9 @@ class ApplicationStatus(BaseModel):
     outage: OutageRecord | None = None
     #: Its coordination notices (协同通知), every round: who was asked, who answered what.
     notices: list[NoticeRecord] = Field(default_factory=list)
+    #: The outside line's administrative approvals (行政审批): whether the plan requires them,
+    #: each permit kind's state, and whether the application waits for them.
+    permits: PermitsStatus | None = None
 
 
 class MonitorBrief(BaseModel):

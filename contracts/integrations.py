@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from calendars.snapshot import CalendarSnapshot
 from contracts.application import Customer
+from contracts.permits import PermitKind, PermitResultCode
 from contracts.text import Line, Note, ShortLine
 from policies.plans.plan import Plan
 from policies.plans.resources import Location
@@ -30,8 +31,7 @@ DeliveryKind = Literal["project", "permit", "registration"]
 #: the workflow it asks for exists already (a second delivery of the same thing); failed:
 #: Temporal could not take it (replayable); rejected: the body is invalid (422, kept as is).
 DeliveryStatus = Literal["received", "accepted", "duplicate", "failed", "rejected"]
-PermitKind = Literal["road_excavation", "road_occupation", "greenery"]
-PermitResultCode = Literal["approved", "rejected"]
+__all__ = ["PermitKind", "PermitResultCode"]
 
 
 class _Body(BaseModel):

@@ -13,6 +13,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contracts.grid import Reservation
+from contracts.permits import PermitKind
 from contracts.text import Note, ShortLine
 from policies.plans.plan import Plan
 from policies.plans.resources import Location
@@ -42,6 +43,9 @@ class PlanInputs(BaseModel):
 
     location: Location | None = None
     outside_line_m: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    #: The permits the outside line's route needs (掘路, 占道, 绿化): the plan lists them when
+    #: it needs approval, and the application waits for each.
+    permits: tuple[PermitKind, ...] | None = None
 
 
 class JointReviewDecision(BaseModel):
@@ -59,6 +63,8 @@ class JointReviewDecision(BaseModel):
     #: A works type, or `none`: no supporting works at all (the customer builds from the point).
     supporting_works: SupportingWorksType | Literal["none"] | None = None
     admin_approval_required: bool | None = None
+    #: The permits the route they chose needs (掘路, 占道, 绿化); kept for later revisions.
+    permits: list[PermitKind] | None = Field(default=None, max_length=3)
     note: Note | None = None
 
 
@@ -122,7 +128,7 @@ def _new_input_schema(schema: dict[str, Any]) -> None:
     """What the model's check says, for clients and fuzzers: one of the two, not null."""
     given = [
         {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
-        for name in ("location", "outside_line_m")
+        for name in ("location", "outside_line_m", "permits")
     ]
     schema.setdefault("allOf", []).append({"anyOf": given})
 
@@ -134,13 +140,18 @@ class RevisePlanRequest(BaseModel):
 
     location: Location | None = None
     outside_line_m: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    permits: list[PermitKind] | None = Field(
+        default=None,
+        max_length=3,
+        description="The permits the outside line's route needs; the application waits for each",
+    )
     by: ShortLine | None = None
     note: Note | None = None
 
     @model_validator(mode="after")
     def _something_new(self) -> Self:
-        if self.location is None and self.outside_line_m is None:
-            raise ValueError("location: give the new location or outside_line_m")
+        if self.location is None and self.outside_line_m is None and self.permits is None:
+            raise ValueError("location: give the new location, outside_line_m or permits")
         return self
 
     def inputs(self, before: PlanInputs) -> PlanInputs:
@@ -149,6 +160,9 @@ class RevisePlanRequest(BaseModel):
             outside_line_m=(
                 self.outside_line_m if self.outside_line_m is not None else before.outside_line_m
             ),
+            permits=tuple(dict.fromkeys(self.permits))
+            if self.permits is not None
+            else before.permits,
         )
 
 

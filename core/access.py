@@ -18,6 +18,7 @@ PERMISSIONS: dict[str, str] = {
     "applications.create": "open an application",
     "applications.record": "record stage events and holds (pause, resume)",
     "applications.cancel": "cancel an application",
+    "applications.import": "import in-flight applications with their history (go-live)",
     "plans.decide": "approve or revise a supply plan, ask for a joint review, reserve capacity",
     "reports.read": "the reports (connection time, stage times, warnings, lists, penalties)",
     "notices.read": "read coordination notices",
@@ -59,6 +60,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         (
             *_CASEWORK,
             "applications.cancel",
+            "applications.import",
             "reports.read",
             "notifications.read",
             "outages.schedule",
@@ -100,7 +102,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         )
     ),
     "admin": frozenset(
-        ("reference.read", "units.manage", "staff.manage", "grid.manage", "audit.read")
+        (
+            "reference.read",
+            "units.manage",
+            "staff.manage",
+            "grid.manage",
+            "audit.read",
+            "applications.import",
+        )
     ),
     # An external system: webhooks with their signatures, never a staff token.
     "integration": frozenset(),

@@ -8,6 +8,8 @@ process. Nothing here logs a password, a hash or a token.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -54,25 +56,46 @@ class Token:
     expires_at: datetime
 
 
-def create_token(settings: Settings, subject: str, now: datetime | None = None) -> Token:
+def password_stamp(settings: Settings, password_hash: str | None) -> str | None:
+    """A short keyed digest of the member's current password hash, carried in their tokens: a
+    new password (an administrator's reset of a lost or leaked one) ends every token issued
+    before it. Not the hash itself, which never leaves the database."""
+    if password_hash is None:
+        return None
+    mac = hmac.new(signing_key(settings).encode(), password_hash.encode(), hashlib.sha256)
+    return mac.hexdigest()[:16]
+
+
+def create_token(
+    settings: Settings, subject: str, now: datetime | None = None, *, stamp: str | None = None
+) -> Token:
     issued = now or datetime.now(UTC)
     expires = issued + timedelta(minutes=settings.access_token_minutes)
-    claims = {
+    claims: dict[str, object] = {
         "sub": subject,
         "iat": issued,
         "exp": expires,
         "iss": ISSUER,
         "aud": AUDIENCE,
     }
+    if stamp is not None:
+        claims["pwd"] = stamp
     return Token(jwt.encode(claims, signing_key(settings), algorithm=ALGORITHM), expires)
+
+
+@dataclass(frozen=True)
+class Claims:
+    subject: str
+    #: The password stamp at sign-in (password_stamp), if the token was issued by a sign-in.
+    stamp: str | None
 
 
 class InvalidToken(Exception):
     """Expired, tampered with, or not one of ours; the message says which, without the token."""
 
 
-def token_subject(settings: Settings, token: str) -> str:
-    """The staff code a valid token names."""
+def token_claims(settings: Settings, token: str) -> Claims:
+    """The staff code a valid token names, and its password stamp."""
     try:
         claims = jwt.decode(
             token,
@@ -86,7 +109,7 @@ def token_subject(settings: Settings, token: str) -> str:
         raise InvalidToken("the token has expired: sign in again") from None
     except jwt.InvalidTokenError:
         raise InvalidToken("the token is not valid") from None
-    subject = claims.get("sub")
-    if not isinstance(subject, str) or not subject:
+    subject, stamp = claims.get("sub"), claims.get("pwd")
+    if not isinstance(subject, str) or not subject or not isinstance(stamp, str | None):
         raise InvalidToken("the token is not valid")
-    return subject
+    return Claims(subject, stamp)

@@ -23,6 +23,7 @@ from contracts.application import (
     CalendarSegment,
     CancelRequest,
     CarriedState,
+    Origin,
     RaisedWarning,
     RecordedEvent,
     TimelineEntry,
@@ -203,12 +204,19 @@ class ApplicationLedger:
         )
         return True
 
-    def add_event(self, rec: RecordedEvent) -> None:
+    def add_event(self, rec: RecordedEvent, origin: Origin = "live") -> None:
         """Record an event the rules accepted (domain.rules.check_event / check_hold)."""
         self.events.append(rec)
         self._engine_events.append(rec.to_engine())
         self.timeline.append(
-            TimelineEntry(at=rec.at, event=rec.event, by=rec.by, note=rec.note, actor=rec.actor)
+            TimelineEntry(
+                at=rec.at,
+                event=rec.event,
+                by=rec.by,
+                note=rec.note,
+                actor=rec.actor,
+                origin=origin,
+            )
         )
         if rec.event == ARCHIVED:
             self._close("completed")

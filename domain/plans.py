@@ -88,6 +88,14 @@ def missing_input(profile: ApplicationProfile, inputs: PlanInputs) -> str | None
     return None
 
 
+def reviewed_inputs(inputs: PlanInputs, review: JointReviewDecision) -> PlanInputs:
+    """The inputs a joint review's version is made from: the reviewers' permits in place of
+    the earlier ones, so that later revisions keep them."""
+    if review.permits is None:
+        return inputs
+    return inputs.model_copy(update={"permits": tuple(dict.fromkeys(review.permits))})
+
+
 def deadline_profile(profile: ApplicationProfile, record: PlanRecord | None) -> ApplicationProfile:
     """The profile the deadlines are computed on: the application's, with the decided plan's
     supporting works and outside line in place of what was entered by hand."""
@@ -196,6 +204,11 @@ def reviewed(
             limit=plan.admin_approval.limit if review.admin_approval_required else None,
             source=cite,
             mode=plan.admin_approval.mode,
+            permits=(
+                (tuple(review.permits or ()) or plan.admin_approval.permits)
+                if review.admin_approval_required
+                else ()
+            ),
         )
         decisions.append(Decision(field="admin_approval.required",
                                   value=review.admin_approval_required, source=cite))  # fmt: skip

@@ -11,6 +11,10 @@ import re
 #: between levels). The policy packs, applications and the organisation all name units so.
 UNIT_CODE_RE = re.compile(r"^[a-z][a-z0-9-]*(/[a-z][a-z0-9-]*)*$")
 
+#: Administrative approvals an outside line's route may need (行政审批: 掘路, 占道, 绿化;
+#: docs/glossary.md): the kinds a supply plan lists and the approval system reports.
+PERMIT_KINDS: tuple[str, ...] = ("road_excavation", "road_occupation", "greenery")
+
 #: Change services (变更类业务, docs/glossary.md).
 CHANGE_SERVICES: frozenset[str] = frozenset(
     {

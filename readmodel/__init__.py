@@ -17,6 +17,7 @@ def register_tables() -> None:
     import readmodel.calendar_publication
     import readmodel.coordination
     import readmodel.grid
+    import readmodel.imports
     import readmodel.integrations
     import readmodel.organisation
     import readmodel.outages

@@ -65,6 +65,8 @@ class TimelineRow(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
     by: str | None = Field(default=None, max_length=64)
     note: str | None = Field(default=None, max_length=500)
+    #: `imported` (the past given at import, docs/migration.md) or `live`.
+    origin: str = Field(default="live", max_length=16, sa_column_kwargs={"server_default": "live"})
 
 
 class WarningBase(SQLModel):
@@ -78,6 +80,8 @@ class WarningBase(SQLModel):
     result: str | None = Field(default=None, max_length=32)
     source: str | None = Field(default=None, max_length=500)
     open: bool = Field(default=True, index=True)
+    #: Already past when the application was imported: never sent on its own (the digest).
+    imported: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
 
 
 class WarningRow(WarningBase, table=True):

@@ -25,6 +25,9 @@ class AuditBase(SQLModel):
     #: What was done: `<area>.<verb>`, e.g. `application.event`, `staff.update`.
     action: str = Field(max_length=64)
     application_no: str | None = Field(default=None, index=True, max_length=64)
+    #: The unit the change belongs to (the application's, else the actor's): whose directors
+    #: read it. Rows written before the column have none and are shown to superusers only.
+    unit: str | None = Field(default=None, index=True, max_length=128)
     #: What else the action was about: a staff code, a unit, a calendar region, a delivery id.
     target: str | None = Field(default=None, max_length=128)
     #: Codes only (an event code, the fields changed); never personal data or secrets.
@@ -50,6 +53,7 @@ def now() -> datetime:
 def search(
     engine: Engine,
     *,
+    unit: str | None = None,
     application_no: str | None = None,
     actor: str | None = None,
     since: datetime | None = None,
@@ -57,8 +61,10 @@ def search(
     offset: int = 0,
     limit: int = 100,
 ) -> tuple[list[AuditRow], int]:
-    """Newest first, with the total that matched."""
+    """Newest first, with the total that matched; of `unit` and the units under it, if named."""
     filters: list[ColumnElement[bool]] = []
+    if unit is not None:
+        filters.append((col(AuditRow.unit) == unit) | col(AuditRow.unit).startswith(unit + "/"))
     if application_no is not None:
         filters.append(col(AuditRow.application_no) == application_no)
     if actor is not None:

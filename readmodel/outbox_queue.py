@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Engine, Executable, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -295,6 +295,7 @@ class OutboxQueue:
 def outbox_page(
     session: Session,
     *,
+    unit: str | None = None,
     application: str | None = None,
     state: str | None = None,
     phone_suffix: str | None = None,
@@ -304,8 +305,10 @@ def outbox_page(
     limit: int = 100,
 ) -> OutboxPage:
     """Outbox rows by send window, with counts by state and the undeliverable roles (of the
-    application, if one is named; at most 500)."""
+    unit and those under it, and of the application, if named; at most 500)."""
     filters: list[ColumnElement[bool]] = []
+    if unit is not None:
+        filters.append(_in_unit(col(OutboxRow.unit), unit))
     if application is not None:
         filters.append(col(OutboxRow.application_no) == application)
     if phone_suffix is not None:
@@ -330,9 +333,17 @@ def outbox_page(
         .limit(limit)
     ).all()
     gaps = select(UndeliverableRow)
+    if unit is not None:
+        gaps = gaps.where(_in_unit(col(UndeliverableRow.unit), unit))
     if application is not None:
         gaps = gaps.where(UndeliverableRow.application_no == application)
     undeliverable = session.exec(
         gaps.order_by(col(UndeliverableRow.created_at), col(UndeliverableRow.id)).limit(500)
     ).all()
     return OutboxPage(list(rows), counts, total, list(undeliverable))
+
+
+def _in_unit(column: Any, unit: str) -> ColumnElement[bool]:
+    """`unit` and the units under it."""
+    found: ColumnElement[bool] = (column == unit) | column.startswith(unit + "/")
+    return found

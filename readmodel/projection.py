@@ -17,9 +17,10 @@ statement around literal values each time was most of its cost (bench/workflow_b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Insert, Table
+from sqlalchemy import Connection, Engine, Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts.application import ProjectionInput
@@ -54,15 +55,23 @@ class ProjectionWriter:
         self._facts = ReportFacts(dialect)
 
     def write(self, data: ProjectionInput) -> None:
-        final = data.final_status is not None
         with self._engine.begin() as conn:
-            conn.execute(
-                self._application_final if final else self._application, _application_row(data)
-            )
-            if data.timeline:
-                conn.execute(self._timeline, _timeline_rows(data))
-            if data.warnings:
-                conn.execute(self._warnings, _warning_rows(data))
+            self.write_in(conn, [data])
+
+    def write_in(self, conn: Connection, items: Sequence[ProjectionInput]) -> None:
+        """Many applications' writes in the caller's transaction, each statement executed
+        once for all of them (an import's batch)."""
+        for final in (False, True):
+            rows = [_application_row(d) for d in items if (d.final_status is not None) == final]
+            if rows:
+                conn.execute(self._application_final if final else self._application, rows)
+        timeline = [r for d in items for r in _timeline_rows(d)]
+        if timeline:
+            conn.execute(self._timeline, timeline)
+        warnings = [r for d in items for r in _warning_rows(d)]
+        if warnings:
+            conn.execute(self._warnings, warnings)
+        for data in items:
             self._facts.write(conn, data)
 
 
@@ -112,6 +121,7 @@ def _timeline_rows(data: ProjectionInput) -> list[dict[str, Any]]:
             "at": entry.at,
             "by": entry.by,
             "note": entry.note,
+            "origin": entry.origin,
         }
         for seq, entry in enumerate(data.timeline, start=data.timeline_offset)
     ]
@@ -130,6 +140,7 @@ def _warning_rows(data: ProjectionInput) -> list[dict[str, Any]]:
             "result": w.result,
             "source": w.source,
             "open": w.open,
+            "imported": w.imported,
         }
         for w in data.warnings
     ]

@@ -31,6 +31,7 @@ from readmodel.demo_org import seed_demo_org  # noqa: E402
 from tests.integration_scenarios import SCENARIOS as INTEGRATION_SCENARIOS  # noqa: E402
 from tests.notice_scenarios import SCENARIOS as NOTICE_SCENARIOS  # noqa: E402
 from tests.notification_scenarios import SCENARIOS as NOTIFICATION_SCENARIOS  # noqa: E402
+from tests.permit_scenarios import SCENARIOS as PERMIT_SCENARIOS  # noqa: E402
 from tests.publisher_scenarios import SCENARIOS as PUBLISHER_SCENARIOS  # noqa: E402
 from tests.scenarios import SCENARIOS  # noqa: E402
 from worker import build_worker  # noqa: E402
@@ -65,7 +66,8 @@ async def main() -> None:
                 # gateway writes under the temporary folder.
                 settings = Settings(data_dir=Path(tmp))
                 async with build_worker(env.client, engine, "record", pool, settings):
-                    for i, (name, scenario) in enumerate({**SCENARIOS, **NOTICE_SCENARIOS}.items()):
+                    drivers = {**SCENARIOS, **PERMIT_SCENARIOS, **NOTICE_SCENARIOS}
+                    for i, (name, scenario) in enumerate(drivers.items()):
                         if not wanted(name):
                             continue
                         driver = await scenario(env, "record", f"REC{i:05d}")

@@ -36,6 +36,8 @@ from contracts.application import (
     ChangeInput,
     Customer,
     HoldRequest,
+    ImportedHistory,
+    RecordedEvent,
     RecordEventRequest,
     UpdateResult,
     workflow_id,
@@ -587,6 +589,43 @@ async def settled_outage(d: Driver) -> ApplicationStatus:
 
 Scenario = Callable[[WorkflowEnvironment, str, str], Awaitable[Driver]]
 
+
+async def imported_then_live(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    """An hv application imported 20 days after its acceptance with its past (a survey, a
+    hold): its workflow starts from that past without writing; a threshold still ahead fires
+    live, then a live event is recorded."""
+    now = (await env.get_current_time()).astimezone(TZ)
+    t0 = now - timedelta(days=20)
+    inp = application(no, t0)
+    start = start_input(inp)
+    day = timedelta(days=1)
+    past = [
+        ("site_survey.started", t0 + day, None),
+        ("site_survey.completed", t0 + 2 * day, None),
+        ("pause", t0 + 3 * day, "customer asked to wait"),
+        ("resume", t0 + 15 * day, "customer ready"),
+    ]
+    start.history = ImportedHistory(
+        events=[
+            RecordedEvent(event=e, at=at, reason=why, note=why, recorded_at=now)
+            for e, at, why in past
+        ],
+        imported_at=now,
+        source_ref="YK-0001",
+    )
+    handle = await env.client.start_workflow(
+        ConnectionApplication.run,
+        start,
+        id=workflow_id(no),
+        task_queue=tq,
+        search_attributes=initial_search_attributes(inp),
+    )
+    d = Driver(env, handle, start)
+    await d.to(now + 10 * day)
+    await d.event("plan_reply.completed", now + 11 * day)
+    return d
+
+
 SCENARIOS: dict[str, Scenario] = {
     "hv_10kv_lifecycle": hv_10kv_lifecycle,
     "lv_residential_lifecycle": lv_residential_lifecycle,
@@ -627,4 +666,6 @@ SCENARIOS: dict[str, Scenario] = {
     # energization is possible, rejected and scheduled again, approved, settled.
     "hv_outage_rejected_and_approved": hv_outage_rejected_and_approved,
     "hv_outage_live_line": hv_outage_live_line,
+    # An application imported with its past (ApplicationStart.history), then live.
+    "imported_then_live": imported_then_live,
 }

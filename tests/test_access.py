@@ -31,9 +31,13 @@ from core.config import Settings
 from core.security import create_token
 from readmodel.accounts import ensure_superuser
 from readmodel.applications import ApplicationRow
+from readmodel.audit import AuditRow
 from readmodel.coordination import NoticeRow
 from readmodel.demo_org import seed_demo_org
+from readmodel.grid import FeederRow, GridCustomerRow, SubstationRow
 from readmodel.organisation import StaffRow
+from readmodel.outages import OutagePlanRow
+from readmodel.outbox import OutboxRow
 from tests.support import secured
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -230,7 +234,8 @@ def test_lists_answer_404_for_a_unit_outside_the_scope(
     client: TestClient, settings: Settings
 ) -> None:
     headers = bearer(settings, "r-marketing_director")
-    for path in ("/api/applications", "/api/warnings", "/api/reports/warnings", "/api/staff"):
+    lists = ("/api/applications", "/api/warnings", "/api/reports/warnings", "/api/staff")
+    for path in (*lists, "/api/outages", "/api/outages.ics"):
         assert client.get(path, params={"unit": OTHER_UNIT}, headers=headers).status_code == 404
     listed = client.get("/api/applications", headers=headers).json()["items"]
     assert [a["application_no"] for a in listed] == [OWN_APP]
@@ -240,6 +245,108 @@ def test_lists_answer_404_for_a_unit_outside_the_scope(
     assert client.get("/api/staff/cm-201", headers=headers).status_code == 404
     assert client.get("/api/staff/cm-201", headers=bearer(settings, "root")).status_code == 200
     assert client.get("/api/staff/cm-001", headers=headers).status_code == 200
+
+
+def _outage_row(outage_id: str, unit: str) -> OutagePlanRow:
+    now = datetime.now(UTC)
+    return OutagePlanRow(
+        id=outage_id, unit=unit, tier="daily", state="submitted", created_at=now, updated_at=now
+    )
+
+
+def test_another_units_outage_is_neither_listed_nor_found_nor_answered(
+    client: TestClient, settings: Settings, db_engine: Engine
+) -> None:
+    with Session(db_engine) as s:
+        s.add(_outage_row("OUT-OWN-1", OWN_UNIT))
+        s.add(_outage_row("OUT-OTHER-1", OTHER_UNIT))
+        s.commit()
+    headers = bearer(settings, "r-connection_specialist")
+    listed = client.get("/api/outages", headers=headers).json()["items"]
+    assert [o["id"] for o in listed] == ["OUT-OWN-1"]
+    assert client.get("/api/outages/OUT-OWN-1", headers=headers).status_code == 200
+    for method, path, body in (
+        ("GET", "/api/outages/OUT-OTHER-1", None),
+        ("POST", "/api/outages/OUT-OTHER-1/approve", {}),
+        ("POST", "/api/outages/OUT-OTHER-1/reject", {"reason": "检修"}),
+    ):
+        r = client.request(method, path, headers=headers, json=body)
+        assert r.status_code == 404 and r.json()["errors"][0]["field"] == "outage_id", r.text
+    root = bearer(settings, "root")
+    assert client.get("/api/outages/OUT-OTHER-1", headers=root).status_code == 200
+    # Dispatch's answer: a coordinator of another department may not give it.
+    coordinator = bearer(settings, "r-coordinator")
+    r = client.post("/api/outages/OUT-OWN-1/approve", headers=coordinator, json={})
+    assert r.status_code == 403 and r.json()["errors"][0]["field"] == "department", r.text
+
+
+def _message(no: str, unit: str) -> OutboxRow:
+    now = datetime.now(UTC)
+    return OutboxRow(
+        application_no=no, unit=unit, kind="warning", monitor="hv.plan_reply", level="blue",
+        phone="13800001111", role="customer_manager", message="预警", send_after=now,
+        send_before=now + timedelta(hours=1), window="warning", created_at=now,
+    )  # fmt: skip
+
+
+def test_the_outbox_shows_the_callers_units_messages_only(
+    client: TestClient, settings: Settings, db_engine: Engine
+) -> None:
+    with Session(db_engine) as s:
+        s.add(_message(OWN_APP, OWN_UNIT))
+        s.add(_message(OTHER_APP, OTHER_UNIT))
+        s.commit()
+    headers = bearer(settings, "r-connection_specialist")
+    page = client.get("/api/notifications", headers=headers).json()
+    assert [m["application_no"] for m in page["items"]] == [OWN_APP]
+    assert sum(page["counts"].values()) == 1
+    r = client.get("/api/notifications", params={"unit": OTHER_UNIT}, headers=headers)
+    assert r.status_code == 404
+    everything = client.get("/api/notifications", headers=bearer(settings, "root")).json()
+    assert {m["application_no"] for m in everything["items"]} == {OWN_APP, OTHER_APP}
+
+
+def test_grid_customers_names_and_phones_stay_in_their_unit(
+    client: TestClient, settings: Settings, db_engine: Engine
+) -> None:
+    with Session(db_engine) as s:
+        for n, unit in ((1, OWN_UNIT), (2, OTHER_UNIT)):
+            s.add(SubstationRow(id=f"S{n}", name="站", unit=unit, voltage="110kV", lon=111, lat=34))
+            s.flush()
+            s.add(FeederRow(id=f"F{n}", substation=f"S{n}", unit=unit, voltage="10kV",
+                            rated_kva=8000, used_kva=0))  # fmt: skip
+            s.flush()
+            s.add(GridCustomerRow(id=f"C{n}", feeder=f"F{n}", name="客户", phone="13800001111"))
+        s.commit()
+    headers = bearer(settings, "r-connection_specialist")
+    listed = client.get("/api/grid/customers", headers=headers).json()["items"]
+    assert [c["id"] for c in listed] == ["C1"]
+    assert client.get("/api/grid/customers/C1", headers=headers).status_code == 200
+    assert client.get("/api/grid/customers/C2", headers=headers).status_code == 404
+    r = client.get("/api/grid/customers", params={"unit": OTHER_UNIT}, headers=headers)
+    assert r.status_code == 404
+    assert client.get("/api/grid/customers/C2", headers=bearer(settings, "root")).status_code == 200
+
+
+def test_the_audit_trail_shows_the_changes_of_the_callers_units(
+    client: TestClient, settings: Settings, db_engine: Engine
+) -> None:
+    # Changes made through the API: an application's go to its unit, others to the actor's.
+    root = bearer(settings, "root")
+    r = client.patch("/api/staff/r-executive", headers=root, json={"phone": "13800007777"})
+    assert r.status_code == 200, r.text
+    with Session(db_engine) as s:
+        s.add(AuditRow(at=datetime.now(UTC), actor="r-customer_manager", action="event.record",
+                       application_no=OWN_APP, unit=OWN_UNIT))  # fmt: skip
+        s.commit()
+    headers = bearer(settings, "r-marketing_director")
+    mine = client.get("/api/audit", headers=headers).json()["items"]
+    assert [e["application_no"] for e in mine] == [OWN_APP]
+    assert client.get("/api/audit", params={"unit": OTHER_UNIT}, headers=headers).status_code == 404
+    everything = client.get("/api/audit", headers=root).json()["items"]
+    [change] = [e for e in everything if e["target"] == "r-executive"]
+    assert change["actor"] == "root" and change["unit"] is not None
+    assert not change["unit"].startswith(OWN_UNIT)
 
 
 def test_a_customer_manager_changes_only_theirs_or_their_units(
@@ -326,8 +433,17 @@ def test_staff_passwords_are_set_by_admins_and_never_answered(
         "/api/auth/token", data={"username": "cm-new", "password": body["password"]}
     )
     assert signed.status_code == 200
+    old_token = {"Authorization": f"Bearer {signed.json()['access_token']}"}
+    assert client.get("/api/applications", headers=old_token).status_code == 200
     changed = client.patch("/api/staff/cm-new", json={"password": "second-password"}, headers=admin)
     assert changed.status_code == 200 and "second-password" not in changed.text
+    # A new password ends the tokens issued before it (a leaked password, a stolen token).
+    ended = client.get("/api/applications", headers=old_token)
+    assert ended.status_code == 401 and "password was changed" in ended.text
+    fresh = client.post(
+        "/api/auth/token", data={"username": "cm-new", "password": "second-password"}
+    ).json()["access_token"]
+    assert client.get("/api/applications", headers={"Authorization": f"Bearer {fresh}"}).is_success
     again = client.post(
         "/api/auth/token", data={"username": "cm-new", "password": "first-password"}
     )

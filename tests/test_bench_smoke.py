@@ -69,3 +69,8 @@ def test_plan_workflow_benchmark_runs_against_the_embedded_server() -> None:
     out = run("bench/plan_workflow_bench.py", "--apps", "2")
     assert "site_survey.completed -> plan in the status: p50" in out
     assert "ratio of the medians" in out
+
+
+def test_access_benchmark_runs() -> None:
+    out = run("bench/access_bench.py", "--quick")
+    assert "with AES-GCM" in out and "bearer token" in out and "sign-in (argon2)" in out

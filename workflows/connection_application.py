@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from contracts.coordination import AnswerNoticeRequest, IssueNoticesRequest, NoticeRecord
     from contracts.errors import Refusal, refusal_error
     from contracts.outages import OutageAnswer, OutageRecord
+    from contracts.permits import PermitAnswer, RecordPermitRequest
     from contracts.plans import (
         ApprovePlanRequest,
         JointReviewRequest,
@@ -46,7 +47,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.answers import brief, outcome
     from domain.answers import status as full_status
     from domain.coordination import is_issued_repeat
+    from domain.history import replay_history
     from domain.ledger import ApplicationLedger
+    from domain.permits import mark_of, permits_status
     from domain.refusals import Refused
     from domain.rules import check_cancel, check_event, check_hold
     from domain.views import Row, details, row, search_attributes
@@ -59,6 +62,7 @@ with workflow.unsafe.imports_passed_through():
         check_issue_request,
     )
     from workflows.outage_steps import OUTAGE_PATCH, OutageSteps, check_answer
+    from workflows.permit_steps import PERMIT_PATCH, PermitSteps, check_record
     from workflows.plan_steps import (
         PLAN_PATCH,
         PlanSteps,
@@ -103,17 +107,20 @@ class ConnectionApplication:
         self._start = start
         self._book = ApplicationLedger(start, workflow.now())
         self._writer = ChangeWriter.carried_from(start)
+        self._search: dict[str, Any] = {}
+        if start.history is not None and start.carried is None:
+            self._take_history(start)
         self._dirty = False
         # The one durable wait for the earliest pending threshold (None: nothing pending).
         self._timer: asyncio.Task[None] | None = None
         self._eval: Evaluation | None = None
-        self._search: dict[str, Any] = {}
         # The row the search attributes and the UI details were last computed for.
         self._shown_row: Row | None = None
         self._state_attribute = False
         self._plans = PlanSteps()
         self._outages = OutageSteps(start.carried.outage if start.carried else None)
         self._notices = NoticeSteps(start.carried.notices if start.carried else ())
+        self._permits = PermitSteps(start.carried.permits if start.carried else None)
 
     @workflow.run
     async def run(self, start: ApplicationStart) -> ApplicationOutcome:
@@ -126,6 +133,7 @@ class ConnectionApplication:
         self._notices.enabled = workflow.patched(NOTICE_PATCH)
         if self._notices.enabled:
             self._writer.departments_for = self._notices.departments_for
+        self._permits.enabled = workflow.patched(PERMIT_PATCH)
         # Histories recorded while tests set it in the start input still carry it there.
         history_limit = start.continue_as_new_after or workflow.memo_value(
             CONTINUE_AS_NEW_MEMO, CONTINUE_AS_NEW_AFTER, type_hint=int
@@ -161,6 +169,7 @@ class ConnectionApplication:
                 if self._outages.record is not None:
                     carried.outage = self._outages.record
                 carried.notices = self._notices.notices
+                carried.permits = self._permits.results
                 workflow.continue_as_new(
                     ApplicationStart(
                         application=start.application,
@@ -180,10 +189,25 @@ class ConnectionApplication:
         # A short result: the full final status went to the read model with the last write.
         return outcome(self._book, self._book.evaluate(workflow.now()))
 
+    def _take_history(self, start: ApplicationStart) -> None:
+        """An imported application: its past applied as a live run would have recorded it.
+        The import wrote the read model and the search attributes from the same past, at the
+        same instant, so the writer and the attributes start from there and the first sync
+        writes only what changed since (a threshold that passed meanwhile, sent as usual)."""
+        assert start.history is not None
+        book = self._book
+        replay_history(book, start.history)
+        at = start.history.imported_at
+        current = row(book, book.evaluate(at))
+        self._writer.imported(book, current, at)
+        wanted = search_attributes(book, current, with_state=True)
+        self._search = {name: value for name, (_, value) in wanted.items()}
+
     def _plan_step(self) -> None:
         self._plans.start(self._book, self._wake)
         self._outages.start(self._book, self._eval, self._wake)
         self._notices.start(self._book, self._eval, self._wake)
+        self._permits.start(self._book, self._wake)
 
     def _wake(self) -> None:
         self._dirty = True
@@ -206,6 +230,9 @@ class ConnectionApplication:
         if self._outages.record is not None:
             answer.outage = self._outages.record
         answer.notices = self._notices.notices
+        answer.permits = permits_status(
+            book.plan, book.skipped, mark_of(book), self._permits.results
+        )
         return answer
 
     @workflow.update
@@ -329,6 +356,19 @@ class ConnectionApplication:
         if not self._notices.enabled:
             reason = "the application was started before coordination notices"
             raise refusal_error(Refusal.one("conflict", "application_no", reason))
+
+    @workflow.update
+    def record_permit(self, req: RecordPermitRequest) -> PermitAnswer:
+        """A permit result from the approval system (行政审批): the latest of its kind kept; the
+        stage completed when every kind the plan lists is approved, reopened by a rejection."""
+        answer = self._permits.record(self._book, req)
+        if answer.outcome != "superseded":
+            self._changed()
+        return answer
+
+    @record_permit.validator
+    def _validate_record_permit(self, req: RecordPermitRequest) -> None:
+        check_record(self._book, req, workflow.now())
 
     @workflow.signal
     def calendar_updated(self, snapshot: CalendarSnapshot) -> None:

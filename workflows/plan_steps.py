@@ -34,7 +34,14 @@ from contracts.plans import (
     RevisePlanRequest,
 )
 from domain.ledger import ApplicationLedger
-from domain.plans import JOINT_REVIEW, REVISE, missing_input, plan_due, plan_kind
+from domain.plans import (
+    JOINT_REVIEW,
+    REVISE,
+    missing_input,
+    plan_due,
+    plan_kind,
+    reviewed_inputs,
+)
 from domain.refusals import Refused
 from domain.rules import application_running, check_event
 
@@ -148,7 +155,9 @@ class PlanSteps:
             assert book.plan is not None
             before = book.plan
             review = JointReviewDecision.model_validate(req.model_dump(exclude={"by"}))
-            return await self._make(book, JOINT_REVIEW, before.inputs, review)
+            return await self._make(
+                book, JOINT_REVIEW, reviewed_inputs(before.inputs, review), review
+            )
 
     def approve(self, book: ApplicationLedger, req: ApprovePlanRequest) -> RecordedEvent:
         now = workflow.now()

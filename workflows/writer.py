@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -98,6 +98,16 @@ class ChangeWriter:
             notified_warnings=c.notified_warnings,
             progress_sent=list(c.progress_sent),
         )
+
+    def imported(self, book: ApplicationLedger, current: Row, at: datetime) -> None:
+        """What the import already wrote for an imported application at `at`: its row, its
+        timeline and warnings (the past ones are never sent: the digest names them), and the
+        customer progress messages for moments already past (never sent late)."""
+        self._row = current
+        self.projected_timeline = len(book.timeline)
+        self.notified_warnings = len(book.warnings)
+        self._warnings = {(w.monitor, w.level): w.open for w in book.warnings}
+        self.progress_sent = [p.kind for p in progress_due(book, []) if p.at <= at]
 
     def carry(self, carried: CarriedState) -> CarriedState:
         """The ledger's carried state with this writer's cursors, for the next run."""

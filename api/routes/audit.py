@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, BeforeValidator
 
-from api.auth import require
+from api.auth import UnitScope, require
 from api.deps import EngineDep
 from api.problems import problems
 from api.schemas import MAX_OFFSET, QueryCode
@@ -53,6 +53,7 @@ class AuditPage(BaseModel):
 )
 def audit_trail(
     engine: EngineDep,
+    unit: UnitScope,
     application: QueryCode = None,
     actor: QueryCode = None,
     date_from: Annotated[
@@ -64,9 +65,11 @@ def audit_trail(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditPage:
-    """Who changed what, from where and when, newest first."""
+    """Who changed what, from where and when, newest first: in the caller's unit and the units
+    under it (a change belongs to its application's unit, else to its actor's)."""
     rows, total = search(
         engine,
+        unit=unit,
         application_no=application,
         actor=actor,
         since=date_from,

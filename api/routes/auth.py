@@ -25,7 +25,7 @@ from api.deps import EngineDep, SettingsDep
 from api.problems import problems
 from core.access import PERMISSIONS
 from core.config import Settings
-from core.security import Token, create_token
+from core.security import Token, create_token, password_stamp
 from readmodel.accounts import signing_in
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ def issue_token(
             headers={"WWW-Authenticate": "Bearer"},
         )
     limits.clear(keys[0][0])
-    return create_token(settings, row.code)
+    return create_token(settings, row.code, stamp=password_stamp(settings, row.password_hash))
 
 
 @router.post(

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, or_, select
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import require
+from api.auth import CurrentUser, UnitScope, require
 from api.csv_import import (
     MAX_CSV_BYTES,
     ImportReport,
@@ -38,7 +38,7 @@ from api.schemas import PageLimit, PageOffset
 from api.validation import conflict, field_errors, invalid
 from contracts.errors import FieldError
 from contracts.grid import LV_VOLTAGES
-from policies.codes import UNIT_CODE_RE
+from core.access import Principal
 from policies.profile import Voltage
 from readmodel import grid as g
 
@@ -146,15 +146,8 @@ def list_points(
 @router.get("/customers", response_model=Page[g.GridCustomerPublic], responses=problems(422))
 def list_customers(
     session: SessionDep,
-    unit: Annotated[
-        str | None,
-        Query(
-            min_length=1,
-            max_length=128,
-            pattern=UNIT_CODE_RE.pattern,
-            description="The feeder's unit, or one above it",
-        ),
-    ] = None,
+    # Customers carry names and phones: the caller's own unit and those under it only.
+    unit: UnitScope,
     voltage: Annotated[
         Voltage | None,
         Query(description="The feeder's voltage; 380V or 220V: customers on a transformer"),
@@ -186,6 +179,12 @@ def _found(session: Session, kind: Kind, rid: str) -> Any:
             status.HTTP_404_NOT_FOUND, detail={"field": "id", "reason": f"no such {kind.label}"}
         )
     return row
+
+
+def _sees_customer(session: Session, user: Principal, customer: g.GridCustomerRow) -> bool:
+    """A customer (name, phone) is shown in the scope of its feeder's unit only."""
+    feeder = session.get(g.FeederRow, customer.feeder)
+    return user.sees(feeder.unit if feeder is not None else None)
 
 
 def _clashes(errors: list[FieldError]) -> HTTPException:
@@ -274,8 +273,13 @@ def _csv_body(kind: Kind) -> dict[str, Any]:
 def _register(kind: Kind) -> None:
     """The kind's get, create, update and import routes (its list route is its own above)."""
 
-    def get_one(rid: ResourceIdPath, session: SessionDep) -> Any:
-        return _public(kind, _found(session, kind, rid))
+    def get_one(rid: ResourceIdPath, session: SessionDep, user: CurrentUser) -> Any:
+        found = _found(session, kind, rid)
+        if kind.row is g.GridCustomerRow and not _sees_customer(session, user, found):
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, detail={"field": "id", "reason": f"no such {kind.label}"}
+            )
+        return _public(kind, found)
 
     def create(session: SessionDep, body: Any) -> Any:
         return _create_row(kind, session, body)

@@ -10,7 +10,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, or_
-from sqlmodel import col, func, select
+from sqlmodel import Session, col, func, select
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -209,6 +209,31 @@ def _unit_filter(column: Any, unit: str) -> ColumnElement[bool]:
     return or_(col(column) == unit, col(column).startswith(unit + "/"))
 
 
+Pooled = TypeVar("Pooled", ReserveProjectRow, RegistrationRow)
+
+
+def _pool(
+    session: Session,
+    row: type[Pooled],
+    unit: str | None,
+    state: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of a pool the approval system fills (reserve projects, registrations), newest
+    first: the stored statuses and how many matched."""
+    where: list[ColumnElement[bool]] = []
+    if unit is not None:
+        where.append(_unit_filter(row.unit, unit))
+    if state is not None:
+        where.append(col(row.state) == state)
+    total = session.exec(select(func.count()).select_from(row).where(*where)).one()
+    found = session.exec(
+        select(row).where(*where).order_by(col(row.received_at).desc()).offset(offset).limit(limit)
+    ).all()
+    return [r.status for r in found], total
+
+
 @router.get(
     "/reserve-projects", response_model=ReservePage, responses=problems(404, 422), dependencies=READ
 )
@@ -220,20 +245,8 @@ def list_reserve_projects(
     limit: Limit = 50,
 ) -> ReservePage:
     """The reserve-project pool (业扩项目储备库) of a unit and the units under it."""
-    where: list[ColumnElement[bool]] = []
-    if unit is not None:
-        where.append(_unit_filter(ReserveProjectRow.unit, unit))
-    if state is not None:
-        where.append(col(ReserveProjectRow.state) == state)
-    total = session.exec(select(func.count()).select_from(ReserveProjectRow).where(*where)).one()
-    rows = session.exec(
-        select(ReserveProjectRow)
-        .where(*where)
-        .order_by(col(ReserveProjectRow.received_at).desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    items = [ReserveProjectStatus.model_validate(r.status) for r in rows]
+    statuses, total = _pool(session, ReserveProjectRow, unit, state, offset, limit)
+    items = [ReserveProjectStatus.model_validate(st) for st in statuses]
     return ReservePage(items=items, total=total, offset=offset, limit=limit)
 
 
@@ -320,20 +333,8 @@ def list_registrations(
     limit: Limit = 50,
 ) -> RegistrationPage:
     """Proposed 主动办电 applications for a unit's customer managers (and the units under it)."""
-    where: list[ColumnElement[bool]] = []
-    if unit is not None:
-        where.append(_unit_filter(RegistrationRow.unit, unit))
-    if state is not None:
-        where.append(col(RegistrationRow.state) == state)
-    total = session.exec(select(func.count()).select_from(RegistrationRow).where(*where)).one()
-    rows = session.exec(
-        select(RegistrationRow)
-        .where(*where)
-        .order_by(col(RegistrationRow.received_at).desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    items = [RegistrationStatus.model_validate(r.status) for r in rows]
+    statuses, total = _pool(session, RegistrationRow, unit, state, offset, limit)
+    items = [RegistrationStatus.model_validate(st) for st in statuses]
     return RegistrationPage(items=items, total=total, offset=offset, limit=limit)
 
 

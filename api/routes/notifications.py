@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from api.audit import audit
-from api.auth import ActorDep, require
+from api.auth import ActorDep, UnitScope, require
 from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import is_unavailable, temporal_unavailable
 from api.instants import localised, zone_of
@@ -90,6 +90,7 @@ class NotificationPage(BaseModel):
 def list_notifications(
     session: SessionDep,
     settings: SettingsDep,
+    unit: UnitScope,
     application: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     state: Literal["pending", "sent", "failed"] | None = None,
     phone_suffix: Annotated[str | None, Query(pattern=r"^[0-9]{1,11}$")] = None,
@@ -100,6 +101,7 @@ def list_notifications(
 ) -> NotificationPage:
     page = outbox_page(
         session,
+        unit=unit,
         application=application,
         state=state,
         phone_suffix=phone_suffix,

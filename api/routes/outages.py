@@ -20,7 +20,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.audit import audit
-from api.auth import ActorDep, require
+from api.auth import ActorDep, CurrentUser, UnitScope, require
 from api.deps import EngineDep, SettingsDep, TemporalDep
 from api.errors import raise_if_unavailable, update_rejected
 from api.instants import localised, zone_of
@@ -33,7 +33,7 @@ from contracts.outages import (
     OutageRecord,
     RejectOutageRequest,
 )
-from policies.codes import UNIT_CODE_RE
+from core.access import Principal, answers_for
 from policies.profile import Instant, require_aware
 from readmodel.outages import (
     OutagePublic,
@@ -57,6 +57,7 @@ StateFilter = Literal["proposed", "submitted", "approved", "rejected", "done", "
 #: Who may answer: dispatch answers an outage with dispatch's plan still open.
 APPROVABLE = ("submitted", "approved")
 REJECTABLE = ("submitted", "approved", "rejected")
+DISPATCH = "dispatch"
 ICS_STATUS = {
     "proposed": "TENTATIVE",
     "submitted": "TENTATIVE",
@@ -106,10 +107,6 @@ def _filters(
     }
 
 
-Unit = Annotated[
-    str | None,
-    Query(max_length=128, pattern=UNIT_CODE_RE.pattern, description="This unit and those under it"),
-]
 Feeder = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")]
 Application = Annotated[str | None, Query(pattern=APPLICATION_NO_PATTERN)]
 # RFC 3339 with an offset: pydantic alone would also read a number as a Unix time.
@@ -130,7 +127,7 @@ State = Annotated[StateFilter | None, Query()]
 def outages(
     engine: EngineDep,
     settings: SettingsDep,
-    unit: Unit = None,
+    unit: UnitScope,
     feeder: Feeder = None,
     application: Application = None,
     start: From = None,
@@ -155,7 +152,7 @@ def outages(
 )
 def outages_calendar(
     engine: EngineDep,
-    unit: Unit = None,
+    unit: UnitScope,
     feeder: Feeder = None,
     application: Application = None,
     start: From = None,
@@ -208,9 +205,25 @@ def _not_found(outage_id: str) -> HTTPException:
     )
 
 
-def _outage(engine: Any, outage_id: str) -> OutagePublic:
+def _answering(user: Principal) -> None:
+    """The answer is dispatch's: a coordinator of another department may not give it (a
+    connection specialist may record it for dispatch)."""
+    if user.may("notices.answer") and not answers_for(user, DISPATCH):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail={
+                "type": "forbidden",
+                "field": "department",
+                "reason": f"an outage is answered by {DISPATCH}, not {user.department}",
+            },
+        )
+
+
+def _outage(engine: Any, outage_id: str, user: Principal) -> OutagePublic:
+    """The outage if the caller's scope covers its unit; 404 otherwise, so that another unit's
+    outage does not show that it exists."""
     found = get_outage(engine, outage_id)
-    if found is None:
+    if found is None or not user.sees(found.unit):
         raise _not_found(outage_id)
     return found
 
@@ -221,10 +234,12 @@ def _outage(engine: Any, outage_id: str) -> OutagePublic:
     responses=problems(404, 422),
     dependencies=READ,
 )
-def outage(outage_id: OutageId, engine: EngineDep, settings: SettingsDep) -> OutagePublic:
+def outage(
+    outage_id: OutageId, engine: EngineDep, settings: SettingsDep, user: CurrentUser
+) -> OutagePublic:
     """One outage: tier, feeder, window, state, the applications and other jobs it carries,
     the affected customers, when they were told, and how the slot was chosen."""
-    return _shown(_outage(engine, outage_id), settings.timezone)
+    return _shown(_outage(engine, outage_id, user), settings.timezone)
 
 
 def _conflict(o: OutagePublic, allowed: tuple[str, ...]) -> HTTPException:
@@ -274,10 +289,12 @@ async def approve_outage(
     settings: SettingsDep,
     temporal: TemporalDep,
     who: ActorDep,
+    user: CurrentUser,
 ) -> OutagePublic:
     """Dispatch approves the outage: each application it carries records its 送(停)电计划反馈
     (outage_plan.completed, where the stage applies). Repeating it is harmless."""
-    o = _outage(engine, outage_id)
+    o = _outage(engine, outage_id, user)
+    _answering(user)
     if o.state not in APPROVABLE:
         raise _conflict(o, APPROVABLE)
     at = datetime.now(UTC)
@@ -308,11 +325,13 @@ async def reject_outage(
     settings: SettingsDep,
     temporal: TemporalDep,
     who: ActorDep,
+    user: CurrentUser,
 ) -> OutageRejection:
     """Dispatch rejects the outage (with its reason): it is closed first, so that nobody joins
     it, then each application it carries is scheduled again (a new slot, and a correction to
     the customers already told). Repeating it re-delivers the rejection harmlessly."""
-    o = _outage(engine, outage_id)
+    o = _outage(engine, outage_id, user)
+    _answering(user)
     if o.state not in REJECTABLE:
         raise _conflict(o, REJECTABLE)
     at = datetime.now(UTC)
@@ -329,5 +348,5 @@ async def reject_outage(
         again[no] = localised(record, zone_of(o.unit, settings.timezone))
     audit(engine, who, "outage.reject", target=outage_id)
     log.info("outage %s rejected; %d application(s) scheduled again", outage_id, len(again))
-    shown = _shown(_outage(engine, outage_id), settings.timezone)
+    shown = _shown(_outage(engine, outage_id, user), settings.timezone)
     return OutageRejection(outage=shown, rescheduled=again)

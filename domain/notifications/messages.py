@@ -101,3 +101,26 @@ def render_notice_rejected(notice: NoticeRecord) -> str:
         f"【协同通知退回】工单{notice.application_no}「{label}」被{notice.department}退回：{opinion}"
         "。请处理后重新发起。"
     )
+
+
+#: A digest's text stays one message's length: the rest of the list is on the warning board.
+DIGEST_LIMIT = 900
+
+
+def render_import_digest(unit_name: str, overdue: list[tuple[str, str]]) -> str:
+    """Staff's one message for the imported applications already overdue in a unit (their
+    past warnings are not sent one by one): how many, the highest level, and their numbers."""
+    order = list(LEVEL_LABELS)
+    top = max((lvl for _, lvl in overdue), key=lambda x: order.index(x) if x in order else -1)
+    head = (
+        f"【业扩预警】导入工单汇总：{unit_name}导入的在途工单中{len(overdue)}件已超时限"
+        f"（最高{LEVEL_LABELS.get(top, top)}）："
+    )
+    tail = "。请登录预警看板处理。"
+    names: list[str] = []
+    for number, _ in overdue:
+        if len(head) + len("、".join([*names, number])) + len(tail) + 8 > DIGEST_LIMIT:
+            names.append(f"等{len(overdue)}件")
+            break
+        names.append(number)
+    return head + "、".join(names) + tail

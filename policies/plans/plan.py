@@ -95,6 +95,9 @@ class Approval(_Out):
     limit: Limit | None
     source: str
     mode: str = ""
+    #: The permit kinds the route needs (policies.codes.PERMIT_KINDS), as staff gave them; empty
+    #: when none is needed or the kinds are not named yet.
+    permits: tuple[str, ...] = ()
 
 
 class Plan(_Out):

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from calendars.zone import is_aware
-from policies.codes import NEW_SERVICES, VOLTAGES
+from policies.codes import NEW_SERVICES, PERMIT_KINDS, VOLTAGES
 from policies.plans.resources import Location
 
 
@@ -74,6 +74,8 @@ class PlanRequest(BaseModel):
     #: The outside line's length when already measured (site survey); otherwise estimated.
     outside_line_m: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     flags: tuple[str, ...] = ()
+    #: The permits the outside line's route needs (掘路, 占道, 绿化), when staff know them.
+    permits: tuple[str, ...] = ()
 
     @field_validator("business_type")
     @classmethod
@@ -91,6 +93,16 @@ class PlanRequest(BaseModel):
         if value is not None and value not in VOLTAGES:
             raise ValueError(f"unknown voltage {value!r}; allowed: {', '.join(sorted(VOLTAGES))}")
         return value
+
+    @field_validator("permits")
+    @classmethod
+    def _permits(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - set(PERMIT_KINDS))
+        if unknown:
+            raise ValueError(
+                f"unknown permit kind {unknown[0]!r}; allowed: {', '.join(PERMIT_KINDS)}"
+            )
+        return tuple(k for k in PERMIT_KINDS if k in value)
 
     @field_validator("accepted_at")
     @classmethod
@@ -119,9 +131,10 @@ class PlanRequest(BaseModel):
         profile: ProfileLike,
         location: Location | None = None,
         outside_line_m: float | None = None,
+        permits: tuple[str, ...] = (),
     ) -> PlanRequest:
         """The request for an application profile; `location` and `outside_line_m` given here
-        win over the profile's."""
+        win over the profile's; `permits`: the kinds staff named."""
         where = location if location is not None else profile.location
         length = outside_line_m if outside_line_m is not None else profile.outside_line_m
         return cls(
@@ -138,6 +151,7 @@ class PlanRequest(BaseModel):
             location=_location(where),
             outside_line_m=length,
             flags=tuple(profile.flags),
+            permits=permits,
         )
 
 

@@ -19,6 +19,7 @@ from policies.schema import ResolvedPolicy
 #: 10 kV, 66 kV with 35 kV, 220 kV with 110 kV: docs/policies.md).
 _TABLE_VOLTAGE = {"20kV": "10kV", "66kV": "35kV", "220kV": "110kV"}
 _GIVEN = "application: outside_line_m as measured"
+_PERMITS_GIVEN = "application: the permits the route needs, as staff named them (revise)"
 _NATIONAL_APPROVAL = (
     "DESIGN.md §4 outside-line approvals "
     "(project default: needed whenever an outside line is built)"
@@ -128,6 +129,10 @@ def decide_approval(
     ledger.decide("admin_approval.required", approval.required, approval.source)
     if approval.limit is not None:
         ledger.decide("admin_approval.limit", approval.limit.model_dump(), approval.source)
+    if approval.required and req.permits:
+        # An exempt line needs none of them, whatever was named.
+        approval = approval.model_copy(update={"permits": req.permits})
+        ledger.decide("admin_approval.permits", list(req.permits), _PERMITS_GIVEN)
     return approval
 
 

@@ -2,7 +2,7 @@
 (application, kind, department, round).
 
 Revision ID: 7c1e5a9d3b20
-Revises: 25d3c79a41a0
+Revises: 7e1c0a9b5d21
 Created: 2026-12-01
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "7c1e5a9d3b20"
-down_revision: str | Sequence[str] | None = "25d3c79a41a0"
+down_revision: str | Sequence[str] | None = "7e1c0a9b5d21"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
