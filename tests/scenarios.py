@@ -263,6 +263,20 @@ async def paused_and_resumed(env: WorkflowEnvironment, tq: str, no: str) -> Driv
     return d
 
 
+async def hold_as_the_timer_falls_due(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    """A hold half a minute before the next threshold: the timer waiting for it is left to
+    fire into a run that no longer waits for it; the resume plans a new one."""
+    t0 = (await env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
+    d = await Driver.begin(env, tq, application(no, t0))
+    await d.to(t0 + timedelta(hours=1))
+    due = (await d.status()).next_due_at
+    assert due is not None
+    d.seen["due"] = due
+    d.seen["held"] = await d.pause(due - timedelta(seconds=30))
+    d.seen["resumed"] = await d.resume(due + timedelta(minutes=1))
+    return d
+
+
 async def calendar_amended(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
     """Two days in, an amendment adds a rest day on Thursday 10-08 (2026 pattern); the pending
     blue (Friday 10-09) moves onto the make-up Saturday 10-10 and fires there."""
@@ -666,6 +680,8 @@ SCENARIOS: dict[str, Scenario] = {
     # energization is possible, rejected and scheduled again, approved, settled.
     "hv_outage_rejected_and_approved": hv_outage_rejected_and_approved,
     "hv_outage_live_line": hv_outage_live_line,
+    # A timer about to fire is left to fire, not cancelled (the due-timer-left-to-fire patch).
+    "hold_as_the_timer_falls_due": hold_as_the_timer_falls_due,
     # An application imported with its past (ApplicationStart.history), then live.
     "imported_then_live": imported_then_live,
 }

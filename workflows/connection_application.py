@@ -84,6 +84,14 @@ ONE_WRITE_PATCH = "one-write-per-change"
 BOUNDED_WRITES_PATCH = "bounded-writes-retried-on-a-timer"
 # Histories recorded before the State search attribute replay without its upserts.
 STATE_PATCH = "state-search-attribute"
+# Histories recorded before a timer about to fire was left to fire replay with it cancelled.
+DUE_TIMER_PATCH = "due-timer-left-to-fire"
+# A timer due this soon is left to fire when the wait is re-planned, not cancelled: its firing
+# may already be on its way while the task runs. The real server drops such a fire when the
+# cancel arrives; the time-skipping test server refuses the task's completion instead and the
+# run never gets another task. Far longer than a workflow task may take; a stray fire costs
+# one empty task.
+DUE_TIMER_MARGIN = timedelta(minutes=1)
 # Continue-as-new well before Temporal's 50k-event limit; the server's suggestion also counts.
 CONTINUE_AS_NEW_AFTER = 5_000
 # Tests that exercise continue-as-new give a short length in the workflow's memo under this key
@@ -113,6 +121,7 @@ class ConnectionApplication:
         self._dirty = False
         # The one durable wait for the earliest pending threshold (None: nothing pending).
         self._timer: asyncio.Task[None] | None = None
+        self._leave_due_timers = False
         self._eval: Evaluation | None = None
         # The row the search attributes and the UI details were last computed for.
         self._shown_row: Row | None = None
@@ -134,6 +143,7 @@ class ConnectionApplication:
         if self._notices.enabled:
             self._writer.departments_for = self._notices.departments_for
         self._permits.enabled = workflow.patched(PERMIT_PATCH)
+        self._leave_due_timers = workflow.patched(DUE_TIMER_PATCH)
         # Histories recorded while tests set it in the start input still carry it there.
         history_limit = start.continue_as_new_after or workflow.memo_value(
             CONTINUE_AS_NEW_MEMO, CONTINUE_AS_NEW_AFTER, type_hint=int
@@ -144,9 +154,8 @@ class ConnectionApplication:
         while self._book.state == "running":
             due = self._eval.next_due_at if self._eval else None
             if due != timer_due:
-                if self._timer is not None:
-                    self._timer.cancel()
-                self._timer, timer_due = None, due
+                self._drop_timer(timer_due)
+                timer_due = due
                 if due is not None:
                     # A threshold already due was raised by the sync above; never sleep 0.
                     delay = max(due - workflow.now(), timedelta(milliseconds=1))
@@ -178,8 +187,7 @@ class ConnectionApplication:
                         carried=carried,
                     )
                 )
-        if self._timer is not None:
-            self._timer.cancel()
+        self._drop_timer(timer_due)
         await self._plans.close(self._book)
         await self._outages.close(self._book)
         await self._notices.close(self._book)
@@ -208,6 +216,17 @@ class ConnectionApplication:
         self._outages.start(self._book, self._eval, self._wake)
         self._notices.start(self._book, self._eval, self._wake)
         self._permits.start(self._book, self._wake)
+
+    def _drop_timer(self, due: datetime | None) -> None:
+        """The wait for `due` is no longer wanted: cancelled, unless it is about to fire
+        (DUE_TIMER_MARGIN); a timer left to fire wakes nothing, `_woken` asks only the current
+        one."""
+        timer, self._timer = self._timer, None
+        if timer is None or timer.done():
+            return
+        if self._leave_due_timers and due is not None and due - workflow.now() <= DUE_TIMER_MARGIN:
+            return
+        timer.cancel()
 
     def _wake(self) -> None:
         self._dirty = True
