@@ -20,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.changes import ChangeActivities
+from activities.coordination import CoordinationActivities
 from activities.gateways import LogGateway
 from activities.notifications import NotificationActivities
 from activities.projection import ProjectionActivities
@@ -131,6 +132,8 @@ async def run_overdue(
                 acts.enqueue_warning,
                 acts.enqueue_progress,
                 acts.dispatch_due,
+                # A Henan 10 kV application is issued its joint survey notices at acceptance.
+                CoordinationActivities(engine).write_notices,
             ],
             activity_executor=pool,
         ):
@@ -160,10 +163,14 @@ def assert_each_warning_reached_its_recipients_in_the_window(
     for r in rows:
         by_warning.setdefault((r.monitor, r.level), set()).add(r.staff_code)
     assert set(by_warning) == {(w.monitor, w.level) for w in final.warnings}
+    coordination = {m.id: m.coordination for m in final.monitors}
     for w in final.warnings:
-        # The roles the workflow raised are the document's list for the level ...
+        # The roles the workflow raised are the document's list for the level (with the
+        # coordinators where the monitor chases departments, as a notice's does) ...
         document = POLICY.recipient_profiles["new_service"].for_level(w.level)
-        assert document is not None and set(w.roles) == set(document.roles)
+        assert document is not None
+        chasing = set(document.coordination_roles) if coordination[w.monitor] else set()
+        assert set(w.roles) == set(document.roles) | chasing
         # ... and the people are the demo organisation's holders of them.
         assert by_warning[(w.monitor, w.level)] == EXPECTED[w.level]
         window_start, window_end = next_window(w.raised_at, spec, cal)
@@ -201,7 +208,8 @@ async def test_overdue_10kv_application_reaches_each_level_once_in_the_window(
         "sent",
     )
     # ... and not to the customer who opted out, whose staff were warned all the same.
-    assert {r.kind for r in quiet_rows} == {"warning"}
+    # (Its coordination notices went to the departments, as anyone's do.)
+    assert {r.kind for r in quiet_rows} == {"warning", "notice"}
     rows = [r for r in every_row if r.kind == "warning"]
     assert gaps == []
     assert_each_warning_reached_its_recipients_in_the_window(final, rows, settings, cal)
