@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.calendar_publishing import CalendarPublishingActivities
 from activities.changes import ChangeActivities
@@ -40,6 +41,13 @@ from workflows.sms_dispatcher import DispatcherInput, SmsDispatcher, ensure_disp
 log = logging.getLogger("worker")
 
 WORKFLOWS = [ConnectionApplication, SmsDispatcher, CalendarPublisher, *INTEGRATION_WORKFLOWS]
+# The workflow modules are passed through like the domain they call: the sandbox would
+# otherwise find and execute `workflows.connection_application` again for every workflow it
+# instantiates, three quarters of an application's first task (bench/RESULTS.md, go-live
+# import). They hold no state of their own (constants and classes; tests/test_layers.py).
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
+)
 
 
 def activities_for(
@@ -92,6 +100,7 @@ def build_worker(
     executor: concurrent.futures.Executor,
     settings: Settings | None = None,
 ) -> Worker:
+    tuning = settings or get_settings()
     return Worker(
         client,
         task_queue=task_queue,
@@ -99,7 +108,9 @@ def build_worker(
         activities=activities_for(engine, settings, client),
         activity_executor=executor,
         interceptors=[ActivityMetrics()],
-        max_cached_workflows=(settings or get_settings()).worker_max_cached_workflows,
+        max_cached_workflows=tuning.worker_max_cached_workflows,
+        max_concurrent_workflow_tasks=tuning.worker_max_concurrent_workflow_tasks,
+        workflow_runner=WORKFLOW_RUNNER,
     )
 
 

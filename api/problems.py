@@ -231,6 +231,12 @@ async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(p)
 
 
+#: The name of a route that only answers 405: where a literal path sits beside a parameter's
+#: (`/api/applications/import.csv` beside `/api/applications/{application_no}`), the other
+#: methods would otherwise reach the parameter's route and be refused there for its value.
+NOT_ALLOWED = "method-not-allowed"
+
+
 def allowed_methods(request: Request) -> list[str]:
     """The methods the request's path answers to. Where a literal path and a path with a
     parameter both match (`/api/staff/import`, `/api/staff/{code}`), the literal one names it,
@@ -256,7 +262,9 @@ def _routes(app: Any) -> list[tuple[re.Pattern[str], frozenset[str], bool]]:
         table = [
             (r.path_regex, frozenset(r.methods), "{" not in r.path_format)
             for r in routes
-            if getattr(r, "methods", None) and getattr(r, "path_regex", None) is not None
+            if getattr(r, "methods", None)
+            and getattr(r, "path_regex", None) is not None
+            and getattr(r, "name", None) != NOT_ALLOWED
         ]
         app.state.route_table = table
     return table

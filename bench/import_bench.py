@@ -1,7 +1,7 @@
 """Go-live import speed: N in-flight applications with their history, imported through the
 API into the embedded dev server served by `worker.py` in its own process.
 
-    .venv/bin/python bench/import_bench.py [--n 10000] [--live 300] [--chunk 2000]
+    .venv/bin/python bench/import_bench.py [--n 10000] [--live 300] [--chunk 2000] [--tasks 8]
 
 The mix: the packs' new-service types across every unit, accepted 1 to 180 days ago, each with
 a prefix of its stages recorded (and a hold in one of five), so most are overdue. Records a live
@@ -11,7 +11,9 @@ Baseline, in the same run: `--live` applications created live (`POST /api/applic
 a time) until each has its row in the read model, on the same server and worker. Reported:
 imports per second until the last request answered and until every imported application has
 its current level in the read model, their ratio to live creation, the time until the worker
-is idle again (every imported workflow ran its first task), and the worker's peak RSS.
+is idle again (every imported workflow ran its first task), the worker's CPU time per imported
+application, the workflow tasks its deadlock detector failed (a task that waited over 2 s for
+the interpreter), and the worker's peak RSS. `--tasks` sets WORKER_MAX_CONCURRENT_WORKFLOW_TASKS.
 """
 
 from __future__ import annotations
@@ -155,7 +157,15 @@ async def live_baseline(http: httpx.AsyncClient, engine: Engine, n: int) -> floa
     return n / await wait_rows(engine, prefix, n, t0)
 
 
-async def run(n: int, live: int, chunk: int) -> dict[str, Any]:
+def deadlocks(log: Path) -> int:
+    """Workflow tasks the SDK's deadlock detector failed, from the worker's log."""
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return sum(
+        "Failing workflow task" in line and "TMPRL1101" in line for line in text.splitlines()
+    )
+
+
+async def run(n: int, live: int, chunk: int, tasks: int | None = None) -> dict[str, Any]:
     compile_workflow_modules()
     tmp = Path(tempfile.mkdtemp(prefix="import-bench-"))
     env = await start_dev_server(str(tmp))
@@ -163,7 +173,9 @@ async def run(n: int, live: int, chunk: int) -> dict[str, Any]:
     engine = make_engine(db_url)
     init_db(engine)
     seed_demo_org(engine)
-    worker = WorkerProcess(env.client.service_client.config.target_host, db_url, tmp)
+    log = tmp / "worker.log"
+    extra = {"WORKER_MAX_CONCURRENT_WORKFLOW_TASKS": str(tasks)} if tasks else {}
+    worker = WorkerProcess(env.client.service_client.config.target_host, db_url, tmp, log, **extra)
     settings = Settings(data_dir=tmp, jwt_secret=SecretStr(secrets.token_urlsafe(32)))
     app = create_app()
     attach(app, settings, engine, env.client)
@@ -187,6 +199,7 @@ async def run(n: int, live: int, chunk: int) -> dict[str, Any]:
             out["live_per_s"] = await live_baseline(http, engine, live)
             await worker.idle()
             peak = PeakRss(worker)
+            cpu0 = worker.cpu_s()
             t0 = time.perf_counter()
             for i in range(0, n, chunk):
                 body = "".join(
@@ -198,9 +211,11 @@ async def run(n: int, live: int, chunk: int) -> dict[str, Any]:
             out["read_model_s"] = await wait_rows(engine, "M", n, t0)
             out["settled_s"] = out["answered_s"] + await worker.idle()
             out["worker_peak_rss_mib"] = peak.stop()
+            out["worker_cpu_ms_per_app"] = (worker.cpu_s() - cpu0) * 1000 / n
     finally:
         worker.stop()
         engine.dispose()
+    out["deadlock_failures"] = deadlocks(log)
     out["import_per_s"] = n / max(out["answered_s"], out["read_model_s"])
     out["import_settled_per_s"] = n / out["settled_s"]
     out["ratio_to_live"] = out["import_per_s"] / out["live_per_s"]
@@ -212,14 +227,17 @@ def main() -> None:
     p.add_argument("--n", type=int, default=10_000)
     p.add_argument("--live", type=int, default=300)
     p.add_argument("--chunk", type=int, default=2000)
+    p.add_argument("--tasks", type=int, default=None)
     a = p.parse_args()
-    out = asyncio.run(run(a.n, a.live, a.chunk))
+    out = asyncio.run(run(a.n, a.live, a.chunk, a.tasks))
     print(json.dumps(out, indent=2))
     print(
         f"import: {out['import_per_s']:.1f}/s to the read model "
         f"({out['import_settled_per_s']:.1f}/s until the worker is idle), "
         f"live creation {out['live_per_s']:.1f}/s in the same run: x{out['ratio_to_live']:.2f}; "
-        f"worker peak RSS {out['worker_peak_rss_mib']:.0f} MiB"
+        f"worker peak RSS {out['worker_peak_rss_mib']:.0f} MiB, "
+        f"{out['worker_cpu_ms_per_app']:.1f} worker CPU ms per application, "
+        f"{out['deadlock_failures']} tasks failed by the deadlock detector"
     )
 
 

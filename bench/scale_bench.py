@@ -86,7 +86,9 @@ def free_port() -> int:
 
 
 class WorkerProcess:
-    def __init__(self, address: str, db_url: str, data: Path) -> None:
+    def __init__(
+        self, address: str, db_url: str, data: Path, log: Path | None = None, **env_extra: str
+    ) -> None:
         env = {
             **os.environ,
             "TEMPORAL_ADDRESS": address,
@@ -95,8 +97,12 @@ class WorkerProcess:
             "WORKER_METRICS_PORT": str(free_port()),
             "TEMPORAL_METRICS_PORT": "0",
             "LOG_LEVEL": "WARNING",
+            **env_extra,
         }
-        self.proc = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env)
+        out = log.open("ab") if log is not None else None
+        self.proc = subprocess.Popen(
+            [sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=out, stderr=out
+        )
         self.metrics = f"http://127.0.0.1:{env['WORKER_METRICS_PORT']}/metrics"
         self._cpu = (time.monotonic(), self.cpu_s())
 

@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     # Workflows the worker keeps in memory between their tasks (the SDK's sticky cache, least
     # recently used evicted first; docs/operations.md gives the memory each one costs).
     worker_max_cached_workflows: int = Field(default=1000, ge=0)
+    # Workflow tasks the worker runs at once. They share one interpreter: many at once each wait
+    # for it in turn, and one that has not yielded after 2 s is failed by the SDK's deadlock
+    # detector; a few at once keep each task short at the same throughput.
+    worker_max_concurrent_workflow_tasks: int = Field(default=8, ge=1)
 
     log_level: str = Field(default="INFO")
     # `json`: one JSON object per line with the application number as a field (core/logging.py).

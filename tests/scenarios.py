@@ -640,6 +640,25 @@ async def imported_then_live(env: WorkflowEnvironment, tq: str, no: str) -> Driv
     return d
 
 
+async def held_at_threshold_instant(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    """Henan low-voltage residential held at exactly its blue threshold's instant (24 h): the
+    change and the timer fall due together; the timer is left to fire, then it is cancelled."""
+    t0 = (await env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
+    d = await Driver.begin(
+        env, tq, application(no, t0, business_type="lv_residential", voltage="220V", capacity_kva=8)
+    )
+    hour = timedelta(hours=1)
+    await d.event("site_survey.completed", t0 + 5 * hour)
+    await d.pause(t0 + 24 * hour)
+    await d.resume(t0 + 48 * hour)
+    await d.to(t0 + 50 * hour)
+    await d.handle.execute_update(
+        ConnectionApplication.cancel, CancelRequest(reason="customer withdrew", by="cm-001")
+    )
+    await d.handle.result()
+    return d
+
+
 SCENARIOS: dict[str, Scenario] = {
     "hv_10kv_lifecycle": hv_10kv_lifecycle,
     "lv_residential_lifecycle": lv_residential_lifecycle,
@@ -684,4 +703,6 @@ SCENARIOS: dict[str, Scenario] = {
     "hold_as_the_timer_falls_due": hold_as_the_timer_falls_due,
     # An application imported with its past (ApplicationStart.history), then live.
     "imported_then_live": imported_then_live,
+    # A change at a threshold's own instant, its timer left to fire (DUE_TIMER_PATCH).
+    "held_at_threshold_instant": held_at_threshold_instant,
 }

@@ -101,6 +101,9 @@ def test_unknown_route_is_a_problem(http: TestClient) -> None:
         ("PUT", "/api/staff/cm-001", "GET, PATCH"),
         # The literal path wins over /api/staff/{code}, as in the OpenAPI document.
         ("OPTIONS", "/api/staff/import", "POST"),
+        # ...and not read as an application number (which would refuse it with a 422).
+        ("GET", "/api/applications/import.csv", "POST"),
+        ("DELETE", "/api/applications/import.csv", "POST"),
         ("PUT", "/api/units/henan/sanmenxia", "GET"),
         ("POST", "/health", "GET"),
     ],

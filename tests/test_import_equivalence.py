@@ -4,6 +4,7 @@ types and packs, on the time-skipping server."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -63,7 +64,57 @@ CASES: dict[str, tuple[str, str, str | None, float, list[tuple[str, timedelta]]]
         100,
         [("site_survey.completed", D), ("meter_install.started", 9 * D)],
     ),
+    "henan lv residential": (
+        "henan/sanmenxia",
+        "lv_residential",
+        "220V",
+        8,
+        [("site_survey.completed", 5 * H), ("meter_install.started", 4 * D)],
+    ),
+    # The hold starts at the blue threshold's own instant (24 h): the change and the timer
+    # fall due together.
+    "henan lv residential, held at a threshold's instant": (
+        "henan/sanmenxia",
+        "lv_residential",
+        "220V",
+        8,
+        [
+            ("site_survey.completed", 5 * H),
+            ("pause", D),
+            ("resume", 3 * D),
+            ("meter_install.completed", 30 * H + 2 * D),
+            ("terminal_commissioning.started", 31 * H + 2 * D),
+            ("terminal_commissioning.completed", 40 * H + 9 * D),
+        ],
+    ),
+    "huangchuan charging residential": (
+        "henan/xinyang/huangchuan",
+        "charging_residential",
+        "220V",
+        7,
+        [("site_survey.completed", 2 * D), ("meter_install.started", 6 * D)],
+    ),
+    "jingyu lv small and micro": (
+        "jilin-local/jingyu",
+        "lv_small_micro",
+        "380V",
+        80,
+        [
+            ("site_survey.started", 3 * H),
+            ("site_survey.completed", 4 * D),
+            ("meter_install.started", 25 * D),
+        ],
+    ),
+    "yantai lv residential, held": (
+        "shandong/yantai",
+        "lv_residential",
+        "220V",
+        8,
+        [("site_survey.completed", 3 * H), ("pause", D), ("resume", 3 * D)],
+    ),
 }
+#: A case that takes longer than this (wall clock) is stuck: it fails instead of hanging.
+STUCK = 120
 
 
 def _without_seconds(value: Any) -> Any:
@@ -133,6 +184,11 @@ async def imported(
 async def test_imported_equals_live(
     ts_env: WorkflowEnvironment, ts_worker: Worker, case: str
 ) -> None:
+    async with asyncio.timeout(STUCK):
+        await _compare(ts_env, ts_worker, case)
+
+
+async def _compare(ts_env: WorkflowEnvironment, ts_worker: Worker, case: str) -> None:
     unit, kind, voltage, capacity, offsets = CASES[case]
     t0 = (await ts_env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
     past = [(name, t0 + off) for name, off in offsets]

@@ -219,8 +219,9 @@ class ConnectionApplication:
 
     def _drop_timer(self, due: datetime | None) -> None:
         """The wait for `due` is no longer wanted: cancelled, unless it is about to fire
-        (DUE_TIMER_MARGIN); a timer left to fire wakes nothing, `_woken` asks only the current
-        one."""
+        (DUE_TIMER_MARGIN), which includes one whose instant has come (a change recorded at a
+        threshold's own instant, or a re-plan of an already-due threshold); a timer left to fire
+        wakes nothing, `_woken` asks only the current one."""
         timer, self._timer = self._timer, None
         if timer is None or timer.done():
             return

@@ -40,7 +40,7 @@ from api.imports import (
     parse_record,
     prepare,
 )
-from api.problems import ProblemError, problems
+from api.problems import NOT_ALLOWED, ProblemError, problems
 from api.validation import invalid
 from readmodel.imports import ImportedApplicationRow
 
@@ -127,6 +127,19 @@ async def import_applications_csv(
     except csv.Error as exc:
         raise invalid(ProblemError(field="body", reason=f"not a CSV file: {exc}")) from None
     return await _import(lines, temporal, settings, engine, user, who, mode, update)
+
+
+@router.api_route(
+    "/import.csv",
+    methods=["GET", "PUT", "PATCH", "DELETE"],
+    include_in_schema=False,
+    name=NOT_ALLOWED,
+    dependencies=IMPORT,
+)
+def import_csv_other_methods() -> None:
+    """Only POST: the path would otherwise read as an application number (and fail its
+    pattern with a 422)."""
+    raise HTTPException(status.HTTP_405_METHOD_NOT_ALLOWED)
 
 
 async def _text(request: Request) -> str:
