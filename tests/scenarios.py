@@ -42,6 +42,7 @@ from contracts.application import (
     UpdateResult,
     workflow_id,
 )
+from contracts.coordination import NoticeWrite
 from contracts.outages import OutageAnswer
 from contracts.plans import ApprovePlanRequest, JointReviewRequest, RevisePlanRequest
 from domain.start import start_input
@@ -323,12 +324,21 @@ async def continued_as_new(env: WorkflowEnvironment, tq: str, no: str) -> Driver
 class FailingWrites:
     """The workflow's write (`record_change`) against a database that is down for its first
     `failures` calls: each fails at once, as a round of attempts that ran out of time would;
-    then it succeeds (writing nothing). Notes the schedule-to-close limit of every call."""
+    then it succeeds (writing nothing). Notes the schedule-to-close limit of every call.
+    The notices' writes (`write_notices`: a Henan 10 kV application is issued its joint survey
+    notices at acceptance) succeed writing nothing; they are noted, not failed: the bounded
+    write under test is the change's."""
 
     def __init__(self, failures: int) -> None:
         self.failures = failures
         self.calls = 0
         self.limits: list[timedelta | None] = []
+        self.notices: list[NoticeWrite] = []
+
+    @activity.defn(name="write_notices")
+    async def write_notices(self, write: NoticeWrite) -> int:
+        self.notices.append(write)
+        return 0
 
     @activity.defn(name="record_change")
     async def record_change(self, change: ChangeInput) -> None:  # noqa: ARG002
@@ -348,7 +358,7 @@ async def database_down(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
         env.client,
         task_queue=queue,
         workflows=[ConnectionApplication],
-        activities=[writes.record_change],
+        activities=[writes.record_change, writes.write_notices],
     ):
         t0 = (await env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
         d = await Driver.begin(env, queue, application(no, t0))
