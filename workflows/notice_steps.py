@@ -213,6 +213,12 @@ class NoticeSteps:
             tell=tell,
             at=workflow.now(),
         )
+        # Known to the workflow before the rows are written: the inbox shows a row as soon as
+        # it is written, and an answer to it must find the notice (its handler waits for the
+        # lock, so the answer is written after the issue). Only in-memory order: no command.
+        by_id = {n.id: n for n in notices}
+        kept = [by_id.pop(n.id, n) for n in self.notices]
+        self.notices = kept + list(by_id.values())
         kinds = sorted({n.kind for n in notices})
         await workflow.execute_activity_method(
             CoordinationActivities.write_notices,
@@ -221,6 +227,3 @@ class NoticeSteps:
             retry_policy=NOTICE_RETRY,
             summary=f"notices {', '.join(kinds)} ({tell})",
         )
-        by_id = {n.id: n for n in notices}
-        kept = [by_id.pop(n.id, n) for n in self.notices]
-        self.notices = kept + list(by_id.values())
