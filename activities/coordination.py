@@ -1,0 +1,117 @@
+"""Coordination notices (协同通知) acted on: the notices the workflow issued, answered or
+withdrew written to the read model, and the people told through the SMS outbox.
+
+`write_notices` is idempotent: rows are keyed on the notice's id and never move back
+(readmodel.coordination), outbox rows on (application, monitor, level, phone). Issued notices
+go to each department's coordinators (nearest unit up the tree, domain.notifications.recipients),
+a rejection to the application's customer manager, in the unit's warning windows. Instants come
+from the workflow (the write's `at`), never the wall clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from temporalio import activity
+
+from calendars import Calendar, get_calendar
+from contracts.coordination import NoticeRecord, NoticeWrite
+from core.config import Settings
+from domain.notifications.messages import render_notice_issued, render_notice_rejected
+from domain.notifications.recipients import select_recipients
+from domain.notifications.windows import SendWindows, policy_for_unit
+from policies.schema import ResolvedPolicy
+from readmodel.coordination import write_notices
+from readmodel.outbox import OutboxBase, UndeliverableRow
+from readmodel.outbox_queue import OutboxQueue
+
+log = logging.getLogger(__name__)
+
+
+class CoordinationActivities:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings | None = None,
+        calendar_for: Callable[[str], Calendar] = get_calendar,
+        policy_for: Callable[[str], ResolvedPolicy] = policy_for_unit,
+    ) -> None:
+        self._engine = engine
+        settings = settings or Settings()
+        self._policy_for = policy_for
+        self._windows = SendWindows(settings.sms_progress_hours, calendar_for, policy_for)
+        self._outbox = OutboxQueue(engine)
+
+    @activity.defn
+    def write_notices(self, write: NoticeWrite) -> int:
+        """Write the notices and queue their messages; returns how many rows changed."""
+        changed = write_notices(self._engine, write.notices)
+        if write.tell == "issued":
+            told = [n for n in write.notices if n.state == "open"]
+            role = "coordinator"
+        elif write.tell == "rejected":
+            told = [n for n in write.notices if n.state == "rejected"]
+            role = "customer_manager"
+        else:
+            told = []
+            role = ""
+        queued = sum(self._tell(write, n, role) for n in told)
+        log.info(
+            "notices of %s: %d row(s) written, %d message(s) queued",
+            write.application_no,
+            changed,
+            queued,
+            extra={"application_no": write.application_no},
+        )
+        return changed
+
+    def _tell(self, write: NoticeWrite, notice: NoticeRecord, role: str) -> int:
+        start, end = self._windows(write.unit, "warning", write.at, join_open=True)
+        staff = self._outbox.candidate_staff(write.unit, write.customer_manager)
+        departments = [notice.department] if role == "coordinator" else []
+        res = select_recipients(staff, write.unit, [role], write.customer_manager, departments)
+        if role == "coordinator":
+            text = render_notice_issued(notice, self._policy_for(write.unit).settings.timezone)
+            level = "issued"
+        else:
+            text = render_notice_rejected(notice)
+            level = "rejected"
+        monitor = f"coordination.{notice.kind}.{notice.department}.{notice.round}"
+        now = datetime.now(UTC)
+        rows = [
+            OutboxBase(
+                application_no=write.application_no,
+                unit=write.unit,
+                kind="notice",
+                monitor=monitor,
+                code=notice.kind,
+                level=level,
+                phone=r.phone,
+                role=r.roles[0],
+                roles=r.roles,
+                staff_code=r.staff_code,
+                message=text,
+                send_after=start,
+                send_before=end,
+                window="warning",
+                created_at=now,
+            )
+            for r in res.recipients
+        ]
+        missing = [
+            UndeliverableRow(
+                application_no=write.application_no,
+                unit=write.unit,
+                monitor=monitor,
+                level=level,
+                role=m.role,
+                department=m.department,
+                reason=m.reason,
+                created_at=now,
+            )
+            for m in res.missing
+        ]
+        return self._outbox.enqueue(rows, missing)
