@@ -11,40 +11,21 @@ from the workflow (the write's `at`), never the wall clock.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine
 from temporalio import activity
 
-from calendars import Calendar, get_calendar
+from activities.messaging import QueuesMessages
 from contracts.coordination import NoticeRecord, NoticeWrite
-from core.config import Settings
 from domain.notifications.messages import render_notice_issued, render_notice_rejected
 from domain.notifications.recipients import select_recipients
-from domain.notifications.windows import SendWindows, policy_for_unit
-from policies.schema import ResolvedPolicy
 from readmodel.coordination import write_notices
 from readmodel.outbox import OutboxBase, UndeliverableRow
-from readmodel.outbox_queue import OutboxQueue
 
 log = logging.getLogger(__name__)
 
 
-class CoordinationActivities:
-    def __init__(
-        self,
-        engine: Engine,
-        settings: Settings | None = None,
-        calendar_for: Callable[[str], Calendar] = get_calendar,
-        policy_for: Callable[[str], ResolvedPolicy] = policy_for_unit,
-    ) -> None:
-        self._engine = engine
-        settings = settings or Settings()
-        self._policy_for = policy_for
-        self._windows = SendWindows(settings.sms_progress_hours, calendar_for, policy_for)
-        self._outbox = OutboxQueue(engine)
-
+class CoordinationActivities(QueuesMessages):
     @activity.defn
     def write_notices(self, write: NoticeWrite) -> int:
         """Write the notices and queue their messages; returns how many rows changed."""

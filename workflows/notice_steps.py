@@ -14,10 +14,9 @@ Workflow code, passed through the sandbox and loaded once; deterministic.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -50,6 +49,7 @@ from domain.ledger import ApplicationLedger
 from domain.refusals import Refused
 from domain.rules import check_event
 from policies.engine import Evaluation
+from workflows.background import BackgroundSteps
 
 #: Running applications started before notices were issued in the workflow replay without.
 NOTICE_PATCH = "coordination-notices"
@@ -76,13 +76,12 @@ def check_answer_request(
         raise refusal_error(refusal)
 
 
-class NoticeSteps:
+class NoticeSteps(BackgroundSteps):
     def __init__(self, carried: Sequence[NoticeRecord] = ()) -> None:
+        super().__init__()
         #: Whether this run issues notices (workflow.patched at the run's start).
         self.enabled = False
         self.notices: list[NoticeRecord] = list(carried)
-        self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
 
     def departments_for(self, kind: str) -> list[str]:
         """The departments a warning of `kind` chases: those still to answer."""
@@ -99,18 +98,7 @@ class NoticeSteps:
         stale = [n for n in self.notices if n.state == "open" and n.kind in book.skipped]
         if rows or stale:
             step = self._auto(book, [(r.kind, r.departments) for r in rows], stale)
-            self._task = asyncio.create_task(self._background(step, wake))
-
-    async def _background(self, step: Coroutine[Any, Any, bool], wake: Callable[[], None]) -> None:
-        try:
-            if await step:
-                wake()
-        finally:
-            self._task = None
-
-    async def settled(self) -> None:
-        """Wait for a background step (before continue-as-new, or closing)."""
-        await workflow.wait_condition(lambda: self._task is None)
+            self._in_background(step, wake)
 
     async def close(self, book: ApplicationLedger) -> None:
         """A closed application needs no more answers: its open notices are withdrawn."""
