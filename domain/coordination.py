@@ -33,7 +33,12 @@ def kind_applies(book: ApplicationLedger, ev: Evaluation, kind: str) -> bool:
 
 
 def _triggered(book: ApplicationLedger, trigger: str) -> bool:
-    return trigger == ACCEPTED or any(e.event == trigger for e in book.events)
+    """The trigger happened in this system: a trigger in an imported past was the old system's
+    to notify (docs/migration.md), and its notice is not issued again at the import."""
+    imported = {(t.event, t.at) for t in book.timeline if t.origin == "imported"}
+    if trigger == ACCEPTED:
+        return not any(event.startswith("accept.") for event, _ in imported)
+    return any(e.event == trigger and (e.event, e.at) not in imported for e in book.events)
 
 
 def stage_done(book: ApplicationLedger, kind: str) -> bool:
