@@ -47,6 +47,8 @@ STEP_DEADLINE_S = 90.0
 PHONE = "13800000000"
 #: Applications driven at once.
 DRIVERS = 6
+#: However slow the kills, the drivers stop starting applications here.
+MAX_APPS = 10 * APPS
 
 HV = [
     "joint_survey.started", "site_survey.started", "joint_survey.completed",
@@ -158,7 +160,10 @@ def drive(system: System, plan: Plan) -> None:
 
 
 def kill(system: System, role: str) -> None:
-    pid = system.children()[role]
+    # The child may be between a death and its restart (the worker also exits while the dev
+    # server is down): wait for it rather than fail, or a killed one is never replaced.
+    pid = wait_until(lambda: system.children().get(role), STEP_DEADLINE_S)
+    assert pid, f"no {role} to kill:\n{system.output[-3000:]}"
     os.kill(pid, signal.SIGKILL)
     back = wait_until(lambda: (system.children().get(role) or pid) != pid, STEP_DEADLINE_S)
     assert back, f"{role} was not restarted:\n{system.output[-3000:]}"
@@ -191,16 +196,21 @@ def test_chaos_killed_worker_and_restarted_server_lose_nothing(system: System) -
     done = threading.Event()
 
     def lifecycles() -> None:
-        # New applications keep coming until every kill has happened among them.
-        while len(plans) < APPS or not done.is_set():
+        # New applications keep coming until every kill has happened among them (and never
+        # past a bound, whatever happens to the killing).
+        while (len(plans) < APPS or not done.is_set()) and len(plans) < MAX_APPS:
             plan = Plan(len(plans))
             plans.append(plan)
             drive(system, plan)
 
     with ThreadPoolExecutor(max_workers=DRIVERS + 1) as pool:
         driving = [pool.submit(lifecycles) for _ in range(DRIVERS)]
-        killed = chaos(system, rng)
-        done.set()
+        try:
+            killed = chaos(system, rng)
+        finally:
+            # Also when a kill fails: the drivers must stop, or leaving this block waits on
+            # them for ever.
+            done.set()
         for f in driving:
             f.result()
     print(f"killed: {killed}; {len(plans)} applications")

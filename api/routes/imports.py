@@ -19,7 +19,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 
 from api.audit import audit
 from api.auth import Actor, ActorDep, CurrentUser, require
-from api.csv_import import MAX_CSV_BYTES, RowError
+from api.csv_import import MAX_CSV_BYTES, RowError, csv_text
 from api.deps import EngineDep, SettingsDep, TemporalDep
 from api.errors import raise_if_unavailable
 from api.import_run import (
@@ -100,7 +100,7 @@ async def import_applications(
     update: Update = False,
 ) -> ImportReport:
     """Body: one JSON object per line (docs/migration.md)."""
-    lines = json_lines(await _text(request))
+    lines = json_lines(await csv_text(request))
     return await _import(lines, temporal, settings, engine, user, who, mode, update)
 
 
@@ -123,7 +123,7 @@ async def import_applications_csv(
 ) -> ImportReport:
     """Body: a UTF-8 CSV file, one application per row (docs/migration.md)."""
     try:
-        lines = csv_lines(await _text(request))
+        lines = csv_lines(await csv_text(request))
     except csv.Error as exc:
         raise invalid(ProblemError(field="body", reason=f"not a CSV file: {exc}")) from None
     return await _import(lines, temporal, settings, engine, user, who, mode, update)
@@ -140,19 +140,6 @@ def import_csv_other_methods() -> None:
     """Only POST: the path would otherwise read as an application number (and fail its
     pattern with a 422)."""
     raise HTTPException(status.HTTP_405_METHOD_NOT_ALLOWED)
-
-
-async def _text(request: Request) -> str:
-    raw = await request.body()
-    if len(raw) > MAX_CSV_BYTES:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE,
-            detail={"field": "body", "reason": f"larger than {MAX_CSV_BYTES} bytes: split it"},
-        )
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise invalid(ProblemError(field="body", reason="not UTF-8 text")) from None
 
 
 def _records(
