@@ -8,12 +8,15 @@ carried state): add fields with defaults, never rename or remove one.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from contracts.text import Note, ShortLine
+from policies.codes import DEPARTMENTS
 from policies.notice_table import NoticeKind
+
+_DEPARTMENT_SCHEMA = WithJsonSchema({"type": "string", "enum": sorted(DEPARTMENTS)})
 
 #: `open`: waiting for the department's answer; `answered`: agreed; `rejected`: the department
 #: refused it (back to the customer manager with its opinion); `withdrawn`: the application
@@ -58,7 +61,11 @@ class IssueNoticesRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: NoticeKind
-    departments: list[ShortLine] = Field(min_length=1, max_length=9)
+    #: Checked where the notices are planned, so that a refusal names `departments` and every
+    #: unknown code at once; the schema states the codes.
+    departments: list[Annotated[ShortLine, _DEPARTMENT_SCHEMA]] = Field(
+        min_length=1, max_length=9, json_schema_extra={"uniqueItems": True}
+    )
     by: ShortLine | None = None
 
 
