@@ -240,7 +240,7 @@ class ConnectionApplication:
     def record_event(self, req: RecordEventRequest) -> UpdateResult:
         with _refusals():
             recorded = check_event(self._book, req, workflow.now())
-        self._book.add_event(recorded)
+        self._book.add_event(recorded, req.origin)
         return self._changed(recorded)
 
     @record_event.validator
@@ -269,7 +269,7 @@ class ConnectionApplication:
     def _hold(self, kind: str, req: HoldRequest) -> UpdateResult:
         with _refusals():
             recorded = check_hold(self._book, kind, req, workflow.now())
-        self._book.add_event(recorded)
+        self._book.add_event(recorded, req.origin)
         return self._changed(recorded)
 
     @workflow.update
