@@ -288,7 +288,9 @@ async def append_events(
     for e, field in added:
         try:
             if e.event in (PAUSE_EVENT, RESUME_EVENT):
-                hold = HoldRequest(reason=e.reason or "-", at=e.at, by=e.by, actor=actor)
+                hold = HoldRequest(
+                    reason=e.reason or "-", at=e.at, by=e.by, actor=actor, origin="imported"
+                )
                 update = (
                     ConnectionApplication.pause
                     if e.event == PAUSE_EVENT
@@ -296,7 +298,9 @@ async def append_events(
                 )
                 await handle.execute_update(update, hold, id=f"import:{number}:{field}:{e.at}")
             else:
-                req = RecordEventRequest(event=e.event, at=e.at, by=e.by, note=e.note, actor=actor)
+                req = RecordEventRequest(
+                    event=e.event, at=e.at, by=e.by, note=e.note, actor=actor, origin="imported"
+                )
                 await handle.execute_update(
                     ConnectionApplication.record_event, req, id=f"import:{number}:{field}:{e.at}"
                 )

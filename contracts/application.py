@@ -16,6 +16,7 @@ from pydantic import (
     field_serializer,
     field_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from calendars.snapshot import CalendarSnapshot
 from contracts.coordination import NoticeRecord
@@ -77,6 +78,9 @@ def _known_events(schema: dict[str, Any]) -> None:
     schema["properties"]["event"]["enum"] = events
 
 
+Origin = Literal["imported", "live"]
+
+
 class RecordEventRequest(BaseModel):
     """A stage event reported by staff: `<stage>.started` or `<stage>.completed`
     (stage or coordination-notice code from docs/glossary.md)."""
@@ -94,6 +98,9 @@ class RecordEventRequest(BaseModel):
         description="The signed-in staff code, set by the API from the token (a value sent "
         "is replaced)",
     )
+    #: Where it came from: `imported` only when the go-live import adds a re-imported record's
+    #: later events (docs/migration.md); the API records every request it is sent as `live`.
+    origin: SkipJsonSchema[Origin] = "live"
 
     _aware_at = field_validator("at")(require_aware)
 
@@ -111,6 +118,9 @@ class HoldRequest(BaseModel):
         description="The signed-in staff code, set by the API from the token (a value sent "
         "is replaced)",
     )
+    #: Where it came from: `imported` only when the go-live import adds a re-imported record's
+    #: later events (docs/migration.md); the API records every request it is sent as `live`.
+    origin: SkipJsonSchema[Origin] = "live"
 
     _aware_at = field_validator("at")(require_aware)
 
@@ -125,9 +135,6 @@ class CancelRequest(BaseModel):
         description="The signed-in staff code, set by the API from the token (a value sent "
         "is replaced)",
     )
-
-
-Origin = Literal["imported", "live"]
 
 
 class TimelineEntry(BaseModel):

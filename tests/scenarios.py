@@ -650,6 +650,27 @@ async def imported_then_live(env: WorkflowEnvironment, tq: str, no: str) -> Driv
     return d
 
 
+async def imported_then_updated(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    """As `imported_then_live`, then a re-import adds the old system's later events (a hold,
+    its end, the plan reply) to the running workflow: recorded with origin `imported`."""
+    d = await imported_then_live(env, tq, no)
+    now = (await env.get_current_time()).astimezone(TZ)
+    day = timedelta(days=1)
+    for update, req in (
+        (ConnectionApplication.pause, HoldRequest(reason="old", at=now, origin="imported")),
+        (ConnectionApplication.resume, HoldRequest(reason="old", at=now, origin="imported")),
+    ):
+        await d.handle.execute_update(update, req)
+    await d.handle.execute_update(
+        ConnectionApplication.record_event,
+        RecordEventRequest(event="customer_works.started", at=now, origin="imported"),
+    )
+    status = await d.status()
+    assert [e.origin for e in status.timeline[-3:]] == ["imported"] * 3, status.timeline[-3:]
+    await d.to(now + day)
+    return d
+
+
 async def held_at_threshold_instant(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
     """Henan low-voltage residential held at exactly its blue threshold's instant (24 h): the
     change and the timer fall due together; the timer is left to fire, then it is cancelled."""
@@ -713,6 +734,8 @@ SCENARIOS: dict[str, Scenario] = {
     "hold_as_the_timer_falls_due": hold_as_the_timer_falls_due,
     # An application imported with its past (ApplicationStart.history), then live.
     "imported_then_live": imported_then_live,
+    # A re-import adding the old system's later events to it (updates with origin `imported`).
+    "imported_then_updated": imported_then_updated,
     # A change at a threshold's own instant, its timer left to fire (DUE_TIMER_PATCH).
     "held_at_threshold_instant": held_at_threshold_instant,
 }

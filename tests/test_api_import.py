@@ -153,7 +153,17 @@ async def test_reimport_is_idempotent_and_update_appends_later_events(
     assert r.status_code == 200 and r.json()["updated"] == 1, r.text
     status = (await api.get(f"/api/applications/{no}")).json()
     assert [e["event"] for e in status["events"]][-1] == "plan_reply.started"
+    # From the old system like the rest of its past, though added to a running workflow.
+    added = [e for e in status["timeline"] if e["event"] == "plan_reply.started"]
+    assert [e["origin"] for e in added] == ["imported"]
     assert (await post(api, jsonl(later), update="true")).json()["skipped"] == 1
+    # Staff sending the field through the API are recorded as live whatever they claim.
+    r = await api.post(
+        f"/api/applications/{no}/pause", json={"reason": "客户原因", "origin": "imported"}
+    )
+    assert r.status_code == 200, r.text
+    status = (await api.get(f"/api/applications/{no}")).json()
+    assert status["timeline"][-1]["origin"] == "live"
     with Session(session_engine) as s:
         n = s.exec(
             select(func.count()).select_from(TimelineRow).where(TimelineRow.application_no == no)

@@ -262,7 +262,7 @@ class ConnectionApplication:
         if is_issued_repeat(self._book, recorded.event):
             # The notices started the stage already: the start by hand is that start again.
             return self._changed(self._book.last_event_of(recorded.event.rpartition(".")[0]))
-        self._book.add_event(recorded)
+        self._book.add_event(recorded, req.origin)
         return self._changed(recorded)
 
     @record_event.validator
@@ -291,7 +291,7 @@ class ConnectionApplication:
     def _hold(self, kind: str, req: HoldRequest) -> UpdateResult:
         with _refusals():
             recorded = check_hold(self._book, kind, req, workflow.now())
-        self._book.add_event(recorded)
+        self._book.add_event(recorded, req.origin)
         return self._changed(recorded)
 
     @workflow.update

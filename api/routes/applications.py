@@ -376,8 +376,10 @@ async def cancel_application(
 
 
 def _by(body: _Body, who: Actor) -> _Body:
-    """The request as the workflow records it: with the signed-in member as its actor."""
-    return body.model_copy(update={"actor": who.code})
+    """The request as the workflow records it: with the signed-in member as its actor, and
+    from this system (only the go-live import records an event as imported)."""
+    live = {"origin": "live"} if "origin" in type(body).model_fields else {}
+    return body.model_copy(update={"actor": who.code, **live})
 
 
 async def _update(
