@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, or_
+from sqlalchemy import Engine, case, func, or_
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from contracts.coordination import STATE_RANK, NoticeRecord
@@ -121,45 +121,54 @@ def list_notices(
             q = q.where(NoticeRow.state == state)
         if application is not None:
             q = q.where(NoticeRow.application_no == application)
-        q = q.order_by(col(NoticeRow.due_at), col(NoticeRow.id)).limit(limit)
+        # Ordered before the limit, so that old answered notices never crowd open ones out;
+        # without a due instant last, as on every database.
+        q = q.order_by(
+            case((col(NoticeRow.state) == "open", 0), else_=1),
+            col(NoticeRow.due_at).is_(None),
+            col(NoticeRow.due_at),
+            col(NoticeRow.id),
+        ).limit(limit)
         rows = list(s.exec(q).all())
         levels = _levels(s, rows)
-    out = [
+    return [
         NoticePublic(
             **r.model_dump(),
             level=levels.get((r.application_no, r.kind)) if r.state == "open" else None,
         )
         for r in rows
     ]
-    out.sort(key=lambda n: n.state != "open")
-    return out
 
 
 def summary(
-    engine: Engine, unit: str | None, now: datetime, soon: timedelta
+    engine: Engine, unit: str | None, now: datetime, soon: timedelta, window: timedelta
 ) -> list[dict[str, Any]]:
-    """Per department: notices open, due within `soon`, overdue, and the average answer time
-    (hours, over the answered and rejected ones)."""
+    """Per department: notices open, due within `soon`, overdue, and those answered (agreed or
+    rejected) within `window` before `now` with their average answer time in hours.
+
+    Counted by the database: a unit's notices pile up for years, the open ones do not."""
+    is_open = col(NoticeRow.state) == "open"
+    due = col(NoticeRow.due_at)
+    counts = select(
+        NoticeRow.department,
+        func.sum(case((is_open, 1), else_=0)),
+        func.sum(case((is_open & (due < now), 1), else_=0)),
+        func.sum(case((is_open & (due >= now) & (due <= now + soon), 1), else_=0)),
+    ).group_by(col(NoticeRow.department))
+    answered = select(NoticeRow.department, NoticeRow.issued_at, NoticeRow.answered_at).where(
+        col(NoticeRow.state).in_(("answered", "rejected")),
+        col(NoticeRow.answered_at) >= now - window,
+    )
     with Session(engine) as s:
-        rows = s.exec(_under(select(NoticeRow), unit)).all()
-    per: dict[str, dict[str, Any]] = {}
-    spent: dict[str, list[float]] = {}
-    for r in rows:
-        d = per.setdefault(
-            r.department,
-            {"department": r.department, "open": 0, "due_soon": 0, "overdue": 0, "answered": 0},
-        )
-        if r.state == "open":
-            d["open"] += 1
-            if r.due_at is not None and r.due_at < now:
-                d["overdue"] += 1
-            elif r.due_at is not None and r.due_at <= now + soon:
-                d["due_soon"] += 1
-        elif r.state in ("answered", "rejected") and r.answered_at is not None:
-            d["answered"] += 1
-            hours = (r.answered_at - r.issued_at).total_seconds() / 3600
-            spent.setdefault(r.department, []).append(hours)
-    for dept, d in per.items():
-        times = spent.get(dept)
-        d["average_answer_hours"] = round(sum(times) / len(times), 2) if times else None
+        per = {
+            dept: {"department": dept, "open": o or 0, "overdue": late or 0,
+                   "due_soon": near or 0, "answered": 0, "average_answer_hours": None}
+            for dept, o, late, near in s.exec(_under(counts, unit)).all()
+        }  # fmt: skip
+        spent: dict[str, list[float]] = {}
+        for dept, issued, at in s.exec(_under(answered, unit)).all():
+            spent.setdefault(dept, []).append((at - issued).total_seconds() / 3600)
+    for dept, hours in spent.items():
+        per[dept]["answered"] = len(hours)
+        per[dept]["average_answer_hours"] = round(sum(hours) / len(hours), 2)
     return sorted(per.values(), key=lambda d: (-d["overdue"], -d["open"], d["department"]))
