@@ -10,19 +10,16 @@ only their own department's notices (core.access.answers_for).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
-from temporalio.client import WorkflowUpdateFailedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from api.audit import audit
 from api.auth import ActorDep, CurrentUser, UnitScope, require
 from api.deps import EngineDep, TemporalDep
-from api.errors import raise_if_unavailable, update_rejected
 from api.problems import problems
-from api.routes.applications import _closed_or_missing, _handle
+from api.routes.applications import update_application
 from api.scope import WRITABLE
 from contracts.application import APPLICATION_NO_PATTERN
 from contracts.coordination import (
@@ -92,19 +89,6 @@ class NoticeSummary(BaseModel):
     departments: list[DepartmentSummary]
 
 
-async def _update(temporal: Any, application_no: str, update: Any, body: Any) -> Any:
-    handle = _handle(temporal, application_no)
-    try:
-        return await handle.execute_update(update, body)
-    except WorkflowUpdateFailedError as exc:
-        raise update_rejected(exc) from exc
-    except Exception as exc:
-        if isinstance(exc, RPCError) and exc.status == RPCStatusCode.NOT_FOUND:
-            raise await _closed_or_missing(handle, application_no) from exc
-        raise_if_unavailable(exc)
-        raise
-
-
 @router.post(
     "/applications/{application_no}/notices",
     dependencies=[require("applications.record"), WRITABLE],
@@ -121,7 +105,7 @@ async def issue_notices(
     """Issue a notice to departments by hand: the kind's open round takes them (a department
     already in it is not asked twice); after a rejection, a new round with a fresh clock."""
     req = IssueNoticesRequest(kind=body.kind, departments=body.departments, by=who.code)
-    records: list[NoticeRecord] = await _update(
+    records: list[NoticeRecord] = await update_application(
         temporal, application_no, ConnectionApplication.issue_notices, req
     )
     detail = {"kind": body.kind, "departments": ",".join(body.departments)}
@@ -203,7 +187,7 @@ async def answer_notice(
     req = AnswerNoticeRequest(
         notice_id=notice_id, result=body.result, opinion=body.opinion, by=body.by or who.code
     )
-    record: NoticeRecord = await _update(
+    record: NoticeRecord = await update_application(
         temporal, row.application_no, ConnectionApplication.answer_notice, req
     )
     detail = {"result": body.result, "department": row.department}
