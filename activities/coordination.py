@@ -11,16 +11,14 @@ from the workflow (the write's `at`), never the wall clock.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from temporalio import activity
 
-from activities.messaging import QueuesMessages
+from activities.messaging import QueuesMessages, StaffMessage, queue_for_staff
 from contracts.coordination import NoticeRecord, NoticeWrite
 from domain.notifications.messages import render_notice_issued, render_notice_rejected
 from domain.notifications.recipients import select_recipients
 from readmodel.coordination import write_notices
-from readmodel.outbox import OutboxBase, UndeliverableRow
 
 log = logging.getLogger(__name__)
 
@@ -61,38 +59,16 @@ class CoordinationActivities(QueuesMessages):
             text = render_notice_rejected(notice)
             level = "rejected"
         monitor = f"coordination.{notice.kind}.{notice.department}.{notice.round}"
-        now = datetime.now(UTC)
-        rows = [
-            OutboxBase(
-                application_no=write.application_no,
-                unit=write.unit,
-                kind="notice",
-                monitor=monitor,
-                code=notice.kind,
-                level=level,
-                phone=r.phone,
-                role=r.roles[0],
-                roles=r.roles,
-                staff_code=r.staff_code,
-                message=text,
-                send_after=start,
-                send_before=end,
-                window="warning",
-                created_at=now,
-            )
-            for r in res.recipients
-        ]
-        missing = [
-            UndeliverableRow(
-                application_no=write.application_no,
-                unit=write.unit,
-                monitor=monitor,
-                level=level,
-                role=m.role,
-                department=m.department,
-                reason=m.reason,
-                created_at=now,
-            )
-            for m in res.missing
-        ]
-        return self._outbox.enqueue(rows, missing)
+        message = StaffMessage(
+            application_no=write.application_no,
+            unit=write.unit,
+            kind="notice",
+            monitor=monitor,
+            code=notice.kind,
+            level=level,
+            text=text,
+            send_after=start,
+            send_before=end,
+            window="warning",
+        )
+        return queue_for_staff(self._outbox, res, message)
