@@ -16,7 +16,7 @@ refuses its pack, naming the row and the field.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -37,16 +37,7 @@ NoticeKind = Literal[
     "grid_works",
     "outage_plan",
 ]
-NOTICE_KINDS: tuple[str, ...] = (
-    "joint_survey",
-    "joint_drawing_review",
-    "joint_mid_inspection",
-    "joint_acceptance",
-    "protection_setting",
-    "dispatch_agreement",
-    "grid_works",
-    "outage_plan",
-)
+NOTICE_KINDS: tuple[str, ...] = get_args(NoticeKind)
 
 
 class NoticeTableError(ValueError):
