@@ -19,6 +19,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.calendar_publishing import CalendarPublishingActivities
 from activities.changes import ChangeActivities
+from activities.coordination import CoordinationActivities
 from activities.grid import GridActivities
 from activities.integrations import integration_activities
 from activities.notifications import NotificationActivities
@@ -73,6 +74,7 @@ def activities_for(
         *_grid_and_plans(engine),
         *integration_activities(engine, settings, client),
         *_outages(OutageActivities(engine, settings)),
+        CoordinationActivities(engine, settings).write_notices,
     ]
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from temporalio import activity
 
 from activities.gateways import Gateway, SendResult, SmsMessage, gateway_from_settings
+from activities.messaging import StaffMessage, queue_for_staff, undeliverable
 from calendars import Calendar, get_calendar
 from contracts.application import ProgressNotice, WarningNotice
 from contracts.notifications import DispatchRequest, DispatchResult
@@ -34,7 +35,7 @@ from domain.notifications.messages import render_progress, render_warning
 from domain.notifications.recipients import Missing, notice_departments, select_recipients
 from domain.notifications.windows import SendWindows, policy_for_unit, window_kind
 from policies.schema import ResolvedPolicy
-from readmodel.outbox import OutboxBase, OutboxRow, UndeliverableRow
+from readmodel.outbox import OutboxBase, OutboxRow
 from readmodel.outbox_queue import DueBatch, OutboxQueue
 
 log = logging.getLogger(__name__)
@@ -42,21 +43,6 @@ log = logging.getLogger(__name__)
 #: How long a dispatch holds a row it is sending: the dispatcher's heartbeat timeout, after
 #: which Temporal retries a dispatch that went silent.
 CLAIM_LEASE = timedelta(minutes=1)
-
-
-def _undeliverable(
-    application_no: str, unit: str, monitor: str, level: str, missing: Missing
-) -> UndeliverableRow:
-    return UndeliverableRow(
-        application_no=application_no,
-        unit=unit,
-        monitor=monitor,
-        level=level,
-        role=missing.role,
-        department=missing.department,
-        reason=missing.reason,
-        created_at=datetime.now(UTC),
-    )
 
 
 class NotificationActivities:
@@ -94,31 +80,19 @@ class NotificationActivities:
         res = select_recipients(
             staff, notice.unit, notice.roles, notice.customer_manager, notice_departments(notice)
         )
-        rows = [
-            OutboxBase(
-                application_no=notice.application_no,
-                unit=notice.unit,
-                kind="warning",
-                monitor=notice.monitor,
-                code=notice.code,
-                level=notice.level,
-                phone=r.phone,
-                role=r.roles[0],
-                roles=r.roles,
-                staff_code=r.staff_code,
-                message=text,
-                send_after=start,
-                send_before=end,
-                window=kind,
-                created_at=datetime.now(UTC),
-            )
-            for r in res.recipients
-        ]
-        missing = [
-            _undeliverable(notice.application_no, notice.unit, notice.monitor, notice.level, m)
-            for m in res.missing
-        ]
-        inserted = self._outbox.enqueue(rows, missing)
+        message = StaffMessage(
+            application_no=notice.application_no,
+            unit=notice.unit,
+            kind="warning",
+            monitor=notice.monitor,
+            code=notice.code,
+            level=notice.level,
+            text=text,
+            send_after=start,
+            send_before=end,
+            window=kind,
+        )
+        inserted = queue_for_staff(self._outbox, res, message)
         log.info(
             "warning %s %s %s: %d message(s) queued for %s, %d role(s) undeliverable",
             notice.application_no,
@@ -145,7 +119,7 @@ class NotificationActivities:
                 reason = f"customer phone: {exc}"
         if phone is None:
             missing = Missing("customer", "", reason)
-            gap = _undeliverable(notice.application_no, notice.unit, monitor, "progress", missing)
+            gap = undeliverable(notice.application_no, notice.unit, monitor, "progress", missing)
             self._outbox.enqueue([], [gap])
             return 0
         start, end = self._windows(notice.unit, "progress", notice.at, join_open=True)

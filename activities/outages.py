@@ -12,15 +12,14 @@ Customer phones and names are personal data: nothing here logs them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio import activity
 
-from calendars import Calendar, get_calendar
+from activities.messaging import QueuesMessages
+from calendars import Calendar
 from contracts.organisation import normalize_mobile
 from contracts.outages import (
     LIVE_LINE_FLAG,
@@ -33,8 +32,6 @@ from contracts.outages import (
     OutageTier,
     Slot,
 )
-from core.config import Settings
-from domain.notifications.windows import SendWindows, policy_for_unit
 from domain.outage_notices import (
     CORRECTION_LEVEL,
     CORRECTION_MONITOR,
@@ -52,7 +49,6 @@ from domain.outages import (
     plan_feeder,
     shared_outage,
 )
-from policies.schema import ResolvedPolicy
 from readmodel.grid import GridCustomerRow
 from readmodel.outages import (
     OutageApplicationRow,
@@ -65,7 +61,6 @@ from readmodel.outages import (
     planned_on_feeder,
 )
 from readmodel.outbox import OutboxBase, OutboxRow
-from readmodel.outbox_queue import OutboxQueue
 
 log = logging.getLogger(__name__)
 
@@ -105,20 +100,7 @@ def record_of(
     )
 
 
-class OutageActivities:
-    def __init__(
-        self,
-        engine: Engine,
-        settings: Settings | None = None,
-        calendar_for: Callable[[str], Calendar] = get_calendar,
-        policy_for: Callable[[str], ResolvedPolicy] = policy_for_unit,
-    ) -> None:
-        self._engine = engine
-        settings = settings or Settings()
-        self._policy_for = policy_for
-        self._windows = SendWindows(settings.sms_progress_hours, calendar_for, policy_for)
-        self._outbox = OutboxQueue(engine)
-
+class OutageActivities(QueuesMessages):
     # -- scheduling ----------------------------------------------------------------------------
 
     @activity.defn

@@ -30,6 +30,7 @@ from api.routes import (
     imports,
     integrations,
     metrics,
+    notices,
     notifications,
     operations,
     outages,
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(integrations.router)
     app.include_router(outages.router)
+    app.include_router(notices.router)
     app.include_router(audit.router)
     app.include_router(codec.router)
     app.add_middleware(codec.CodecCORS, origins=(settings or get_settings()).codec_origins)

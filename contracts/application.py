@@ -19,6 +19,7 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from calendars.snapshot import CalendarSnapshot
+from contracts.coordination import NoticeRecord
 from contracts.monitor import MonitorView
 from contracts.outages import OutageRecord
 from contracts.permits import PermitResult, PermitsStatus
@@ -227,6 +228,8 @@ class CarriedState(BaseModel):
     plan: PlanRecord | None = None
     #: The outage its energization is scheduled in (停送电计划), once scheduled.
     outage: OutageRecord | None = None
+    #: Its coordination notices (协同通知), every round.
+    notices: list[NoticeRecord] = Field(default_factory=list)
     #: The latest result of each permit kind (行政审批).
     permits: list[PermitResult] = Field(default_factory=list)
 
@@ -306,6 +309,8 @@ class ApplicationStatus(BaseModel):
     #: The outage its energization is scheduled in (停送电计划): tier, feeder, window, state,
     #: the applications it carries, how the slot was chosen, and its flags.
     outage: OutageRecord | None = None
+    #: Its coordination notices (协同通知), every round: who was asked, who answered what.
+    notices: list[NoticeRecord] = Field(default_factory=list)
     #: The outside line's administrative approvals (行政审批): whether the plan requires them,
     #: each permit kind's state, and whether the application waits for them.
     permits: PermitsStatus | None = None
@@ -372,6 +377,9 @@ class WarningNotice(BaseModel):
     roles: list[str] = Field(default_factory=list)
     #: Coordination notices (协同通知) go to the coordinating departments' chain too.
     coordination: bool = False
+    #: The departments a coordination warning chases: those whose notices are still open
+    #: (empty: the departments of the monitor's code, domain.notifications.recipients).
+    departments: list[str] = Field(default_factory=list)
     result: str | None = None
     source: str | None = None
 

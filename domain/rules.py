@@ -19,6 +19,7 @@ from contracts.application import (
     RecordEventRequest,
 )
 from contracts.errors import Refusal
+from domain.coordination import is_issued_repeat
 from domain.ledger import ApplicationLedger
 from domain.refusals import Refused
 from policies.codes import PAUSE_EVENT, RESUME_EVENT
@@ -106,6 +107,9 @@ def after_the_stage_s_last_event(book: ApplicationLedger, p: Proposed) -> Refusa
 
 def not_started_twice(book: ApplicationLedger, p: Proposed) -> Refusal | None:
     if p.suffix != "started" or _last_suffix(book, p.code) != "started":
+        return None
+    if is_issued_repeat(book, p.name):
+        # The notices started it: staff recording the start by hand repeat it.
         return None
     return Refusal.one("conflict", "event", f"{p.code} has already started")
 

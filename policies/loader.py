@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from policies.errors import PolicyError
 from policies.merging import MergedChain
+from policies.notice_table import NoticeTableError, check_notice_table
 from policies.plans.rules import PlanRulesError, check_plan_tables
 from policies.report_tables import ReportTableError, check_report_tables
 from policies.schema import PackFile, ResolvedPolicy
@@ -168,7 +169,8 @@ def _resolve(unit: str, root: Path) -> ResolvedPolicy:
     try:
         check_plan_tables(policy)
         check_report_tables(policy)
-    except (PlanRulesError, ReportTableError) as exc:
+        check_notice_table(policy)
+    except (PlanRulesError, ReportTableError, NoticeTableError) as exc:
         raise PolicyError(f"{files[unit]}: {exc}") from None
     return policy
 

@@ -15,6 +15,7 @@ def register_tables() -> None:
     import readmodel.applications
     import readmodel.audit
     import readmodel.calendar_publication
+    import readmodel.coordination
     import readmodel.grid
     import readmodel.imports
     import readmodel.integrations

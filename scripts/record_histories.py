@@ -29,6 +29,7 @@ from readmodel import init_db  # noqa: E402
 from readmodel.demo_grid import seed_demo_grid  # noqa: E402
 from readmodel.demo_org import seed_demo_org  # noqa: E402
 from tests.integration_scenarios import SCENARIOS as INTEGRATION_SCENARIOS  # noqa: E402
+from tests.notice_scenarios import SCENARIOS as NOTICE_SCENARIOS  # noqa: E402
 from tests.notification_scenarios import SCENARIOS as NOTIFICATION_SCENARIOS  # noqa: E402
 from tests.permit_scenarios import SCENARIOS as PERMIT_SCENARIOS  # noqa: E402
 from tests.publisher_scenarios import SCENARIOS as PUBLISHER_SCENARIOS  # noqa: E402
@@ -65,7 +66,7 @@ async def main() -> None:
                 # gateway writes under the temporary folder.
                 settings = Settings(data_dir=Path(tmp))
                 async with build_worker(env.client, engine, "record", pool, settings):
-                    drivers = {**SCENARIOS, **PERMIT_SCENARIOS}
+                    drivers = {**SCENARIOS, **PERMIT_SCENARIOS, **NOTICE_SCENARIOS}
                     for i, (name, scenario) in enumerate(drivers.items()):
                         if not wanted(name):
                             continue

@@ -42,6 +42,7 @@ from contracts.application import (
     UpdateResult,
     workflow_id,
 )
+from contracts.coordination import NoticeWrite
 from contracts.outages import OutageAnswer
 from contracts.plans import ApprovePlanRequest, JointReviewRequest, RevisePlanRequest
 from domain.start import start_input
@@ -263,6 +264,20 @@ async def paused_and_resumed(env: WorkflowEnvironment, tq: str, no: str) -> Driv
     return d
 
 
+async def hold_as_the_timer_falls_due(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
+    """A hold half a minute before the next threshold: the timer waiting for it is left to
+    fire into a run that no longer waits for it; the resume plans a new one."""
+    t0 = (await env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
+    d = await Driver.begin(env, tq, application(no, t0))
+    await d.to(t0 + timedelta(hours=1))
+    due = (await d.status()).next_due_at
+    assert due is not None
+    d.seen["due"] = due
+    d.seen["held"] = await d.pause(due - timedelta(seconds=30))
+    d.seen["resumed"] = await d.resume(due + timedelta(minutes=1))
+    return d
+
+
 async def calendar_amended(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
     """Two days in, an amendment adds a rest day on Thursday 10-08 (2026 pattern); the pending
     blue (Friday 10-09) moves onto the make-up Saturday 10-10 and fires there."""
@@ -309,12 +324,21 @@ async def continued_as_new(env: WorkflowEnvironment, tq: str, no: str) -> Driver
 class FailingWrites:
     """The workflow's write (`record_change`) against a database that is down for its first
     `failures` calls: each fails at once, as a round of attempts that ran out of time would;
-    then it succeeds (writing nothing). Notes the schedule-to-close limit of every call."""
+    then it succeeds (writing nothing). Notes the schedule-to-close limit of every call.
+    The notices' writes (`write_notices`: a Henan 10 kV application is issued its joint survey
+    notices at acceptance) succeed writing nothing; they are noted, not failed: the bounded
+    write under test is the change's."""
 
     def __init__(self, failures: int) -> None:
         self.failures = failures
         self.calls = 0
         self.limits: list[timedelta | None] = []
+        self.notices: list[NoticeWrite] = []
+
+    @activity.defn(name="write_notices")
+    async def write_notices(self, write: NoticeWrite) -> int:
+        self.notices.append(write)
+        return 0
 
     @activity.defn(name="record_change")
     async def record_change(self, change: ChangeInput) -> None:  # noqa: ARG002
@@ -334,7 +358,7 @@ async def database_down(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
         env.client,
         task_queue=queue,
         workflows=[ConnectionApplication],
-        activities=[writes.record_change],
+        activities=[writes.record_change, writes.write_notices],
     ):
         t0 = (await env.get_current_time()).astimezone(TZ) + timedelta(minutes=1)
         d = await Driver.begin(env, queue, application(no, t0))
@@ -706,6 +730,8 @@ SCENARIOS: dict[str, Scenario] = {
     # energization is possible, rejected and scheduled again, approved, settled.
     "hv_outage_rejected_and_approved": hv_outage_rejected_and_approved,
     "hv_outage_live_line": hv_outage_live_line,
+    # A timer about to fire is left to fire, not cancelled (the due-timer-left-to-fire patch).
+    "hold_as_the_timer_falls_due": hold_as_the_timer_falls_due,
     # An application imported with its past (ApplicationStart.history), then live.
     "imported_then_live": imported_then_live,
     # A re-import adding the old system's later events to it (updates with origin `imported`).

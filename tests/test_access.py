@@ -32,6 +32,7 @@ from core.security import create_token
 from readmodel.accounts import ensure_superuser
 from readmodel.applications import ApplicationRow
 from readmodel.audit import AuditRow
+from readmodel.coordination import NoticeRow
 from readmodel.demo_org import seed_demo_org
 from readmodel.grid import FeederRow, GridCustomerRow, SubstationRow
 from readmodel.organisation import StaffRow
@@ -499,3 +500,39 @@ def test_the_audit_trail_takes_instants_with_their_offset(
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "to", bad
     ok = client.get("/api/audit", params={"from": "2026-12-01T08:00:00+08:00"}, headers=headers)
     assert ok.status_code == 200
+
+
+def _notice(notice: str, unit: str, department: str) -> NoticeRow:
+    now = datetime.now(UTC)
+    return NoticeRow(
+        id=notice,
+        application_no=OWN_APP if unit == OWN_UNIT else OTHER_APP,
+        kind="joint_survey",
+        department=department,
+        unit=unit,
+        round=1,
+        issued_at=now,
+        due_at=now + timedelta(days=1),
+        state="open",
+    )
+
+
+def test_a_coordinator_answers_only_their_own_department_s_notices(
+    client: TestClient, settings: Settings, db_engine: Engine
+) -> None:
+    with Session(db_engine) as s:
+        s.add(_notice("N-DISPATCH-1", OWN_UNIT, "dispatch"))
+        s.add(_notice("N-OTHER-UNIT-1", OTHER_UNIT, "operations"))
+        s.commit()
+    headers = bearer(settings, "r-coordinator")  # operations
+    body = {"result": "agreed", "by": "r-coordinator"}
+    r = client.post("/api/notices/N-DISPATCH-1/answer", json=body, headers=headers)
+    assert r.status_code == 403, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["department"]
+    # Another unit's notice does not exist for them.
+    r = client.post("/api/notices/N-OTHER-UNIT-1/answer", json=body, headers=headers)
+    assert r.status_code == 404, r.text
+    # The inbox shows their unit's notices to anyone who reads notices.
+    r = client.get("/api/notices?department=dispatch", headers=headers)
+    assert r.status_code == 200
+    assert [n["id"] for n in r.json()["items"]] == ["N-DISPATCH-1"]

@@ -15,7 +15,7 @@ async def test_a_repeated_event_with_its_key_is_recorded_once(
 ) -> None:
     no = new_application_no()
     assert (await api.post("/api/applications", json=body(no))).status_code == 201
-    event = {"event": "joint_survey.started"}
+    event = {"event": "site_survey.started"}
 
     async def send(key: str) -> httpx.Response:
         url = f"/api/applications/{no}/events"
@@ -25,13 +25,13 @@ async def test_a_repeated_event_with_its_key_is_recorded_once(
     assert first.status_code == again.status_code == 200
     assert again.json()["recorded"] == first.json()["recorded"]
     events = (await api.get(f"/api/applications/{no}")).json()["events"]
-    assert [e["event"] for e in events].count("joint_survey.started") == 1
+    assert [e["event"] for e in events].count("site_survey.started") == 1
     # Without a key (or with another) the same event is a new request.
     other = await send(f"{no}-2")
     assert other.status_code in (200, 409, 422)
     if other.status_code == 200:
         events = (await api.get(f"/api/applications/{no}")).json()["events"]
-        assert [e["event"] for e in events].count("joint_survey.started") == 2
+        assert [e["event"] for e in events].count("site_survey.started") == 2
 
 
 async def test_a_repeated_cancel_with_its_key_gets_the_first_answer(
@@ -51,7 +51,7 @@ async def test_a_malformed_key_is_refused_naming_the_header(api: httpx.AsyncClie
     no = new_application_no()
     r = await api.post(
         f"/api/applications/{no}/events",
-        json={"event": "joint_survey.started"},
+        json={"event": "site_survey.started"},
         headers={"Idempotency-Key": "has spaces and is far too long " * 3},
     )
     assert r.status_code == 422

@@ -74,3 +74,8 @@ def test_plan_workflow_benchmark_runs_against_the_embedded_server() -> None:
 def test_access_benchmark_runs() -> None:
     out = run("bench/access_bench.py", "--quick")
     assert "with AES-GCM" in out and "bearer token" in out and "sign-in (argon2)" in out
+
+
+def test_notice_benchmark_runs() -> None:
+    out = run("bench/notice_bench.py", "--quick")
+    assert "inbox (dispatch)" in out and "summary" in out and "ratio" in out

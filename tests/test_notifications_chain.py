@@ -20,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.changes import ChangeActivities
+from activities.coordination import CoordinationActivities
 from activities.gateways import LogGateway
 from activities.notifications import NotificationActivities
 from activities.projection import ProjectionActivities
@@ -44,6 +45,22 @@ EXPECTED = {
     "yellow": {"cm-001", "cs-smx", "mdd-smx", "md-smx", "ex-smx"},
     "orange": {"cm-001", "cs-smx", "mdd-smx", "md-smx"},
     "red": {"cm-001", "cs-smx", "mdd-smx", "md-smx", "ex-smx"},
+}
+# A coordination notice's warnings also chase its departments still to answer (附件4 协同通知:
+# 协同部门处理人员, 副主任, 主任, 主管领导, 省公司专业部门主管领导): the joint survey's
+# (operations, dispatch, development), as the demo organisation holds them.
+SURVEY = ("ops", "dsp", "dev")
+COORDINATORS = {f"co-{d}-smx" for d in SURVEY}
+DEPARTMENT_CHAIN = (
+    COORDINATORS
+    | {f"{role}-{d}-smx" for role in ("ddd", "dd", "de") for d in SURVEY}
+    | {f"pdh-{d}" for d in SURVEY}
+)
+CHASED = {
+    "blue": COORDINATORS,
+    "yellow": DEPARTMENT_CHAIN,
+    "orange": COORDINATORS,
+    "red": DEPARTMENT_CHAIN,
 }
 NO = "CHAIN0001"
 QUIET = "CHAIN0002"  # the same application from a customer who refused progress messages
@@ -131,6 +148,8 @@ async def run_overdue(
                 acts.enqueue_warning,
                 acts.enqueue_progress,
                 acts.dispatch_due,
+                # A Henan 10 kV application is issued its joint survey notices at acceptance.
+                CoordinationActivities(engine).write_notices,
             ],
             activity_executor=pool,
         ):
@@ -160,12 +179,17 @@ def assert_each_warning_reached_its_recipients_in_the_window(
     for r in rows:
         by_warning.setdefault((r.monitor, r.level), set()).add(r.staff_code)
     assert set(by_warning) == {(w.monitor, w.level) for w in final.warnings}
+    coordination = {m.id: m.coordination for m in final.monitors}
     for w in final.warnings:
-        # The roles the workflow raised are the document's list for the level ...
+        # The roles the workflow raised are the document's list for the level (with the
+        # coordinators where the monitor chases departments, as a notice's does) ...
         document = POLICY.recipient_profiles["new_service"].for_level(w.level)
-        assert document is not None and set(w.roles) == set(document.roles)
+        assert document is not None
+        chasing = set(document.coordination_roles) if coordination[w.monitor] else set()
+        assert set(w.roles) == set(document.roles) | chasing
         # ... and the people are the demo organisation's holders of them.
-        assert by_warning[(w.monitor, w.level)] == EXPECTED[w.level]
+        chased = CHASED[w.level] if w.monitor == "notice.joint_survey" else set()
+        assert by_warning[(w.monitor, w.level)] == EXPECTED[w.level] | chased, w.monitor
         window_start, window_end = next_window(w.raised_at, spec, cal)
         for r in rows:
             if (r.monitor, r.level) == (w.monitor, w.level):
@@ -189,6 +213,8 @@ async def test_overdue_10kv_application_reaches_each_level_once_in_the_window(
 
     levels = {(w.monitor, w.level) for w in final.warnings}
     assert {lv for m, lv in levels if m == "hv.plan_reply"} == {"blue", "yellow", "orange", "red"}
+    # The joint survey notices issued at acceptance, never answered, reached every level too.
+    assert {lv for m, lv in levels if m == "notice.joint_survey"} == set(CHASED)
     with Session(engine) as s:
         every_row = s.exec(select(OutboxRow).where(OutboxRow.application_no == NO)).all()
         gaps = s.exec(select(UndeliverableRow)).all()
@@ -201,7 +227,8 @@ async def test_overdue_10kv_application_reaches_each_level_once_in_the_window(
         "sent",
     )
     # ... and not to the customer who opted out, whose staff were warned all the same.
-    assert {r.kind for r in quiet_rows} == {"warning"}
+    # (Its coordination notices went to the departments, as anyone's do.)
+    assert {r.kind for r in quiet_rows} == {"warning", "notice"}
     rows = [r for r in every_row if r.kind == "warning"]
     assert gaps == []
     assert_each_warning_reached_its_recipients_in_the_window(final, rows, settings, cal)

@@ -131,21 +131,28 @@ async def test_open_warning_is_the_highest_level_and_visible_at_once(
     d = await Driver.begin(ts_env, worker.task_queue, application(no, t0), cal)
     await d.to(datetime(2026, 10, 12, 10, 30, tzinfo=TZ) + shift)
     status = await d.status()
-    assert status.warning_level == "orange"
-    assert status.next_due_at == datetime(2026, 10, 13, 10, tzinfo=TZ) + shift  # red
+    levels = {m.id: m.level for m in status.monitors if m.level is not None}
+    # The plan reply is at orange; the joint survey notices issued at acceptance, never
+    # answered, reached red at two working days: the application shows the higher of the two.
+    assert levels == {"hv.plan_reply": "orange", "notice.joint_survey": "red"}
+    assert status.warning_level == "red"
+    assert status.next_due_at == datetime(2026, 10, 13, 10, tzinfo=TZ) + shift  # plan reply red
     attrs = await search_attributes(d.handle)
-    assert attrs[sa.WARNING_LEVEL.name] == "orange"
+    assert attrs[sa.WARNING_LEVEL.name] == "red"
     assert status.next_due_at is not None
     assert datetime.fromisoformat(attrs[sa.NEXT_DUE_AT.name]) == status.next_due_at
     with Session(db_engine) as s:
         row = s.get(ApplicationRow, no)
-        assert row is not None and row.warning_level == "orange"
+        assert row is not None and row.warning_level == "red"
 
 
 async def test_refused_events_change_nothing(ts_env: WorkflowEnvironment, worker: Worker) -> None:
     t0 = await now(ts_env)
     d = await Driver.begin(ts_env, worker.task_queue, application(new_application_no(), t0))
     await d.to(t0 + DAY)
+    # Only the joint survey's start, recorded by its notices at acceptance.
+    issued = (await d.status()).events
+    assert [(e.event, e.actor) for e in issued] == [("joint_survey.started", "coordination")]
     cases = [
         (RecordEventRequest(event="warp_drive.started"), "invalid", "event"),
         (RecordEventRequest(event="plan_reply.completed", at=t0 + 3 * DAY), "invalid", "at"),
@@ -161,7 +168,7 @@ async def test_refused_events_change_nothing(ts_env: WorkflowEnvironment, worker
         found = refusal(info)
         assert found.type == kind, (req, found)
         assert [e.field for e in found.errors] == [field], found
-    assert (await d.status()).events == []
+    assert (await d.status()).events == issued
 
     await d.event("completion_inspection.started", t0 + DAY)
     with pytest.raises(WorkflowUpdateFailedError) as info:
@@ -175,7 +182,9 @@ async def test_refused_events_change_nothing(ts_env: WorkflowEnvironment, worker
         await d.resume(t0 + 2 * DAY)
     assert refusal(info).type == "conflict"
     assert [e.event for e in (await d.status()).events] == [
+        "joint_survey.started",
         "completion_inspection.started",
+        "joint_acceptance.started",  # its notices, issued as the inspection starts
         "completion_inspection.completed",
     ]
 
@@ -232,10 +241,14 @@ async def test_pause_and_resume_move_the_due_instants(
     assert next(m for m in paused.changed_monitors if m.id == "hv.plan_reply").state == "paused"
     resumed = await d.resume(t0 + 3 * DAY)
     assert not resumed.paused
-    assert resumed.next_due_at is not None
     plan = next(m for m in (await d.status()).monitors if m.id == "hv.plan_reply")
     new_blue = next(t.due_at for t in plan.thresholds if t.level == "blue")
-    assert resumed.next_due_at == new_blue
+    # The resume's answer carries the plan reply's moved instant (the application's earliest
+    # is another monitor's: the joint survey notices issued at acceptance, overdue by now).
+    resumed_plan = next(m for m in resumed.changed_monitors if m.id == "hv.plan_reply")
+    assert resumed_plan.next_due_at == new_blue
+    running = [m.next_due_at for m in resumed.changed_monitors if m.next_due_at is not None]
+    assert resumed.next_due_at == min(running)
     assert new_blue is not None and blue is not None
     assert cal.work_time_between(blue, new_blue) == 2 * DAY
     # Friday 10-09 plus two working days: Saturday 10-10 is National Day's make-up working day.
@@ -320,13 +333,19 @@ async def test_continue_as_new_keeps_everything(
     assert started.continued_execution_run_id  # this run continues an earlier one
     after = await d.status()
     assert [e.event for e in after.events] == [
+        "joint_survey.started",  # by the notices issued at acceptance
         *["site_survey.started", "site_survey.completed"] * 3,
         "pause",
         "resume",
     ]
-    assert [t.event for t in after.timeline][:9] == [
+    assert [t.event for t in after.timeline][:10] == [
         "accept.started",
         *[e.event for e in after.events],
+    ]
+    # The notices came across with the rest, still open.
+    assert sorted((n.kind, n.department, n.state) for n in after.notices) == [
+        ("joint_survey", department, "open")
+        for department in ("development", "dispatch", "operations")
     ]
     # The hold moved blue from 10:00 to 11:00; it came in a later run, on its exact instant.
     blue = next(w for w in after.warnings if w.monitor == "hv.plan_reply")

@@ -24,6 +24,11 @@ async def test_a_write_that_fails_waits_on_a_timer_and_carries_on(
     # Two failed rounds, one a minute apart, then the one that got through; the close wrote too.
     assert writes.calls >= 3
     assert set(writes.limits) == {WRITE_LIMIT}
+    # The joint survey notices issued at acceptance, withdrawn when the cancel closed it.
+    assert [(w.tell, sorted({n.state for n in w.notices})) for w in writes.notices] == [
+        ("issued", ["open"]),
+        ("none", ["withdrawn"]),
+    ]
     history = await d.handle.fetch_history()
     timers = [e for e in history.events if e.HasField("timer_started_event_attributes")]
     assert len([t for t in timers if t.user_metadata.summary.data]) == 2

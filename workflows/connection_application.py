@@ -34,7 +34,8 @@ with workflow.unsafe.imports_passed_through():
         RecordEventRequest,
         UpdateResult,
     )
-    from contracts.errors import refusal_error
+    from contracts.coordination import AnswerNoticeRequest, IssueNoticesRequest, NoticeRecord
+    from contracts.errors import Refusal, refusal_error
     from contracts.outages import OutageAnswer, OutageRecord
     from contracts.permits import PermitAnswer, RecordPermitRequest
     from contracts.plans import (
@@ -45,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.answers import brief, outcome
     from domain.answers import status as full_status
+    from domain.coordination import is_issued_repeat
     from domain.history import replay_history
     from domain.ledger import ApplicationLedger
     from domain.permits import mark_of, permits_status
@@ -53,6 +55,12 @@ with workflow.unsafe.imports_passed_through():
     from domain.views import Row, details, row, search_attributes
     from policies.codes import PAUSE_EVENT, RESUME_EVENT
     from policies.engine import Evaluation
+    from workflows.notice_steps import (
+        NOTICE_PATCH,
+        NoticeSteps,
+        check_answer_request,
+        check_issue_request,
+    )
     from workflows.outage_steps import OUTAGE_PATCH, OutageSteps, check_answer
     from workflows.permit_steps import PERMIT_PATCH, PermitSteps, check_record
     from workflows.plan_steps import (
@@ -76,8 +84,14 @@ ONE_WRITE_PATCH = "one-write-per-change"
 BOUNDED_WRITES_PATCH = "bounded-writes-retried-on-a-timer"
 # Histories recorded before the State search attribute replay without its upserts.
 STATE_PATCH = "state-search-attribute"
-# Histories recorded before a timer already due was left to fire replay with it cancelled.
+# Histories recorded before a timer about to fire was left to fire replay with it cancelled.
 DUE_TIMER_PATCH = "due-timer-left-to-fire"
+# A timer due this soon is left to fire when the wait is re-planned, not cancelled: its firing
+# may already be on its way while the task runs. The real server drops such a fire when the
+# cancel arrives; the time-skipping test server refuses the task's completion instead and the
+# run never gets another task. Far longer than a workflow task may take; a stray fire costs
+# one empty task.
+DUE_TIMER_MARGIN = timedelta(minutes=1)
 # Continue-as-new well before Temporal's 50k-event limit; the server's suggestion also counts.
 CONTINUE_AS_NEW_AFTER = 5_000
 # Tests that exercise continue-as-new give a short length in the workflow's memo under this key
@@ -107,15 +121,14 @@ class ConnectionApplication:
         self._dirty = False
         # The one durable wait for the earliest pending threshold (None: nothing pending).
         self._timer: asyncio.Task[None] | None = None
-        # When the durable timer fires (its threshold's instant, or 1 ms after a re-plan).
-        self._timer_fires_at: datetime | None = None
-        self._keep_due_timer = False
+        self._leave_due_timers = False
         self._eval: Evaluation | None = None
         # The row the search attributes and the UI details were last computed for.
         self._shown_row: Row | None = None
         self._state_attribute = False
         self._plans = PlanSteps()
         self._outages = OutageSteps(start.carried.outage if start.carried else None)
+        self._notices = NoticeSteps(start.carried.notices if start.carried else ())
         self._permits = PermitSteps(start.carried.permits if start.carried else None)
 
     @workflow.run
@@ -126,8 +139,11 @@ class ConnectionApplication:
         self._state_attribute = workflow.patched(STATE_PATCH)
         self._plans.enabled = workflow.patched(PLAN_PATCH)
         self._outages.enabled = workflow.patched(OUTAGE_PATCH)
+        self._notices.enabled = workflow.patched(NOTICE_PATCH)
+        if self._notices.enabled:
+            self._writer.departments_for = self._notices.departments_for
         self._permits.enabled = workflow.patched(PERMIT_PATCH)
-        self._keep_due_timer = workflow.patched(DUE_TIMER_PATCH)
+        self._leave_due_timers = workflow.patched(DUE_TIMER_PATCH)
         # Histories recorded while tests set it in the start input still carry it there.
         history_limit = start.continue_as_new_after or workflow.memo_value(
             CONTINUE_AS_NEW_MEMO, CONTINUE_AS_NEW_AFTER, type_hint=int
@@ -138,7 +154,7 @@ class ConnectionApplication:
         while self._book.state == "running":
             due = self._eval.next_due_at if self._eval else None
             if due != timer_due:
-                self._drop_timer()
+                self._drop_timer(timer_due)
                 timer_due = due
                 if due is not None:
                     # A threshold already due was raised by the sync above; never sleep 0.
@@ -146,7 +162,6 @@ class ConnectionApplication:
                     # No timer summary: the current details already name the next threshold,
                     # and every summary is a payload the worker encodes on each re-plan.
                     self._timer = asyncio.create_task(workflow.sleep(delay))
-                    self._timer_fires_at = workflow.now() + delay
             # One condition for both wake-ups (a change, the timer): no task per iteration.
             await workflow.wait_condition(self._woken)
             if self._timer is not None and self._timer.done():
@@ -158,9 +173,11 @@ class ConnectionApplication:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 await self._plans.settled()
                 await self._outages.settled()
+                await self._notices.settled()
                 carried = self._writer.carry(self._book.carried())
                 if self._outages.record is not None:
                     carried.outage = self._outages.record
+                carried.notices = self._notices.notices
                 carried.permits = self._permits.results
                 workflow.continue_as_new(
                     ApplicationStart(
@@ -170,9 +187,10 @@ class ConnectionApplication:
                         carried=carried,
                     )
                 )
-        self._drop_timer()
+        self._drop_timer(timer_due)
         await self._plans.close(self._book)
         await self._outages.close(self._book)
+        await self._notices.close(self._book)
         await self._sync()
         # An update handler may still be running; completing now would fail its caller.
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -193,23 +211,23 @@ class ConnectionApplication:
         wanted = search_attributes(book, current, with_state=True)
         self._search = {name: value for name, (_, value) in wanted.items()}
 
-    def _drop_timer(self) -> None:
-        """Stop waiting on the durable timer. One whose instant has come is left to fire (a
-        task that changes nothing): the server may have fired it while this task ran (a
-        change recorded at a threshold's own instant), and cancelling a fired timer is a race
-        the server must resolve; the time-skipping test server refuses the task instead."""
-        timer, self._timer = self._timer, None
-        if timer is None:
-            return
-        fires_at = self._timer_fires_at
-        if self._keep_due_timer and fires_at is not None and fires_at <= workflow.now():
-            return
-        timer.cancel()
-
     def _plan_step(self) -> None:
         self._plans.start(self._book, self._wake)
         self._outages.start(self._book, self._eval, self._wake)
+        self._notices.start(self._book, self._eval, self._wake)
         self._permits.start(self._book, self._wake)
+
+    def _drop_timer(self, due: datetime | None) -> None:
+        """The wait for `due` is no longer wanted: cancelled, unless it is about to fire
+        (DUE_TIMER_MARGIN), which includes one whose instant has come (a change recorded at a
+        threshold's own instant, or a re-plan of an already-due threshold); a timer left to fire
+        wakes nothing, `_woken` asks only the current one."""
+        timer, self._timer = self._timer, None
+        if timer is None or timer.done():
+            return
+        if self._leave_due_timers and due is not None and due - workflow.now() <= DUE_TIMER_MARGIN:
+            return
+        timer.cancel()
 
     def _wake(self) -> None:
         self._dirty = True
@@ -231,6 +249,7 @@ class ConnectionApplication:
         answer = full_status(book, book.peek(workflow.now()), self._writer.waiting_on)
         if self._outages.record is not None:
             answer.outage = self._outages.record
+        answer.notices = self._notices.notices
         answer.permits = permits_status(
             book.plan, book.skipped, mark_of(book), self._permits.results
         )
@@ -240,6 +259,9 @@ class ConnectionApplication:
     def record_event(self, req: RecordEventRequest) -> UpdateResult:
         with _refusals():
             recorded = check_event(self._book, req, workflow.now())
+        if is_issued_repeat(self._book, recorded.event):
+            # The notices started the stage already: the start by hand is that start again.
+            return self._changed(self._book.last_event_of(recorded.event.rpartition(".")[0]))
         self._book.add_event(recorded, req.origin)
         return self._changed(recorded)
 
@@ -323,6 +345,37 @@ class ConnectionApplication:
     @answer_outage.validator
     def _validate_answer_outage(self, req: OutageAnswer) -> None:
         check_answer(self._book, self._outages.record, req)
+
+    @workflow.update
+    async def issue_notices(self, req: IssueNoticesRequest) -> list[NoticeRecord]:
+        """Staff issue coordination notices by hand: the kind's current round takes the new
+        departments; after a rejection (or once all agreed) a new round with a fresh clock."""
+        records = await self._notices.issue(self._book, req)
+        self._changed()
+        return records
+
+    @issue_notices.validator
+    def _validate_issue_notices(self, req: IssueNoticesRequest) -> None:
+        self._notices_enabled()
+        check_issue_request(self._book, req)
+
+    @workflow.update
+    async def answer_notice(self, req: AnswerNoticeRequest) -> NoticeRecord:
+        """A department's answer: agreed by every department of the round, the kind's stage
+        completes; a rejection goes back to the customer manager with the opinion."""
+        record = await self._notices.answer(self._book, req)
+        self._changed()
+        return record
+
+    @answer_notice.validator
+    def _validate_answer_notice(self, req: AnswerNoticeRequest) -> None:
+        self._notices_enabled()
+        check_answer_request(self._book, self._notices.notices, req)
+
+    def _notices_enabled(self) -> None:
+        if not self._notices.enabled:
+            reason = "the application was started before coordination notices"
+            raise refusal_error(Refusal.one("conflict", "application_no", reason))
 
     @workflow.update
     def record_permit(self, req: RecordPermitRequest) -> PermitAnswer:

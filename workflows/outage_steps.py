@@ -13,10 +13,9 @@ Workflow code, passed through the sandbox and loaded once; deterministic.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -37,6 +36,7 @@ from domain.outages import decided_plan, energization_possible_at, live_line_fla
 from domain.refusals import Refused
 from domain.rules import application_running, check_event
 from policies.engine import Evaluation
+from workflows.background import BackgroundSteps
 
 #: Running applications started before outages were scheduled in the workflow replay without.
 OUTAGE_PATCH = "outage-scheduling"
@@ -93,15 +93,14 @@ def outage_job(
     )
 
 
-class OutageSteps:
+class OutageSteps(BackgroundSteps):
     def __init__(self, carried: OutageRecord | None = None) -> None:
+        super().__init__()
         #: Whether this run schedules outages (workflow.patched at the run's start).
         self.enabled = False
         self.record = carried
         #: Why no slot could be found (the activity's final error), not retried in this run.
         self.unscheduled: str | None = None
-        self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
         #: The application has left its outage (energized): other applications may still
         #: wait for it, so its state stays the plan's.
         self._settled = False
@@ -115,7 +114,7 @@ class OutageSteps:
         record = self.record
         if record is None:
             if self.unscheduled is None and outage_job(book, ev) is not None:
-                self._task = asyncio.create_task(self._background(self._schedule(book, ev), wake))
+                self._in_background(self._schedule(book, ev), wake)
             return
         flag = live_line_flag(record, book.plan, workflow.now())
         if flag is not None:
@@ -123,20 +122,7 @@ class OutageSteps:
             wake()
         energized = any(e.event == ENERGIZED for e in book.events)
         if energized and not self._settled and record.state in LIVE_STATES:
-            self._task = asyncio.create_task(
-                self._background(self._settle(book, "energized"), wake)
-            )
-
-    async def _background(self, step: Coroutine[Any, Any, bool], wake: Callable[[], None]) -> None:
-        try:
-            if await step:
-                wake()
-        finally:
-            self._task = None
-
-    async def settled(self) -> None:
-        """Wait for a background step (before continue-as-new, or closing)."""
-        await workflow.wait_condition(lambda: self._task is None)
+            self._in_background(self._settle(book, "energized"), wake)
 
     async def close(self, book: ApplicationLedger) -> None:
         """A cancelled application leaves its outage (cancelled when nobody else needs it)."""

@@ -12,7 +12,6 @@ Workflow code, passed through the sandbox and loaded once; deterministic.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -44,6 +43,7 @@ from domain.plans import (
 )
 from domain.refusals import Refused
 from domain.rules import application_running, check_event
+from workflows.background import BackgroundSteps
 
 #: Running applications started before plans were made in the workflow replay without them.
 PLAN_PATCH = "supply-plan-in-workflow"
@@ -96,12 +96,11 @@ def check_review(book: ApplicationLedger) -> None:
         )
 
 
-class PlanSteps:
+class PlanSteps(BackgroundSteps):
     def __init__(self) -> None:
+        super().__init__()
         #: Whether this run makes plans (workflow.patched at the run's start).
         self.enabled = False
-        self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
 
     def start(self, book: ApplicationLedger, wake: Callable[[], None]) -> None:
         """Make the first plan in the background when it is due: the main loop keeps judging
@@ -111,18 +110,7 @@ class PlanSteps:
             return
         names = [e.event for e in book.events]
         if plan_due(book.application.profile.business_type, book.skipped, names, book.plan):
-            self._task = asyncio.create_task(self._background(book, wake))
-
-    async def _background(self, book: ApplicationLedger, wake: Callable[[], None]) -> None:
-        try:
-            if await self.step(book):
-                wake()
-        finally:
-            self._task = None
-
-    async def settled(self) -> None:
-        """Wait for a background plan step (before continue-as-new, or closing)."""
-        await workflow.wait_condition(lambda: self._task is None)
+            self._in_background(self.step(book), wake)
 
     async def step(self, book: ApplicationLedger) -> bool:
         """Make the first plan if it is due now; True when a plan was recorded."""

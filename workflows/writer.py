@@ -27,6 +27,7 @@ from contracts.application import (
     ChangeInput,
     RaisedWarning,
     TimelineEntry,
+    WarningNotice,
 )
 from domain.ledger import ApplicationLedger
 from domain.notices import progress_due, warning_notices
@@ -83,6 +84,9 @@ class ChangeWriter:
     waiting_on: str | None = None
     _row: Row | None = None
     _warnings: dict[tuple[str, str], bool] = field(default_factory=dict)
+    #: The departments a coordination warning of a code chases (the open notices'), when the
+    #: workflow issues notices.
+    departments_for: Callable[[str], list[str]] | None = None
 
     @classmethod
     def carried_from(cls, start: ApplicationStart) -> ChangeWriter:
@@ -140,7 +144,7 @@ class ChangeWriter:
         """The change's read-model write and outbox messages in one local activity (one
         history marker); every part of it is idempotent."""
         sent, new_entries = self._unwritten(book)
-        warnings = warning_notices(book, ev, self.notified_warnings)
+        warnings = self._chase(warning_notices(book, ev, self.notified_warnings))
         progress = progress_due(book, self.progress_sent)
         unchanged = current == self._row and not sent and not new_entries
         if unchanged and not warnings and not progress:
@@ -221,7 +225,7 @@ class ChangeWriter:
         """Before the one write per change: new warnings and customer progress to the outbox,
         a local activity each, retried until they succeed; the outbox's unique key makes a
         repeat a no-op."""
-        for notice in warning_notices(book, ev, self.notified_warnings):
+        for notice in self._chase(warning_notices(book, ev, self.notified_warnings)):
             await workflow.execute_local_activity_method(
                 NotificationActivities.enqueue_warning,
                 notice,
@@ -239,6 +243,15 @@ class ChangeWriter:
                 summary=f"customer progress: {progress.kind}",
             )
             self.progress_sent.append(progress.kind)
+
+    def _chase(self, warnings: list[WarningNotice]) -> list[WarningNotice]:
+        if self.departments_for is None:
+            return warnings
+        out: list[WarningNotice] = []
+        for w in warnings:
+            departments = self.departments_for(w.code) if w.coordination else []
+            out.append(w.model_copy(update={"departments": departments}) if departments else w)
+        return out
 
     async def _project(self, book: ApplicationLedger, current: Row) -> None:
         """Before the one write per change: the projection as a local activity of its own."""

@@ -11,13 +11,10 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response, status
-from temporalio.client import WorkflowUpdateFailedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from api.audit import audit
 from api.auth import ActorDep, require
 from api.deps import EngineDep, SessionDep, SettingsDep, TemporalDep
-from api.errors import raise_if_unavailable, update_rejected
 from api.instants import localised, zone_of
 from api.plan_document import FontMissing, PlanHeader, render_plan_pdf
 from api.problems import problems
@@ -25,9 +22,8 @@ from api.routes.applications import (
     UPDATE_PROBLEMS,
     ApplicationNo,
     UnitZone,
-    _closed_or_missing,
-    _handle,
     get_application,
+    update_application,
 )
 from api.scope import READABLE, WRITABLE
 from contracts.application import UpdateResult
@@ -100,7 +96,7 @@ async def approve_plan(
 ) -> UpdateResult:
     """Record the plan's reply (`plan_reply.completed`) on the plan as it stands: refused
     while it is in joint review, and checked as any event is (order, too-short flags)."""
-    result: UpdateResult = await _plan_update(
+    result: UpdateResult = await update_application(
         temporal, application_no, ConnectionApplication.approve_plan, body
     )
     audit(engine, who, "plan.approve", application_no)
@@ -123,7 +119,7 @@ async def revise_plan(
 ) -> PlanRecord:
     """New inputs (the location, the measured outside line) give a new version of the plan;
     the old version's capacity is released."""
-    record: PlanRecord = await _plan_update(
+    record: PlanRecord = await update_application(
         temporal, application_no, ConnectionApplication.revise_plan, body
     )
     audit(engine, who, "plan.revise", application_no, detail={"version": str(record.version)})
@@ -146,7 +142,7 @@ async def joint_review(
 ) -> PlanRecord:
     """The reviewers' decision (专业联动) on a plan the engine could not decide: a new version
     with their choices (voltage, connection point, works, approval) in place of the engine's."""
-    record: PlanRecord = await _plan_update(
+    record: PlanRecord = await update_application(
         temporal, application_no, ConnectionApplication.review_plan, body
     )
     audit(engine, who, "plan.joint_review", application_no, detail={"version": str(record.version)})
@@ -197,16 +193,3 @@ async def plan_pdf(
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{application_no}-plan.pdf"'},
     )
-
-
-async def _plan_update(temporal: Any, application_no: str, update: Any, body: Any) -> Any:
-    handle = _handle(temporal, application_no)
-    try:
-        return await handle.execute_update(update, body)
-    except WorkflowUpdateFailedError as exc:
-        raise update_rejected(exc) from exc
-    except Exception as exc:
-        if isinstance(exc, RPCError) and exc.status == RPCStatusCode.NOT_FOUND:
-            raise await _closed_or_missing(handle, application_no) from exc
-        raise_if_unavailable(exc)
-        raise

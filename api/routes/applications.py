@@ -392,11 +392,22 @@ async def _update(
 ) -> UpdateResult:
     """`key`: the caller's idempotency key, the update's id (Temporal answers a repeat
     with the first outcome)."""
+    update_id = f"{update.__name__}:{key}" if key else None
+    result: UpdateResult = await update_application(
+        temporal, application_no, update, body, update_id
+    )
+    return localised(result, zone)
+
+
+async def update_application(
+    temporal: Client, application_no: str, update: Any, body: Any, update_id: str | None = None
+) -> Any:
+    """An update of the application's workflow, its failures as the API answers them: the
+    workflow's refusal (422/409 naming the field), a closed or unknown application (409/404),
+    Temporal unreachable (503)."""
     handle = _handle(temporal, application_no)
     try:
-        result: UpdateResult = await handle.execute_update(
-            update, body, id=f"{update.__name__}:{key}" if key else None
-        )
+        return await handle.execute_update(update, body, id=update_id)
     except WorkflowUpdateFailedError as exc:
         raise update_rejected(exc) from exc
     except Exception as exc:
@@ -404,7 +415,6 @@ async def _update(
             raise await _closed_or_missing(handle, application_no) from exc
         raise_if_unavailable(exc)
         raise
-    return localised(result, zone)
 
 
 def _handle(

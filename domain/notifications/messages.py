@@ -10,6 +10,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from contracts.application import ProgressNotice, WarningNotice
+from contracts.coordination import NoticeRecord
 from policies.schema import ResolvedPolicy
 
 LEVEL_LABELS = {
@@ -66,6 +67,39 @@ def render_progress(notice: ProgressNotice, tz: str) -> str:
     day = notice.at.astimezone(ZoneInfo(tz))
     return PROGRESS_TEMPLATES[notice.kind].format(
         no=notice.application_no, date=f"{day.year}年{day.month}月{day.day}日"
+    )
+
+
+NOTICE_LABELS = {
+    "joint_survey": "联合勘查通知",
+    "joint_drawing_review": "联合审图通知",
+    "joint_mid_inspection": "联合中间检查通知",
+    "joint_acceptance": "联合验收通知",
+    "protection_setting": "保护定值整定",
+    "dispatch_agreement": "调度协议签订",
+    "grid_works": "电网配套工程",
+    "outage_plan": "送(停)电计划",
+}
+
+
+def render_notice_issued(notice: NoticeRecord, tz: str) -> str:
+    """A department's coordinators: the notice, the application and when it is due."""
+    label = NOTICE_LABELS.get(notice.kind, notice.kind)
+    due = (
+        f"，请于{notice.due_at.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}前答复"
+        if notice.due_at
+        else "，请及时答复"
+    )
+    return f"【协同通知】工单{notice.application_no}「{label}」（第{notice.round}轮）已发出{due}。"
+
+
+def render_notice_rejected(notice: NoticeRecord) -> str:
+    """The customer manager: which department rejected which notice, with its opinion."""
+    label = NOTICE_LABELS.get(notice.kind, notice.kind)
+    opinion = (notice.opinion or "").strip()[:200]
+    return (
+        f"【协同通知退回】工单{notice.application_no}「{label}」被{notice.department}退回：{opinion}"
+        "。请处理后重新发起。"
     )
 
 

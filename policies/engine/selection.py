@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from policies.engine.matching import Facts
 from policies.engine.plans import Plan, plan_for
+from policies.notice_table import TABLE as NOTICE_TABLE
 from policies.profile import ApplicationProfile
 from policies.schema import ResolvedPolicy, TooShortRule
 
@@ -124,11 +125,20 @@ def select_rules(
             "monitors": [m for m in policy.monitors if m.id in monitor_ids],
             "too_short": [t for t in policy.too_short if t.id in short_ids],
             # Tables for plan generation, approvals and the documents' own notes: the API reads
-            # them from the pack; no deadline depends on them.
-            "params": {},
+            # them from the pack; no deadline depends on them. The notices the workflow issues
+            # are its own steps: their rows for this business type travel with it.
+            "params": _workflow_tables(policy, profile.business_type),
             "inconsistencies": [],
         }
     )
+
+
+def _workflow_tables(policy: ResolvedPolicy, business_type: str) -> dict[str, dict[str, Any]]:
+    table = policy.params.get(NOTICE_TABLE)
+    if table is None:
+        return {}
+    rows = [r for r in table.get("rows", []) if business_type in r.get("business_types", [])]
+    return {NOTICE_TABLE: {"source": table["source"], "rows": rows}} if rows else {}
 
 
 def _effective_bounds(policy: ResolvedPolicy) -> list[date]:

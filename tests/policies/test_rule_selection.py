@@ -293,7 +293,12 @@ def test_every_business_type_of_every_pack_keeps_what_it_uses(unit: str) -> None
 def test_what_a_workflow_carries_leaves_out_the_tables() -> None:
     kept = select_rules(HENAN, profile(voltage="10kV"))
     assert HENAN.params and HENAN.inconsistencies
-    assert kept.params == {} and kept.inconsistencies == []
+    # Only the notices the workflow issues itself, and only its business type's rows.
+    assert list(kept.params) == ["coordination_notices"] and kept.inconsistencies == []
+    rows = kept.params["coordination_notices"]["rows"]
+    assert rows and all("hv" in r["business_types"] for r in rows)
+    lv = select_rules(HENAN, profile(business_type="lv_residential", voltage="220V"))
+    assert lv.params == {}
     assert kept.stages == HENAN.stages and kept.version == HENAN.version
     assert len(kept.monitors) < len(HENAN.monitors)
 
