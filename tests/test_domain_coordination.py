@@ -11,6 +11,7 @@ import pytest
 from contracts.coordination import NoticeRecord, notice_id
 from domain.coordination import (
     check_answer,
+    check_issue,
     open_departments,
     plan_issue,
     round_agreed,
@@ -123,3 +124,17 @@ def test_answers_are_refused_naming_the_field() -> None:
     bare = check_answer(book, notices, ops, "rejected", "  ")
     assert bare is not None and (bare.type, bare.errors[0].field) == ("invalid", "opinion")
     assert check_answer(book, notices, ops, "rejected", "缺少红线图") is None
+
+
+@pytest.mark.parametrize(
+    ("unit", "refused"),
+    [("henan/xinyang/huangchuan", None), ("henan/sanmenxia", "kind")],
+)
+def test_protection_settings_are_issued_where_the_pack_times_them(
+    unit: str, refused: str | None
+) -> None:
+    # 002 二(二)2(2): Huangchuan gives protection settings 3 working days; Sanmenxia no limit.
+    book = ApplicationLedger(start_input(application("A123", T0, unit=unit)), T0)
+    ev = book.peek(T0 + timedelta(hours=1))
+    refusal = check_issue(book, ev, "protection_setting", ["dispatch"])
+    assert (refusal.errors[0].field if refusal else None) == refused
