@@ -141,19 +141,31 @@ def list_notices(
 
 
 def summary(
-    engine: Engine, unit: str | None, now: datetime, soon: timedelta, window: timedelta
+    engine: Engine, unit: str | None, now: datetime, window: timedelta
 ) -> list[dict[str, Any]]:
-    """Per department: notices open, due within `soon`, overdue, and those answered (agreed or
-    rejected) within `window` before `now` with their average answer time in hours.
+    """Per department: notices open, due soon, overdue, and those answered (agreed or rejected)
+    within `window` before `now` with their average answer time in hours.
 
-    Counted by the database: a unit's notices pile up for years, the open ones do not."""
+    Due soon: not yet due, and the notice's monitor has raised a warning (its blue, 6 working
+    hours before: the unit's working hours, so a notice due on Monday morning is due soon on
+    Friday evening). Counted by the database: a unit's notices pile up for years, the open
+    ones do not."""
     is_open = col(NoticeRow.state) == "open"
     due = col(NoticeRow.due_at)
+    warned = (
+        select(WarningRow.id)
+        .where(
+            col(WarningRow.application_no) == col(NoticeRow.application_no),
+            col(WarningRow.code) == col(NoticeRow.kind),
+            col(WarningRow.open),
+        )
+        .exists()
+    )
     counts = select(
         NoticeRow.department,
         func.sum(case((is_open, 1), else_=0)),
         func.sum(case((is_open & (due < now), 1), else_=0)),
-        func.sum(case((is_open & (due >= now) & (due <= now + soon), 1), else_=0)),
+        func.sum(case((is_open & (due >= now) & warned, 1), else_=0)),
     ).group_by(col(NoticeRow.department))
     answered = select(NoticeRow.department, NoticeRow.issued_at, NoticeRow.answered_at).where(
         col(NoticeRow.state).in_(("answered", "rejected")),

@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from contracts.coordination import NoticeRecord
 from core.db import make_engine
 from readmodel import init_db
+from readmodel.applications import WarningRow
 from readmodel.coordination import list_notices, summary, write_notices
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
@@ -55,14 +57,31 @@ def test_open_notices_come_first_however_many_were_answered_before(tmp_path: Pat
     assert {n.state for n in page[3:]} == {"answered"}
 
 
+def warn(db: Engine, i: int, monitor: str, code: str) -> None:
+    with Session(db) as s:
+        s.add(
+            WarningRow(
+                application_no=f"A{i:05d}", monitor=monitor, code=code, level="blue",
+                due_at=NOW + timedelta(days=3), raised_at=NOW - timedelta(hours=1),
+            )
+        )  # fmt: skip
+        s.commit()
+
+
 def test_the_summary_counts_per_department(tmp_path: Path) -> None:
     db = engine(tmp_path)
+    # Due soon is the notice's blue warning raised, on working hours: notice 3 is due in three
+    # days (a weekend between) but warned; notice 2 is due in three hours, not warned yet.
+    warn(db, 3, "notice.joint_survey", "joint_survey")
+    # Another monitor's warning on its application does not make notice 7 due soon.
+    warn(db, 7, "hv.plan_reply", "plan_reply")
     write_notices(
         db,
         [
             notice(1, "dispatch", due_at=NOW - timedelta(hours=1)),
             notice(2, "dispatch", due_at=NOW + timedelta(hours=3)),
-            notice(3, "dispatch", due_at=NOW + timedelta(days=2)),
+            notice(3, "dispatch", due_at=NOW + timedelta(days=3)),
+            notice(7, "dispatch", due_at=NOW + timedelta(days=3)),
             notice(4, "operations", state="answered", result="agreed", answered_by="x",
                    answered_at=NOW - timedelta(days=30) + timedelta(minutes=4, hours=5)),
             notice(5, "operations", state="withdrawn"),
@@ -72,11 +91,11 @@ def test_the_summary_counts_per_department(tmp_path: Path) -> None:
                    opinion="-", answered_at=NOW - timedelta(days=100)),
         ],
     )  # fmt: skip
-    rows = {d["department"]: d for d in summary(db, UNIT, NOW, timedelta(hours=6), QUARTER)}
+    rows = {d["department"]: d for d in summary(db, UNIT, NOW, QUARTER)}
     assert rows["dispatch"] == {
-        "department": "dispatch", "open": 3, "due_soon": 1, "overdue": 1, "answered": 0,
+        "department": "dispatch", "open": 4, "due_soon": 1, "overdue": 1, "answered": 0,
         "average_answer_hours": None,
     }  # fmt: skip
     assert rows["operations"]["answered"] == 1
     assert rows["operations"]["average_answer_hours"] == 5.0
-    assert summary(db, "henan/zhengzhou", NOW, timedelta(hours=6), QUARTER) == []
+    assert summary(db, "henan/zhengzhou", NOW, QUARTER) == []

@@ -36,8 +36,6 @@ from workflows.connection_application import ConnectionApplication
 
 router = APIRouter(prefix="/api", tags=["notices"])
 READ = [require("notices.read")]
-#: Open notices due within this are "due soon" in the summary (the notices' blue lead).
-DUE_SOON = timedelta(hours=6)
 #: The summary's answer times: the last quarter's, what a department does now.
 ANSWER_WINDOW = timedelta(days=90)
 
@@ -136,10 +134,11 @@ def inbox(
     responses=problems(404, 422),
 )
 def notices_summary(engine: EngineDep, unit: UnitScope) -> NoticeSummary:
-    """Who holds things up: per department, the notices open, due within six hours, overdue,
-    and those answered in the last 90 days with their average time to answer."""
+    """Who holds things up: per department, the notices open, due soon (their blue warning
+    raised), overdue, and those answered in the last 90 days with their average time to
+    answer."""
     now = datetime.now(UTC)
-    rows = summary(engine, unit, now, DUE_SOON, ANSWER_WINDOW)
+    rows = summary(engine, unit, now, ANSWER_WINDOW)
     return NoticeSummary(as_of=now, departments=[DepartmentSummary(**r) for r in rows])
 
 
