@@ -53,7 +53,7 @@ record-histories: $(STAMP)
 # The API against its own OpenAPI with every schemathesis check (also part of `make test`);
 # SCHEMATHESIS_MAX_EXAMPLES and SCHEMATHESIS_SEED widen or vary the run.
 schemathesis: $(STAMP)
-	$(BIN)/pytest -q -k schemathesis
+	SCHEMATHESIS_MAX_EXAMPLES=100 $(BIN)/pytest -q -k schemathesis
 
 # Every benchmark but the scale one, which takes about half an hour: `make bench-scale`.
 bench: $(STAMP)

@@ -29,7 +29,9 @@ from core.security import create_token
 from tests.support import free_port, secured
 
 HERE = Path(__file__).resolve().parent
-MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "30"))
+#: Per operation. The suite's run keeps the whole suite's time in bounds; `make schemathesis`
+#: runs it alone with five times as many.
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "20"))
 SEED = os.environ.get("SCHEMATHESIS_SEED", "20261201")
 #: A hard bound on the run, far above what it takes: a hang fails instead of stalling CI.
 TIMEOUT_S = 900
@@ -252,6 +254,10 @@ async def test_schemathesis_finds_no_failure(
         "--report-dir",
         str(report),
         "--no-color",
+        # The unit code's pattern (a path of lowercase segments) leaves hypothesis filtering
+        # many strings it drew; with some budgets it calls that unhealthy. A generation
+        # matter, not an answer of the API: every check still runs on what it does draw.
+        "--suppress-health-check=filter_too_much",
     ]
     env = {
         **os.environ,
