@@ -34,7 +34,7 @@ from readmodel.applications import ApplicationRow
 from readmodel.coordination import NoticeRow
 from readmodel.demo_org import seed_demo_org
 
-UNITS = ("henan/sanmenxia", "henan/xinyang", "henan/xinyang/huangchuan")
+UNITS = ("henan/sanmenxia", "henan/xinyang/huangchuan")
 DEPARTMENTS = ("operations", "dispatch", "development", "construction")
 
 
