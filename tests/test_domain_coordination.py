@@ -24,6 +24,20 @@ from tests.scenarios import TZ, application
 
 T0 = datetime(2027, 9, 24, 10, tzinfo=TZ)
 SOURCE = {"file": "000_1fb244cfb33f1f39.txt", "section": "附件4 附表 协同通知"}
+GOOD_ROW = {
+    "kind": "joint_survey",
+    "business_types": ["hv"],
+    "trigger": "accept.started",
+    "departments": ["operations"],
+    "source": SOURCE,
+}
+
+
+def henan_with_rows(rows: list[dict[str, Any]]) -> Any:
+    """Sanmenxia's pack with these rows as its issuing table."""
+    return load_policy("henan/sanmenxia").model_copy(
+        update={"params": {"coordination_notices": {"source": SOURCE, "rows": rows}}}
+    )
 
 
 def n(dept: str, round_no: int = 1, state: str = "open", result: str | None = None) -> NoticeRecord:
@@ -62,33 +76,12 @@ def test_henan_issues_the_joint_survey_at_acceptance_to_three_departments() -> N
     ],
 )
 def test_a_bad_row_is_refused_naming_its_field(row: dict[str, Any], field: str) -> None:
-    good = {
-        "kind": "joint_survey",
-        "business_types": ["hv"],
-        "trigger": "accept.started",
-        "departments": ["operations"],
-        "source": SOURCE,
-    }
-    policy = load_policy("henan/sanmenxia")
-    bad = policy.model_copy(
-        update={"params": {"coordination_notices": {"source": SOURCE, "rows": [good | row]}}}
-    )
     with pytest.raises(NoticeTableError, match=rf"rows\[0\]\S*{field}"):
-        check_notice_table(bad)
+        check_notice_table(henan_with_rows([GOOD_ROW | row]))
 
 
 def test_a_kind_issued_twice_for_a_business_type_is_refused() -> None:
-    row = {
-        "kind": "joint_survey",
-        "business_types": ["hv"],
-        "trigger": "accept.started",
-        "departments": ["operations"],
-        "source": SOURCE,
-    }
-    policy = load_policy("henan/sanmenxia")
-    bad = policy.model_copy(
-        update={"params": {"coordination_notices": {"source": SOURCE, "rows": [row, row]}}}
-    )
+    bad = henan_with_rows([GOOD_ROW, GOOD_ROW])
     with pytest.raises(NoticeTableError, match=r"rows\[1\]\.kind"):
         check_notice_table(bad)
 
