@@ -41,8 +41,8 @@ from core.db import make_engine
 from policies.profile import ApplicationProfile
 from readmodel import init_db
 from readmodel.accounts import ensure_superuser
-from readmodel.applications import ApplicationRow
 from readmodel.demo_org import seed_demo_org
+from tests.support import application_row
 
 UNIT = "henan/sanmenxia"
 
@@ -114,16 +114,8 @@ def api_figures(n: int, rounds: int) -> tuple[tuple[float, float, float], float,
         engine = make_engine(f"sqlite:///{Path(tmp) / 'app.db'}")
         init_db(engine)
         seed_demo_org(engine)
-        now = datetime.now(UTC)
         with Session(engine) as s:
-            for i in range(500):
-                s.add(
-                    ApplicationRow(
-                        application_no=f"BENCH-{i:06d}", unit=UNIT, business_type="hv",
-                        state="running", stage="site_survey", customer_manager="cm-001",
-                        accepted_at=now, updated_at=now, customer_name="测试",
-                    )
-                )  # fmt: skip
+            s.add_all(application_row(f"BENCH-{i:06d}", UNIT) for i in range(500))
             s.commit()
         ensure_superuser(engine, "bench-admin", "bench-password-1")
         settings = Settings(

@@ -30,9 +30,9 @@ from core.access import Principal
 from core.config import Settings
 from core.db import make_engine
 from readmodel import init_db
-from readmodel.applications import ApplicationRow
 from readmodel.coordination import NoticeRow
 from readmodel.demo_org import seed_demo_org
+from tests.support import application_row
 
 UNITS = ("henan/sanmenxia", "henan/xinyang/huangchuan")
 DEPARTMENTS = ("operations", "dispatch", "development", "construction")
@@ -46,13 +46,7 @@ def fill(engine: object, notices: int) -> None:
             no = f"BENCH-{i:06d}"
             unit = UNITS[i % len(UNITS)]
             issued = now - timedelta(hours=i % 200)
-            s.add(
-                ApplicationRow(
-                    application_no=no, unit=unit, business_type="hv", state="running",
-                    stage="site_survey", customer_manager="cm-001", accepted_at=issued,
-                    updated_at=now, customer_name="测试",
-                )
-            )  # fmt: skip
+            s.add(application_row(no, unit, at=issued))
             for d, dept in enumerate(DEPARTMENTS):
                 answered = (i + d) % 3 == 0
                 s.add(

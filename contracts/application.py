@@ -79,6 +79,10 @@ def _known_events(schema: dict[str, Any]) -> None:
 
 
 Origin = Literal["imported", "live"]
+#: Where an event or hold request came from: `imported` only when the go-live import adds a
+#: re-imported record's later events (docs/migration.md); the API sets `live` on every request
+#: it is sent, and the schema does not show it.
+RequestOrigin = SkipJsonSchema[Origin]
 
 
 class RecordEventRequest(BaseModel):
@@ -98,9 +102,7 @@ class RecordEventRequest(BaseModel):
         description="The signed-in staff code, set by the API from the token (a value sent "
         "is replaced)",
     )
-    #: Where it came from: `imported` only when the go-live import adds a re-imported record's
-    #: later events (docs/migration.md); the API records every request it is sent as `live`.
-    origin: SkipJsonSchema[Origin] = "live"
+    origin: RequestOrigin = "live"
 
     _aware_at = field_validator("at")(require_aware)
 
@@ -118,9 +120,7 @@ class HoldRequest(BaseModel):
         description="The signed-in staff code, set by the API from the token (a value sent "
         "is replaced)",
     )
-    #: Where it came from: `imported` only when the go-live import adds a re-imported record's
-    #: later events (docs/migration.md); the API records every request it is sent as `live`.
-    origin: SkipJsonSchema[Origin] = "live"
+    origin: RequestOrigin = "live"
 
     _aware_at = field_validator("at")(require_aware)
 

@@ -10,13 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.organisation import DEPARTMENT_SCHEMA
 from contracts.text import Note, ShortLine
-from policies.codes import DEPARTMENTS
 from policies.notice_table import NoticeKind
-
-_DEPARTMENT_SCHEMA = WithJsonSchema({"type": "string", "enum": sorted(DEPARTMENTS)})
 
 #: `open`: waiting for the department's answer; `answered`: agreed; `rejected`: the department
 #: refused it (back to the customer manager with its opinion); `withdrawn`: the application
@@ -63,7 +61,7 @@ class IssueNoticesRequest(BaseModel):
     kind: NoticeKind
     #: Checked where the notices are planned, so that a refusal names `departments` and every
     #: unknown code at once; the schema states the codes.
-    departments: list[Annotated[ShortLine, _DEPARTMENT_SCHEMA]] = Field(
+    departments: list[Annotated[ShortLine, DEPARTMENT_SCHEMA]] = Field(
         min_length=1, max_length=9, json_schema_extra={"uniqueItems": True}
     )
     by: ShortLine | None = None

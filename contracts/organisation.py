@@ -81,11 +81,9 @@ Role = Annotated[str, AfterValidator(lambda v: _check_roles([v])[0]), _ROLE_SCHE
 Roles = Annotated[
     list[Annotated[str, _ROLE_SCHEMA]], Field(min_length=1), AfterValidator(_check_roles)
 ]
-Department = Annotated[
-    str,
-    AfterValidator(_check_department),
-    WithJsonSchema({"type": "string", "enum": sorted(DEPARTMENTS)}),
-]
+#: The department codes as the schema states them (contracts.coordination uses it too).
+DEPARTMENT_SCHEMA = WithJsonSchema({"type": "string", "enum": sorted(DEPARTMENTS)})
+Department = Annotated[str, AfterValidator(_check_department), DEPARTMENT_SCHEMA]
 UnitCode = Annotated[
     str,
     Field(max_length=128, json_schema_extra={"pattern": UNIT_CODE_RE.pattern}),

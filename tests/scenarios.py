@@ -652,7 +652,8 @@ async def imported_then_live(env: WorkflowEnvironment, tq: str, no: str) -> Driv
 
 async def imported_then_updated(env: WorkflowEnvironment, tq: str, no: str) -> Driver:
     """As `imported_then_live`, then a re-import adds the old system's later events (a hold,
-    its end, the plan reply) to the running workflow: recorded with origin `imported`."""
+    its end, the customer works' start) to the running workflow: recorded with origin
+    `imported`."""
     d = await imported_then_live(env, tq, no)
     now = (await env.get_current_time()).astimezone(TZ)
     day = timedelta(days=1)

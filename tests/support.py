@@ -7,9 +7,9 @@ import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import (
@@ -17,6 +17,9 @@ from temporalio.api.workflowservice.v1 import (
     DescribeWorkflowExecutionResponse,
 )
 from temporalio.client import WorkflowHandle
+
+if TYPE_CHECKING:
+    from readmodel.applications import ApplicationRow
 
 
 def free_port() -> int:
@@ -55,6 +58,26 @@ async def describe_raw(handle: WorkflowHandle[Any, Any]) -> DescribeWorkflowExec
             execution=WorkflowExecution(workflow_id=handle.id),
         )
     )
+
+
+def application_row(
+    no: str,
+    unit: str = "henan/sanmenxia",
+    *,
+    business_type: str = "hv",
+    manager: str | None = "cm-001",
+    at: datetime | None = None,
+) -> ApplicationRow:
+    """A running application's read-model row, for tests and benchmarks that need rows
+    without workflows behind them."""
+    from readmodel.applications import ApplicationRow
+
+    at = at or datetime.now(UTC)
+    return ApplicationRow(
+        application_no=no, unit=unit, business_type=business_type, state="running",
+        stage="site_survey", customer_manager=manager, accepted_at=at, updated_at=at,
+        customer_name="测试",
+    )  # fmt: skip
 
 
 def problem(r: Any, status: int) -> dict[str, Any]:

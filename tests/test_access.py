@@ -38,7 +38,7 @@ from readmodel.grid import FeederRow, GridCustomerRow, SubstationRow
 from readmodel.organisation import StaffRow
 from readmodel.outages import OutagePlanRow
 from readmodel.outbox import OutboxRow
-from tests.support import secured
+from tests.support import application_row, secured
 
 ROOT = Path(__file__).resolve().parent.parent
 OWN_UNIT = "henan/sanmenxia"
@@ -63,18 +63,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 def _app_row(no: str, unit: str, manager: str | None) -> ApplicationRow:
-    now = datetime.now(UTC)
-    return ApplicationRow(
-        application_no=no,
-        unit=unit,
-        business_type="lv_residential",
-        state="running",
-        stage="site_survey",
-        customer_manager=manager,
-        accepted_at=now,
-        updated_at=now,
-        customer_name="测试",
-    )
+    return application_row(no, unit, business_type="lv_residential", manager=manager)
 
 
 @pytest.fixture

@@ -4,14 +4,11 @@ the answered notices however many there are, and the summary counts per departme
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from contracts.coordination import NoticeRecord
-from core.db import make_engine
-from readmodel import init_db
 from readmodel.applications import WarningRow
 from readmodel.coordination import list_notices, summary, write_notices
 
@@ -35,14 +32,8 @@ def notice(i: int, department: str, **changes: object) -> NoticeRecord:
     return base.model_copy(update=changes)
 
 
-def engine(tmp_path: Path) -> Engine:
-    e = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
-    init_db(e)
-    return e
-
-
-def test_open_notices_come_first_however_many_were_answered_before(tmp_path: Path) -> None:
-    db = engine(tmp_path)
+def test_open_notices_come_first_however_many_were_answered_before(db_engine: Engine) -> None:
+    db = db_engine
     answered = [
         notice(i, "dispatch", state="answered", result="agreed", answered_at=NOW, answered_by="x")
         for i in range(250)
@@ -68,8 +59,8 @@ def warn(db: Engine, i: int, monitor: str, code: str) -> None:
         s.commit()
 
 
-def test_the_summary_counts_per_department(tmp_path: Path) -> None:
-    db = engine(tmp_path)
+def test_the_summary_counts_per_department(db_engine: Engine) -> None:
+    db = db_engine
     # Due soon is the notice's blue warning raised, on working hours: notice 3 is due in three
     # days (a weekend between) but warned; notice 2 is due in three hours, not warned yet.
     warn(db, 3, "notice.joint_survey", "joint_survey")

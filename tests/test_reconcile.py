@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from readmodel.applications import ApplicationRow, TimelineRow
-from tests.support import new_application_no
+from tests.support import application_row, new_application_no
 from tests.test_api_applications import body
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,32 +119,17 @@ async def test_drifted_rows_are_reported_then_repaired(
     assert mine(again, nos) == {}
 
 
-def test_the_command_reports_as_json(dev_env: WorkflowEnvironment, tmp_path: Path) -> None:
+def test_the_command_reports_as_json(dev_env: WorkflowEnvironment, db_engine: Engine) -> None:
     """The command's plumbing: its settings from the environment, the JSON, the exit status.
     On a task queue and a database of its own (the session's hold thousands of workflows, each
     queried); the endpoint's tests above cover the reconciliation itself."""
-    from datetime import UTC, datetime
-
     from sqlmodel import Session
 
-    from core.db import make_engine
-    from readmodel import init_db
-
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    engine = make_engine(url)
-    init_db(engine)
     orphan = new_application_no()
-    with Session(engine) as s:
-        now = datetime.now(UTC)
-        s.add(
-            ApplicationRow(
-                application_no=orphan, unit="henan/sanmenxia", business_type="hv",
-                state="running", stage="site_survey", customer_manager="cm-001",
-                accepted_at=now, updated_at=now, customer_name="测试",
-            )
-        )  # fmt: skip
+    with Session(db_engine) as s:
+        s.add(application_row(orphan))
         s.commit()
-    engine.dispose()
+    url = db_engine.url.render_as_string(hide_password=False)
     env = {
         **os.environ,
         "TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
